@@ -1,0 +1,124 @@
+package bindings
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+func addr[T any](s []T) uintptr { return uintptr(unsafe.Pointer(&s[0])) }
+
+func TestGatherThroughFacade(t *testing.T) {
+	src := []float32{0, 1, 2, 10, 11, 12, 20, 21, 22}
+	idx := []int64{2, 0, 2}
+	dst := make([]float32, 9)
+	if err := Gather(addr(dst), addr(src), 3, 12, addr(idx), 3); err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{20, 21, 22, 0, 1, 2, 20, 21, 22}
+	for i := range want {
+		if dst[i] != want[i] {
+			t.Fatalf("dst = %v, want %v", dst, want)
+		}
+	}
+	bad := []int64{0, 3}
+	err := Gather(addr(dst), addr(src), 3, 12, addr(bad), 2)
+	if err == nil || !strings.HasPrefix(err.Error(), "ibmb:index: ") {
+		t.Fatalf("bad index: got %v, want an ibmb:index error", err)
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	ei := []int64{0, 5, 1, 2}
+	if _, err := GraphFromCOO(addr(ei), 2, 3, false, false, false); err == nil || !strings.HasPrefix(err.Error(), "ibmb:index: ") {
+		t.Fatalf("got %v, want ibmb:index", err)
+	}
+	if _, err := SynthCSBM(0, 1, 1, 0.5, 0, 1, 0); err == nil || !strings.HasPrefix(err.Error(), "ibmb:value: ") {
+		t.Fatalf("got %v, want ibmb:value", err)
+	}
+	if err := Free(123456); err == nil || !strings.HasPrefix(err.Error(), "ibmb:value: ") {
+		t.Fatalf("got %v, want ibmb:value", err)
+	}
+	if err := tag(errors.New("boom")); !strings.HasPrefix(err.Error(), "ibmb:internal: boom") {
+		t.Fatalf("untyped error tagged %q", err)
+	}
+}
+
+func TestPanicBecomesError(t *testing.T) {
+	f := func() (err error) {
+		defer guard(&err)
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to nil map
+		return nil
+	}
+	err := f()
+	if err == nil || !strings.HasPrefix(err.Error(), "ibmb:internal: panic in engine") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestHandles(t *testing.T) {
+	before := NumHandles()
+	h, err := SynthCSBM(100, 2, 3, 0.5, 4, 1, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape := make([]int64, 4)
+	if err := SynthShape(h, addr(shape)); err != nil {
+		t.Fatal(err)
+	}
+	if shape[0] != 100 || shape[1] != 300 || shape[2] != 4 || shape[3] != 2 {
+		t.Fatalf("shape %v", shape)
+	}
+	// A handle of the wrong type is refused, not misused.
+	if err := GraphShape(h, addr(shape)); err == nil || !strings.Contains(err.Error(), "holds a") {
+		t.Fatalf("wrong-type handle: %v", err)
+	}
+	if err := Free(h); err != nil {
+		t.Fatal(err)
+	}
+	if err := SynthShape(h, addr(shape)); err == nil {
+		t.Fatal("use after free accepted")
+	}
+	if NumHandles() != before {
+		t.Fatalf("handles leaked: %d -> %d", before, NumHandles())
+	}
+}
+
+func TestGraphFacade(t *testing.T) {
+	ei := []int64{0, 1, 1, 2, 1, 0, 2, 0} // edges 0->1, 1->0, 1->2, 2->0
+	h, err := GraphFromCOO(addr(ei), 4, -1, false, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Free(h)
+	out := make([]int64, 8)
+	if err := GraphCopyEdgeIndex(h, addr(out)); err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{0, 1, 1, 2, 1, 0, 2, 0}
+	for i := range want {
+		if out[i] != want[i] {
+			t.Fatalf("edge_index %v, want %v", out, want)
+		}
+	}
+	w := make([]float32, 4)
+	if err := GraphCopyWeights(h, "rw", addr(w)); err != nil {
+		t.Fatal(err)
+	}
+	// Out-degrees 1, 2, 1: row-normalized weights 1, 1/2, 1/2, 1.
+	if w[0] != 1 || w[1] != 0.5 || w[2] != 0.5 || w[3] != 1 {
+		t.Fatalf("rw weights %v", w)
+	}
+	nodes := []int64{2, 0}
+	s, err := GraphInduce(h, addr(nodes), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Free(s)
+	shape := make([]int64, 2)
+	if err := GraphShape(s, addr(shape)); err != nil || shape[0] != 2 || shape[1] != 1 {
+		t.Fatalf("induced shape %v, %v (want 2 nodes, 1 edge 2->0)", shape, err)
+	}
+}

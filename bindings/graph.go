@@ -1,0 +1,152 @@
+package bindings
+
+import (
+	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// GraphFromCOO builds a CSR graph from a PyG edge_index: edgeIndex points to
+// 2·numEdges int64 values (sources, then targets). numNodes < 0 infers the
+// node count as max id + 1. Returns the graph's handle.
+func GraphFromCOO(edgeIndex uintptr, numEdges, numNodes int, symmetrize, addSelfLoops, dropDuplicates bool) (h int, err error) {
+	defer guard(&err)
+	ei, err := int64s(edgeIndex, 2*numEdges)
+	if err != nil {
+		return 0, err
+	}
+	var src, dst []int64
+	if numEdges > 0 {
+		src, dst = ei[:numEdges], ei[numEdges:]
+	}
+	g, err := graph.FromCOO(src, dst, numNodes, graph.Options{
+		Symmetrize: symmetrize, AddSelfLoops: addSelfLoops, DropDuplicates: dropDuplicates})
+	if err != nil {
+		return 0, err
+	}
+	return put(g), nil
+}
+
+// GraphShape writes the node and edge counts of graph h as two int64 at out.
+func GraphShape(h int, out uintptr) (err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](h)
+	if err != nil {
+		return err
+	}
+	o, err := int64s(out, 2)
+	if err != nil {
+		return err
+	}
+	o[0], o[1] = int64(g.NumNodes), int64(g.NumEdges())
+	return nil
+}
+
+// GraphCopyCSR copies graph h's row pointers (NumNodes+1 int64 at indptr) and
+// column ids (NumEdges int64 at indices; skipped when 0).
+func GraphCopyCSR(h int, indptr, indices uintptr) (err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](h)
+	if err != nil {
+		return err
+	}
+	ip, err := int64s(indptr, len(g.Indptr))
+	if err != nil {
+		return err
+	}
+	copy(ip, g.Indptr)
+	if indices != 0 && len(g.Indices) > 0 {
+		col := unsafe.Slice((*int64)(ptr(indices)), len(g.Indices))
+		for i, c := range g.Indices {
+			col[i] = int64(c)
+		}
+	}
+	return nil
+}
+
+// GraphCopyEdgeIndex writes graph h's edges in CSR order as a PyG edge_index:
+// 2·NumEdges int64 at dst (row ids, then column ids).
+func GraphCopyEdgeIndex(h int, dst uintptr) (err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](h)
+	if err != nil {
+		return err
+	}
+	e := g.NumEdges()
+	out, err := int64s(dst, 2*e)
+	if err != nil || e == 0 {
+		return err
+	}
+	rows, cols := out[:e], out[e:]
+	for u := 0; u < g.NumNodes; u++ {
+		for k := g.Indptr[u]; k < g.Indptr[u+1]; k++ {
+			rows[k] = int64(u)
+		}
+	}
+	for i, c := range g.Indices {
+		cols[i] = int64(c)
+	}
+	return nil
+}
+
+// GraphCopyDegrees writes the out-degree of every node of graph h as
+// NumNodes int64 at dst.
+func GraphCopyDegrees(h int, dst uintptr) (err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](h)
+	if err != nil {
+		return err
+	}
+	out, err := int64s(dst, g.NumNodes)
+	if err != nil {
+		return err
+	}
+	copy(out, g.Degrees())
+	return nil
+}
+
+// GraphCopyWeights writes graph h's normalized edge weights, aligned with
+// its CSR edges, as NumEdges float32 at dst. norm is "none", "rw" (D⁻¹A) or
+// "sym" (D^-½AD^-½).
+func GraphCopyWeights(h int, norm string, dst uintptr) (err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](h)
+	if err != nil {
+		return err
+	}
+	n, err := graph.ParseNorm(norm)
+	if err != nil {
+		return err
+	}
+	w, err := g.Normalized(n)
+	if err != nil {
+		return err
+	}
+	if len(w) == 0 {
+		return nil
+	}
+	if dst == 0 {
+		return argErr("weights buffer is null")
+	}
+	copy(unsafe.Slice((*float32)(ptr(dst)), len(w)), w)
+	return nil
+}
+
+// GraphInduce returns the handle of the subgraph of graph h induced by the n
+// int64 node ids at nodes; node i of the subgraph is nodes[i].
+func GraphInduce(h int, nodes uintptr, n int) (sub int, err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](h)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := int64s(nodes, n)
+	if err != nil {
+		return 0, err
+	}
+	s, err := g.Induced(ids)
+	if err != nil {
+		return 0, err
+	}
+	return put(s), nil
+}

@@ -1,0 +1,168 @@
+package ppr
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// teleports describes the teleport set of every task: task i teleports to
+// nodes[ptr[i]:ptr[i+1]], or to nodes[i:i+1] alone when ptr is nil.
+type teleports struct {
+	ptr   []int64
+	nodes []int64
+}
+
+func (t *teleports) len() int {
+	if t.ptr == nil {
+		return len(t.nodes)
+	}
+	return len(t.ptr) - 1
+}
+
+func (t *teleports) set(i int) []int64 {
+	if t.ptr == nil {
+		return t.nodes[i : i+1 : i+1]
+	}
+	return t.nodes[t.ptr[i]:t.ptr[i+1]]
+}
+
+// rowLoc records where a worker stored a row in its private buffers.
+type rowLoc struct {
+	off    int64
+	worker int32
+}
+
+// workerOut is the private output of one worker.
+type workerOut struct {
+	nodes  []int32
+	scores []float32
+}
+
+// compute runs the push for every task of t on g, which must be valid with
+// t in range, and assembles the Result. opt must have been validated.
+func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
+	tasks := t.len()
+	workers := opt.numWorkers(tasks)
+	pg := newPushGraph(g, opt.Alpha, opt.Eps)
+
+	// Row lengths go to indptr[i+1] and are turned into offsets later;
+	// every element is written by exactly one worker.
+	indptr := make([]int64, tasks+1)
+	locs := make([]rowLoc, tasks)
+	outs := make([]workerOut, workers)
+	stats := make([]Stats, workers)
+
+	chunk := max(1, min(32, tasks/(8*workers)))
+	var next, done atomic.Int64
+	step := int64(max(1, (tasks+99)/100))
+	var tick chan struct{}
+	if opt.Progress != nil {
+		tick = make(chan struct{}, 1)
+	}
+
+	work := func(w int) {
+		ws := newWorkspace(pg)
+		out := &outs[w]
+		for {
+			lo := int(next.Add(int64(chunk)) - int64(chunk))
+			if lo >= tasks {
+				break
+			}
+			hi := min(lo+chunk, tasks)
+			for i := lo; i < hi; i++ {
+				ws.push(pg, t.set(i))
+				ws.collect()
+				row := selectTop(ws.cand, opt.TopK)
+				locs[i] = rowLoc{off: int64(len(out.nodes)), worker: int32(w)}
+				indptr[i+1] = int64(len(row))
+				for _, e := range row {
+					out.nodes = append(out.nodes, e.node)
+					out.scores = append(out.scores, e.score)
+				}
+			}
+			if tick != nil {
+				n := int64(hi - lo)
+				if d := done.Add(n); (d-n)/step != d/step {
+					select {
+					case tick <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+		stats[w] = Stats{Pushes: ws.pushes, EdgePushes: ws.edgePushes}
+	}
+
+	if tick == nil {
+		parallel(workers, work)
+	} else {
+		finished := make(chan struct{})
+		go func() {
+			parallel(workers, work)
+			close(finished)
+		}()
+		last := int64(0)
+		report := func() {
+			if d := done.Load(); d > last {
+				last = d
+				opt.Progress(int(d), tasks)
+			}
+		}
+	wait:
+		for {
+			select {
+			case <-tick:
+				report()
+			case <-finished:
+				break wait
+			}
+		}
+		report()
+	}
+
+	for i := range tasks {
+		indptr[i+1] += indptr[i]
+	}
+	total := indptr[tasks]
+	res := &Result{
+		Indptr: indptr,
+		Nodes:  make([]int32, total),
+		Scores: make([]float32, total),
+	}
+	copyRows := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a, b := indptr[i], indptr[i+1]
+			src := &outs[locs[i].worker]
+			off := locs[i].off
+			copy(res.Nodes[a:b], src.nodes[off:off+b-a])
+			copy(res.Scores[a:b], src.scores[off:off+b-a])
+		}
+	}
+	if total < 1<<16 || workers == 1 {
+		copyRows(0, tasks)
+	} else {
+		parallel(workers, func(w int) {
+			copyRows(w*tasks/workers, (w+1)*tasks/workers)
+		})
+	}
+
+	var st Stats
+	for _, s := range stats {
+		st.Pushes += s.Pushes
+		st.EdgePushes += s.EdgePushes
+	}
+	return res, st
+}
+
+// parallel calls fn(w) for w in [0, workers), each on its own goroutine
+// except the last, which runs on the caller, and returns when all are done.
+func parallel(workers int, fn func(w int)) {
+	var wg sync.WaitGroup
+	for w := range workers - 1 {
+		wg.Go(func() { fn(w) })
+	}
+	fn(workers - 1)
+	wg.Wait()
+}

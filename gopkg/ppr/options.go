@@ -1,0 +1,95 @@
+package ppr
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// Options controls NodeWise and SetWise.
+type Options struct {
+	// Alpha is the teleport (restart) probability, in the open interval
+	// (0, 1). IBMB uses 0.25; PyG's get_ppr defaults to 0.2.
+	Alpha float64
+
+	// Eps is the push threshold: a node u is pushed while its residual is
+	// at least Eps·deg(u). It must be positive and finite. Smaller values
+	// give more accurate vectors with more nonzero entries at a cost of up
+	// to 1/(Alpha·Eps) neighbour updates per vector.
+	Eps float64
+
+	// TopK, when positive, keeps only the TopK largest entries of every
+	// vector. Zero or negative keeps every positive entry.
+	TopK int
+
+	// Workers is the number of goroutines that compute vectors; 0 means
+	// runtime.GOMAXPROCS(0), and negative values are an error. It never
+	// changes the result.
+	Workers int
+
+	// Progress, if not nil, is called with the number of vectors finished
+	// so far and the total, about every 1% of the work (at most 101 times
+	// per call) and once more with done == total at the end. The calls are
+	// made one at a time on the goroutine that called NodeWise or SetWise,
+	// with non-decreasing done.
+	Progress func(done, total int)
+}
+
+// valueErrorf returns an error wrapping graph.ErrValue.
+func valueErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: ppr: %s", graph.ErrValue, fmt.Sprintf(format, args...))
+}
+
+// indexErrorf returns an error wrapping graph.ErrIndex.
+func indexErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: ppr: %s", graph.ErrIndex, fmt.Sprintf(format, args...))
+}
+
+// checkAlpha reports whether alpha is a usable teleport probability.
+func checkAlpha(alpha float64) error {
+	if !(alpha > 0 && alpha < 1) {
+		return valueErrorf("alpha must lie in (0, 1), got %v", alpha)
+	}
+	return nil
+}
+
+// validate checks the numeric options.
+func (opt *Options) validate() error {
+	if err := checkAlpha(opt.Alpha); err != nil {
+		return err
+	}
+	if !(opt.Eps > 0) || math.IsInf(opt.Eps, 0) {
+		return valueErrorf("eps must be positive and finite, got %v", opt.Eps)
+	}
+	if opt.Workers < 0 {
+		return valueErrorf("workers must not be negative, got %d", opt.Workers)
+	}
+	return nil
+}
+
+// numWorkers returns the number of goroutines to use for tasks vectors.
+func (opt *Options) numWorkers(tasks int) int {
+	w := opt.Workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, tasks))
+}
+
+// checkGraph returns an ErrValue error unless g is a valid CSR.
+func checkGraph(g *graph.CSR) error {
+	if g == nil {
+		return valueErrorf("graph is nil")
+	}
+	if err := g.Validate(); err != nil {
+		msg := err.Error()
+		for _, e := range []error{graph.ErrValue, graph.ErrIndex} {
+			msg = strings.TrimPrefix(msg, e.Error()+": ")
+		}
+		return valueErrorf("invalid graph: %s", msg)
+	}
+	return nil
+}

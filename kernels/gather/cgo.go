@@ -1,0 +1,48 @@
+package gather
+
+/*
+#cgo CFLAGS: -O3 -fno-fast-math -I${SRCDIR}/../../csrc
+#include "gather.h"
+*/
+import "C"
+
+import "unsafe"
+
+// streamBytes is the output size from which Rows uses streaming stores,
+// IBMB_GATHER_STREAM_BYTES of csrc/gather.h.
+const streamBytes = int64(C.IBMB_GATHER_STREAM_BYTES)
+
+// cCheck returns the position of the first index of idx[0:n] outside
+// [0, rows), or -1. useAVX2 picks the AVX2 scan (only when the CPU has it).
+// idx must be 8-byte aligned and hold no Go pointers.
+func cCheck(idx unsafe.Pointer, n, rows int64, useAVX2 bool) int64 {
+	p := (*C.int64_t)(idx)
+	if useAVX2 {
+		return int64(C.ibmb_gather_check_avx2(p, C.int64_t(n), C.int64_t(rows)))
+	}
+	return int64(C.ibmb_gather_check_scalar(p, C.int64_t(n), C.int64_t(rows)))
+}
+
+// cGather runs one kernel call of tier t over idx[0:n]. The indices must
+// have been checked and t must be available on this CPU. stream asks the
+// vector tiers for streaming stores (used only when dst and rowBytes allow).
+func cGather(t Tier, dst, src, idx unsafe.Pointer, n, rowBytes int64, stream bool) {
+	p := (*C.int64_t)(idx)
+	cn, crb := C.int64_t(n), C.int64_t(rowBytes)
+	var cs C.int
+	if stream {
+		cs = 1
+	}
+	switch t {
+	case TierScalar:
+		C.ibmb_gather_scalar(dst, src, p, cn, crb)
+	case TierMemcpy:
+		C.ibmb_gather_memcpy(dst, src, p, cn, crb)
+	case TierAVX2:
+		C.ibmb_gather_avx2_ex(dst, src, p, cn, crb, cs)
+	case TierAVX512:
+		C.ibmb_gather_avx512_ex(dst, src, p, cn, crb, cs)
+	default:
+		panic("gather: unknown tier")
+	}
+}

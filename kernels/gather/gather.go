@@ -1,0 +1,299 @@
+package gather
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Tier names one implementation of the gather kernel.
+type Tier int
+
+const (
+	// TierScalar is the reference kernel: a plain byte loop, kept free of
+	// vectorisation. Slow; meant for tests and as ground truth.
+	TierScalar Tier = iota
+	// TierMemcpy calls libc memcpy once per row, with software prefetch of
+	// the rows ahead. Runs on any CPU.
+	TierMemcpy
+	// TierAVX2 uses 256-bit unaligned moves, overlapping tails, software
+	// prefetch and, for large outputs, streaming stores. Needs AVX2.
+	TierAVX2
+	// TierAVX512 is TierAVX2 with 512-bit moves. Needs AVX-512F.
+	TierAVX512
+)
+
+var tierNames = [...]string{"scalar", "memcpy", "avx2", "avx512"}
+
+// String returns the tier's short name: "scalar", "memcpy", "avx2" or
+// "avx512".
+func (t Tier) String() string {
+	if t >= 0 && int(t) < len(tierNames) {
+		return tierNames[t]
+	}
+	return fmt.Sprintf("Tier(%d)", int(t))
+}
+
+// CPU features, read once at start-up.
+var (
+	hasAVX2   = cpu.X86.HasAVX2
+	hasAVX512 = cpu.X86.HasAVX512F
+)
+
+// supported reports whether t can run on this CPU.
+func (t Tier) supported() bool {
+	switch t {
+	case TierScalar, TierMemcpy:
+		return true
+	case TierAVX2:
+		return hasAVX2
+	case TierAVX512:
+		return hasAVX512
+	}
+	return false
+}
+
+// Available returns the tiers this CPU can run, slowest-first in the order
+// of the Tier constants. TierScalar and TierMemcpy are always present.
+func Available() []Tier {
+	var ts []Tier
+	for t := TierScalar; t <= TierAVX512; t++ {
+		if t.supported() {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// Best returns the tier Rows uses for rows of typical width (256 bytes) on
+// this CPU; TierFor gives the choice for any width.
+func Best() Tier { return TierFor(256) }
+
+// ErrIndex is wrapped by the errors of an index outside [0, srcRows).
+var ErrIndex = errors.New("gather: index out of range")
+
+// ErrValue is wrapped by the errors of invalid arguments: a non-positive
+// row size, negative counts, nil or misaligned pointers, mismatched slice
+// lengths, overlapping buffers, or a tier this CPU cannot run.
+var ErrValue = errors.New("gather: invalid argument")
+
+// IndexError reports the first out-of-range index of a gather. It wraps
+// ErrIndex, so errors.Is(err, ErrIndex) holds.
+type IndexError struct {
+	Pos   int64 // position in the index list
+	Index int64 // the offending value
+	Rows  int64 // number of source rows
+}
+
+// Error describes the bad index, e.g. "gather: index 5 at position 3 is out
+// of range for 4 rows".
+func (e *IndexError) Error() string {
+	return fmt.Sprintf("gather: index %d at position %d is out of range for %d rows",
+		e.Index, e.Pos, e.Rows)
+}
+
+// Unwrap returns ErrIndex.
+func (e *IndexError) Unwrap() error { return ErrIndex }
+
+func valueErr(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrValue}, args...)...)
+}
+
+// Rows writes n rows of rowBytes bytes to dst, row i being row idx[i] of
+// src, a row-major matrix of srcRows rows:
+//
+//	dst[i*rowBytes : (i+1)*rowBytes] = src[idx[i]*rowBytes : (idx[i]+1)*rowBytes]
+//
+// dst must hold n*rowBytes bytes, src srcRows*rowBytes bytes, and idx n
+// int64 values; idx must be 8-byte aligned, dst and src need no alignment.
+// The three buffers must not overlap. dst and src may point to C memory or
+// to pointer-free Go memory (byte, number slices), which the call does not
+// retain.
+//
+// All indices are checked first: if any is outside [0, srcRows), Rows
+// returns an *IndexError (wrapping ErrIndex) for the first one and does not
+// touch dst. Invalid arguments give an error wrapping ErrValue: rowBytes <=
+// 0, srcRows < 0, n < 0, sizes that overflow int64, and, when n > 0, a nil
+// dst or idx, a nil src with srcRows > 0, a misaligned idx, or overlapping
+// buffers. n == 0 does nothing and succeeds.
+//
+// The kernel tier is TierFor(rowBytes). Gathers of more than a few hundred
+// KiB are split across GOMAXPROCS goroutines; smaller ones run in a single
+// C call on the calling goroutine.
+func Rows(dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Pointer, n int64) error {
+	return gather(-1, dst, src, srcRows, rowBytes, idx, n, -1)
+}
+
+// RowsTier is Rows with the kernel tier forced, for tests and benchmarks.
+// It returns an error wrapping ErrValue when t is not one of the Tier
+// constants or this CPU cannot run it (see Available).
+func RowsTier(t Tier, dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Pointer, n int64) error {
+	if !t.supported() {
+		if t < TierScalar || t > TierAVX512 {
+			return valueErr("unknown tier %v", t)
+		}
+		return valueErr("tier %v is not available on this CPU", t)
+	}
+	return gather(t, dst, src, srcRows, rowBytes, idx, n, -1)
+}
+
+// Float32 gathers rows of width float32 values: src holds len(src)/width
+// rows and dst receives len(idx) rows, so len(src) must be a multiple of
+// width and len(dst) must equal len(idx)*width. Errors as for Rows.
+func Float32(dst, src []float32, width int, idx []int64) error {
+	if width <= 0 {
+		return valueErr("width must be positive, got %d", width)
+	}
+	if width > math.MaxInt64/4 {
+		return valueErr("width %d overflows the row size", width)
+	}
+	if err := checkLens(len(dst), len(src), width, len(idx)); err != nil {
+		return err
+	}
+	err := gather(-1, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src)),
+		int64(len(src)/width), int64(width)*4, unsafe.Pointer(unsafe.SliceData(idx)), int64(len(idx)), -1)
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(idx)
+	return err
+}
+
+// Bytes gathers rows of rowBytes bytes: src holds len(src)/rowBytes rows
+// and dst receives len(idx) rows, so len(src) must be a multiple of
+// rowBytes and len(dst) must equal len(idx)*rowBytes. Errors as for Rows.
+func Bytes(dst, src []byte, rowBytes int, idx []int64) error {
+	if rowBytes <= 0 {
+		return valueErr("rowBytes must be positive, got %d", rowBytes)
+	}
+	if err := checkLens(len(dst), len(src), rowBytes, len(idx)); err != nil {
+		return err
+	}
+	err := gather(-1, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src)),
+		int64(len(src)/rowBytes), int64(rowBytes), unsafe.Pointer(unsafe.SliceData(idx)), int64(len(idx)), -1)
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(idx)
+	return err
+}
+
+// checkLens checks the slice lengths of Float32 and Bytes (width > 0).
+func checkLens(dstLen, srcLen, width, n int) error {
+	if srcLen%width != 0 {
+		return valueErr("len(src) = %d is not a multiple of the row width %d", srcLen, width)
+	}
+	if n > 0 && width > math.MaxInt/n || dstLen != n*width {
+		return valueErr("len(dst) = %d, want len(idx)*width = %d*%d", dstLen, n, width)
+	}
+	return nil
+}
+
+// gather validates and runs one gather. tier < 0 picks TierFor(rowBytes);
+// stream < 0 decides streaming stores by output size, 0 forbids and > 0
+// asks for them (tests).
+func gather(tier Tier, dst, src unsafe.Pointer, srcRows, rowBytes int64, idx unsafe.Pointer, n int64, stream int) error {
+	switch {
+	case rowBytes <= 0:
+		return valueErr("rowBytes must be positive, got %d", rowBytes)
+	case srcRows < 0:
+		return valueErr("srcRows must be non-negative, got %d", srcRows)
+	case n < 0:
+		return valueErr("n must be non-negative, got %d", n)
+	case n > math.MaxInt64/rowBytes || srcRows > math.MaxInt64/rowBytes || n > math.MaxInt64/8:
+		return valueErr("%d or %d rows of %d bytes overflow int64", n, srcRows, rowBytes)
+	case n == 0:
+		return nil
+	case dst == nil:
+		return valueErr("dst is nil")
+	case idx == nil:
+		return valueErr("idx is nil")
+	case src == nil && srcRows > 0:
+		return valueErr("src is nil")
+	case uintptr(idx)%8 != 0:
+		return valueErr("idx %p is not 8-byte aligned", idx)
+	}
+	total := n * rowBytes
+	if overlap(dst, total, src, srcRows*rowBytes) {
+		return valueErr("dst and src overlap")
+	}
+	if overlap(dst, total, idx, n*8) {
+		return valueErr("dst and idx overlap")
+	}
+	if tier < 0 {
+		tier = TierFor(rowBytes)
+	}
+	w := workers(n, rowBytes)
+
+	// Check every index before writing anything.
+	if bad := checkIndices(idx, n, srcRows, w); bad >= 0 {
+		v := *(*int64)(unsafe.Add(idx, bad*8))
+		return &IndexError{Pos: bad, Index: v, Rows: srcRows}
+	}
+
+	st := stream > 0 || stream < 0 && total >= streamBytes
+	run(w, n, func(lo, hi int64) {
+		cGather(tier, unsafe.Add(dst, lo*rowBytes), src, unsafe.Add(idx, lo*8), hi-lo, rowBytes, st)
+	})
+	return nil
+}
+
+// overlap reports whether the byte ranges [a, a+na) and [b, b+nb) overlap.
+func overlap(a unsafe.Pointer, na int64, b unsafe.Pointer, nb int64) bool {
+	if a == nil || b == nil || na == 0 || nb == 0 {
+		return false
+	}
+	pa, pb := uintptr(a), uintptr(b)
+	return pa < pb+uintptr(nb) && pb < pa+uintptr(na)
+}
+
+// checkIndices returns the first position of idx[0:n] outside [0, rows),
+// or -1, scanning w chunks in parallel.
+func checkIndices(idx unsafe.Pointer, n, rows int64, w int) int64 {
+	if w <= 1 {
+		return cCheck(idx, n, rows, hasAVX2)
+	}
+	first := make([]int64, w)
+	runChunks(w, n, func(k int, lo, hi int64) {
+		first[k] = -1
+		if r := cCheck(unsafe.Add(idx, lo*8), hi-lo, rows, hasAVX2); r >= 0 {
+			first[k] = lo + r
+		}
+	})
+	for _, f := range first {
+		if f >= 0 {
+			return f
+		}
+	}
+	return -1
+}
+
+// run calls fn on w contiguous chunks [lo, hi) covering [0, n).
+func run(w int, n int64, fn func(lo, hi int64)) {
+	runChunks(w, n, func(_ int, lo, hi int64) { fn(lo, hi) })
+}
+
+// runChunks calls fn(k, lo, hi) for k in [0, w) on contiguous chunks that
+// cover [0, n) in order, chunk 0 on the calling goroutine and the others on
+// their own goroutines, and returns when all are done.
+func runChunks(w int, n int64, fn func(k int, lo, hi int64)) {
+	if w <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	q, r := n/int64(w), n%int64(w)
+	bound := func(k int) int64 { return int64(k)*q + min(int64(k), r) }
+	var wg sync.WaitGroup
+	wg.Add(w - 1)
+	for k := 1; k < w; k++ {
+		go func() {
+			defer wg.Done()
+			fn(k, bound(k), bound(k+1))
+		}()
+	}
+	fn(0, 0, bound(1))
+	wg.Wait()
+}

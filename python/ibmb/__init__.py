@@ -1,0 +1,49 @@
+"""ibmb: influence-based mini-batching for graph neural networks.
+
+A native (Go, C/AVX, CUDA) engine for IBMB (Gasteiger, Qian & Günnemann,
+LoG 2022) with a PyTorch Geometric-style Python layer.
+
+Main entry points:
+
+- :func:`ibmb.gather`: gather feature rows into a contiguous block (numpy
+  arrays, CPU and CUDA torch tensors).
+- :mod:`ibmb.graph`: CSR graphs from PyG ``edge_index``, normalization,
+  induced subgraphs.
+- :mod:`ibmb.datasets`: built-in generated graphs (no download needed).
+"""
+from __future__ import annotations
+
+from ibmb._native import EngineError, UnavailableError, call as _call, engine as _engine
+
+__version__: str = _engine.Version()
+
+from ibmb import datasets, graph  # noqa: E402
+from ibmb.gather import gather  # noqa: E402
+
+
+def num_threads() -> int:
+    """Number of threads the engine uses for parallel work (Go's GOMAXPROCS)."""
+    return int(_engine.NumThreads())
+
+
+def set_num_threads(n: int) -> int:
+    """Set the engine's thread count (``n < 1``: all cores); returns the old value."""
+    return int(_engine.SetNumThreads(int(n)))
+
+
+def cuda_status() -> str:
+    """``""`` when the engine can use a CUDA device, else the reason it cannot."""
+    return str(_engine.CUDAStatus())
+
+
+__all__ = [
+    "__version__",
+    "gather",
+    "graph",
+    "datasets",
+    "num_threads",
+    "set_num_threads",
+    "cuda_status",
+    "EngineError",
+    "UnavailableError",
+]

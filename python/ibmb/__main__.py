@@ -1,0 +1,6 @@
+"""``python -m ibmb``: see :mod:`ibmb.cli`."""
+import sys
+
+from ibmb.cli import main
+
+sys.exit(main())
