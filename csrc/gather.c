@@ -23,32 +23,37 @@
 /* ------------------------------------------------------------------------ */
 /* Tunables, chosen by measurement on the development machine (2-core AMD   */
 /* EPYC Zen 4 VM, 1 MiB L2 per core, 32 MiB L3), gathering random rows of a */
-/* source too large for the cache; see kernels/gather/dispatch.go for the   */
-/* full table.                                                              */
+/* source too large for the cache, one thread; kernels/gather/dispatch.go   */
+/* has the per-tier table. Each can be overridden with -D for experiments.  */
 
 /* Software prefetch runs this many output bytes ahead of the copy: the row
  * idx[i+d] is prefetched while row idx[i] is copied, d = AHEAD / row_bytes
- * clamped to [MIN_DIST, MAX_DIST]. Without prefetch 64-byte rows ran at
- * 3 GB/s on one core, with d = 32 rows at 9; 2 KiB to 32 KiB ahead were
- * within noise of each other, 4 KiB was the most consistent. */
+ * clamped to [MIN_DIST, MAX_DIST]. Without prefetch, 64-byte rows from DRAM
+ * ran at 3 GB/s on one core; with it at 7-9. Of the settings tried (2-64 KiB
+ * ahead, 2-256 rows), 16 KiB / 4..64 rows was best or tied at every row
+ * size from 16 bytes to 4 KiB; 4 KiB ahead was up to 15% slower on rows of
+ * 256 bytes and more. */
 #ifndef IBMB_PF_AHEAD_BYTES
-#define IBMB_PF_AHEAD_BYTES 4096
+#define IBMB_PF_AHEAD_BYTES 16384
 #endif
 #ifndef IBMB_PF_MIN_DIST
-#define IBMB_PF_MIN_DIST 2
+#define IBMB_PF_MIN_DIST 4
 #endif
 #ifndef IBMB_PF_MAX_DIST
-#define IBMB_PF_MAX_DIST 32
+#define IBMB_PF_MAX_DIST 64
 #endif
 /* At most this many bytes of each row ahead are prefetched; the hardware
- * streamer picks up the rest of a longer row once the copy walks it. */
+ * prefetcher picks up the rest of a longer row once the copy walks it.
+ * Prefetching whole 2-4 KiB rows instead was 5-15% slower (too many
+ * prefetches in flight); 256 bytes was 20% slower on 1 KiB rows. */
 #ifndef IBMB_PF_ROW_BYTES
-#define IBMB_PF_ROW_BYTES 2048
+#define IBMB_PF_ROW_BYTES 1024
 #endif
 
 /* Locality hint of __builtin_prefetch: 3 = prefetcht0 (into L1), 2 = t1,
- * 1 = t2 (into L2 and below), 0 = nta. t0 thrashes the 32 KiB L1 when rows
- * are long; t1/t2 ran 1.3-1.6x faster than t0 for 256 B - 4 KiB rows. */
+ * 1 = t2 (into L2 and below), 0 = nta. t0 and nta thrash the 32 KiB L1
+ * when many long rows are in flight; t2 ran 1.3-1.6x faster than t0 on
+ * 256-byte to 4 KiB rows and no slower on short ones. */
 #ifndef IBMB_PF_HINT
 #define IBMB_PF_HINT 1
 #endif
@@ -141,8 +146,10 @@ IBMB_INLINE int64_t pf_dist(int64_t row_bytes)
     return d;
 }
 
-/* Prefetch the cache lines of one source row (at most IBMB_PF_ROW_BYTES).
- * Prefetches never fault, and the row is in bounds anyway.
+#define IBMB_PF(p) __builtin_prefetch((const void *)(p), 0, IBMB_PF_HINT)
+
+/* Prefetch the cache lines of one source row (at most IBMB_PF_ROW_BYTES of
+ * it). Prefetches never fault, and the row is in bounds anyway.
  * The trip count depends on the row size only, never on where the row
  * starts within a cache line: a loop over "the lines the row touches" has a
  * data-dependent trip count whose mispredictions cost up to 3x on short odd
@@ -153,53 +160,73 @@ IBMB_INLINE void prefetch_row(const unsigned char *p, int64_t row_bytes)
 {
     int64_t len = row_bytes < IBMB_PF_ROW_BYTES ? row_bytes : IBMB_PF_ROW_BYTES;
     for (int64_t o = 0; o < len; o += 64)
-        __builtin_prefetch((const void *)(p + o), 0, IBMB_PF_HINT);
-    __builtin_prefetch((const void *)(p + len - 1), 0, IBMB_PF_HINT);
+        IBMB_PF(p + o);
+    IBMB_PF(p + len - 1);
+}
+
+/* Prefetch a row of at most 64 bytes: it touches at most two lines, the
+ * ones holding its first and its last byte. */
+IBMB_INLINE void prefetch_short(const unsigned char *p, int64_t row_bytes)
+{
+    IBMB_PF(p);
+    IBMB_PF(p + row_bytes - 1);
 }
 
 /* The row loop shared by the kernels. Invariant: after iteration i,
  * dst[0 .. (i+1)*row_bytes) holds rows idx[0..i] and no byte past it has
- * been written; the source row idx[i+dist] has been prefetched (when it
- * exists). COPY(d, s, len) must write exactly d[0..len). Expects d, s, idx,
- * n, row_bytes in scope. */
-#define IBMB_GATHER_ROWS(COPY)                                               \
+ * been written; the source row idx[i+dist] has been prefetched with
+ * PREFETCH (when it exists). COPY(d, s, len) must write exactly d[0..len).
+ * Expects d, s, idx, n, row_bytes in scope. Each kernel instantiates the
+ * loop once per row-size class, so that the class test is hoisted out of
+ * the loop and the per-row work is a handful of instructions. */
+#define IBMB_GATHER_ROWS(COPY, PREFETCH)                                     \
     do {                                                                     \
         const int64_t dist_ = pf_dist(row_bytes);                            \
         int64_t i_ = 0;                                                      \
         for (; i_ < n - dist_; i_++) {                                       \
-            prefetch_row(s + idx[i_ + dist_] * row_bytes, row_bytes);        \
+            PREFETCH(s + idx[i_ + dist_] * row_bytes, row_bytes);            \
             COPY(d + i_ * row_bytes, s + idx[i_] * row_bytes, row_bytes);    \
         }                                                                    \
         for (; i_ < n; i_++)                                                 \
             COPY(d + i_ * row_bytes, s + idx[i_] * row_bytes, row_bytes);    \
     } while (0)
 
-/* Copy 1..15 bytes with at most two (possibly overlapping) moves of one
- * power-of-two width. memcpy with a constant size compiles to one plain
- * load/store, legal at any alignment. Writes exactly d[0..len). */
-IBMB_INLINE void copy_small15(unsigned char *d, const unsigned char *s, int64_t len)
+/* Fixed-class row copies. Each copies exactly d[0..len) for len in its
+ * class with a fixed, branch-free set of unaligned moves: the first and the
+ * last W bytes (W the class's width), overlapping in the middle, which is
+ * harmless because src and dst are disjoint. memcpy with a constant size
+ * compiles to one plain load or store, legal at any alignment. */
+IBMB_INLINE void copy_1(unsigned char *d, const unsigned char *s, int64_t len)
 {
-    if (len >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + len - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + len - 8, &b, 8);
-    } else if (len >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + len - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + len - 4, &b, 4);
-    } else if (len >= 2) {
-        uint16_t a, b;
-        memcpy(&a, s, 2);
-        memcpy(&b, s + len - 2, 2);
-        memcpy(d, &a, 2);
-        memcpy(d + len - 2, &b, 2);
-    } else {
-        d[0] = s[0];
-    }
+    (void)len;
+    d[0] = s[0];
+}
+
+IBMB_INLINE void copy_2_3(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    uint16_t a, b;
+    memcpy(&a, s, 2);
+    memcpy(&b, s + len - 2, 2);
+    memcpy(d, &a, 2);
+    memcpy(d + len - 2, &b, 2);
+}
+
+IBMB_INLINE void copy_4_7(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + len - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + len - 4, &b, 4);
+}
+
+IBMB_INLINE void copy_8_15(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + len - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + len - 8, &b, 8);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -228,8 +255,7 @@ void ibmb_gather_scalar(void *dst, const void *src, const int64_t *idx,
 /* ------------------------------------------------------------------------ */
 /* libc memcpy per row.                                                     */
 
-IBMB_INLINE void copy_row_libc(unsigned char *d, const unsigned char *s,
-                               int64_t len)
+IBMB_INLINE void copy_libc(unsigned char *d, const unsigned char *s, int64_t len)
 {
     memcpy(d, s, (size_t)len);
 }
@@ -240,70 +266,76 @@ void ibmb_gather_memcpy(void *dst, const void *src, const int64_t *idx,
 {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
-    IBMB_GATHER_ROWS(copy_row_libc);
+    IBMB_GATHER_ROWS(copy_libc, prefetch_row);
 }
 
 #if IBMB_GATHER_X86
 /* ------------------------------------------------------------------------ */
 /* AVX2.                                                                    */
 
-/* Copy one row of len bytes (len >= 1) with 32-byte unaligned moves.
- * Writes exactly d[0..len), never a byte past the row: rows of 128 bytes
- * and more run a 4x-unrolled loop and end with one overlapping 32-byte move
- * that ends exactly at d+len; shorter rows take a fixed, branch-free set of
- * moves from both ends (4 or 2 vectors of 32 bytes, 2 of 16, or the
- * copy_small15 moves), overlapping in the middle. Overlap is harmless since
- * src and dst are disjoint. */
+/* Rows of 16..31 bytes: two overlapping 16-byte moves. */
 __attribute__((target("avx2"))) IBMB_INLINE void
-copy_row_avx2(unsigned char *d, const unsigned char *s, int64_t len)
+copy_16_31_avx2(unsigned char *d, const unsigned char *s, int64_t len)
 {
-    if (len >= 128) {
-        int64_t o = 0;
-        for (; o + 128 <= len; o += 128) {
-            __m256i a = _mm256_loadu_si256((const __m256i *)(s + o));
-            __m256i b = _mm256_loadu_si256((const __m256i *)(s + o + 32));
-            __m256i c = _mm256_loadu_si256((const __m256i *)(s + o + 64));
-            __m256i e = _mm256_loadu_si256((const __m256i *)(s + o + 96));
-            _mm256_storeu_si256((__m256i *)(d + o), a);
-            _mm256_storeu_si256((__m256i *)(d + o + 32), b);
-            _mm256_storeu_si256((__m256i *)(d + o + 64), c);
-            _mm256_storeu_si256((__m256i *)(d + o + 96), e);
-        }
-        for (; o + 32 < len; o += 32)
-            _mm256_storeu_si256((__m256i *)(d + o),
-                                _mm256_loadu_si256((const __m256i *)(s + o)));
-        if (o < len) /* overlapping last vector, ends exactly at d+len */
-            _mm256_storeu_si256((__m256i *)(d + len - 32),
-                                _mm256_loadu_si256((const __m256i *)(s + len - 32)));
-    } else if (len >= 64) {
-        /* 64..127: two vectors from each end, branch-free */
-        __m256i a = _mm256_loadu_si256((const __m256i *)s);
-        __m256i b = _mm256_loadu_si256((const __m256i *)(s + 32));
-        __m256i c = _mm256_loadu_si256((const __m256i *)(s + len - 64));
-        __m256i e = _mm256_loadu_si256((const __m256i *)(s + len - 32));
-        _mm256_storeu_si256((__m256i *)d, a);
-        _mm256_storeu_si256((__m256i *)(d + 32), b);
-        _mm256_storeu_si256((__m256i *)(d + len - 64), c);
-        _mm256_storeu_si256((__m256i *)(d + len - 32), e);
-    } else if (len >= 32) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)s);
-        __m256i b = _mm256_loadu_si256((const __m256i *)(s + len - 32));
-        _mm256_storeu_si256((__m256i *)d, a);
-        _mm256_storeu_si256((__m256i *)(d + len - 32), b);
-    } else if (len >= 16) {
-        __m128i a = _mm_loadu_si128((const __m128i *)s);
-        __m128i b = _mm_loadu_si128((const __m128i *)(s + len - 16));
-        _mm_storeu_si128((__m128i *)d, a);
-        _mm_storeu_si128((__m128i *)(d + len - 16), b);
-    } else {
-        copy_small15(d, s, len);
-    }
+    __m128i a = _mm_loadu_si128((const __m128i *)s);
+    __m128i b = _mm_loadu_si128((const __m128i *)(s + len - 16));
+    _mm_storeu_si128((__m128i *)d, a);
+    _mm_storeu_si128((__m128i *)(d + len - 16), b);
 }
 
-/* Copy one row of len bytes, len a multiple of 32, d 32-byte aligned, with
- * streaming stores that bypass the cache. */
+/* Rows of 32..63 bytes: two overlapping 32-byte moves. */
 __attribute__((target("avx2"))) IBMB_INLINE void
-copy_row_avx2_nt(unsigned char *d, const unsigned char *s, int64_t len)
+copy_32_63_avx2(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)s);
+    __m256i b = _mm256_loadu_si256((const __m256i *)(s + len - 32));
+    _mm256_storeu_si256((__m256i *)d, a);
+    _mm256_storeu_si256((__m256i *)(d + len - 32), b);
+}
+
+/* Rows of 64..127 bytes: two 32-byte moves from each end. */
+__attribute__((target("avx2"))) IBMB_INLINE void
+copy_64_127_avx2(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)s);
+    __m256i b = _mm256_loadu_si256((const __m256i *)(s + 32));
+    __m256i c = _mm256_loadu_si256((const __m256i *)(s + len - 64));
+    __m256i e = _mm256_loadu_si256((const __m256i *)(s + len - 32));
+    _mm256_storeu_si256((__m256i *)d, a);
+    _mm256_storeu_si256((__m256i *)(d + 32), b);
+    _mm256_storeu_si256((__m256i *)(d + len - 64), c);
+    _mm256_storeu_si256((__m256i *)(d + len - 32), e);
+}
+
+/* Rows of 128 bytes or more: a 4x-unrolled loop of 32-byte moves, then
+ * single moves while more than 32 bytes remain, then one overlapping
+ * 32-byte move ending exactly at d+len. Never writes past the row. */
+__attribute__((target("avx2"))) IBMB_INLINE void
+copy_ge128_avx2(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    int64_t o = 0;
+    for (; o + 128 <= len; o += 128) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(s + o));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(s + o + 32));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(s + o + 64));
+        __m256i e = _mm256_loadu_si256((const __m256i *)(s + o + 96));
+        _mm256_storeu_si256((__m256i *)(d + o), a);
+        _mm256_storeu_si256((__m256i *)(d + o + 32), b);
+        _mm256_storeu_si256((__m256i *)(d + o + 64), c);
+        _mm256_storeu_si256((__m256i *)(d + o + 96), e);
+    }
+    for (; o + 32 < len; o += 32)
+        _mm256_storeu_si256((__m256i *)(d + o),
+                            _mm256_loadu_si256((const __m256i *)(s + o)));
+    if (o < len)
+        _mm256_storeu_si256((__m256i *)(d + len - 32),
+                            _mm256_loadu_si256((const __m256i *)(s + len - 32)));
+}
+
+/* Streaming-store row copy: len a multiple of 32 and d 32-byte aligned, so
+ * every store is a whole aligned 32-byte chunk of the row. */
+__attribute__((target("avx2"))) IBMB_INLINE void
+copy_nt_avx2(unsigned char *d, const unsigned char *s, int64_t len)
 {
     int64_t o = 0;
     for (; o + 128 <= len; o += 128) {
@@ -321,6 +353,22 @@ copy_row_avx2_nt(unsigned char *d, const unsigned char *s, int64_t len)
                             _mm256_loadu_si256((const __m256i *)(s + o)));
 }
 
+/* Rows shorter than 32 bytes, one loop per class; shared by both vector
+ * tiers (the narrow moves are the same). */
+#define IBMB_GATHER_SHORT_ROWS()                                             \
+    do {                                                                     \
+        if (row_bytes >= 16)                                                 \
+            IBMB_GATHER_ROWS(copy_16_31_avx2, prefetch_short);               \
+        else if (row_bytes >= 8)                                             \
+            IBMB_GATHER_ROWS(copy_8_15, prefetch_short);                     \
+        else if (row_bytes >= 4)                                             \
+            IBMB_GATHER_ROWS(copy_4_7, prefetch_short);                      \
+        else if (row_bytes >= 2)                                             \
+            IBMB_GATHER_ROWS(copy_2_3, prefetch_short);                      \
+        else                                                                 \
+            IBMB_GATHER_ROWS(copy_1, prefetch_short);                        \
+    } while (0)
+
 /* Whether a call may use streaming stores of vec bytes: every destination
  * row start must be vec-aligned (the streaming moves fault otherwise). */
 IBMB_INLINE int stream_ok(const void *dst, int64_t row_bytes, int64_t vec)
@@ -336,9 +384,10 @@ IBMB_INLINE int want_stream(int stream, int64_t n, int64_t row_bytes)
     return stream > 0;
 }
 
-/* Invariant: that of IBMB_GATHER_ROWS. With streaming stores the sfence
- * before returning orders them before anything the caller does next (e.g.
- * signalling another thread that dst is ready). */
+/* Invariant: that of IBMB_GATHER_ROWS, with the copy picked once per call
+ * by row-size class. With streaming stores the sfence before returning
+ * orders them before anything the caller does next (e.g. signalling
+ * another thread that dst is ready). */
 __attribute__((target("avx2")))
 void ibmb_gather_avx2_ex(void *dst, const void *src, const int64_t *idx,
                          int64_t n, int64_t row_bytes, int stream)
@@ -346,11 +395,17 @@ void ibmb_gather_avx2_ex(void *dst, const void *src, const int64_t *idx,
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
     if (want_stream(stream, n, row_bytes) && stream_ok(dst, row_bytes, 32)) {
-        IBMB_GATHER_ROWS(copy_row_avx2_nt);
+        IBMB_GATHER_ROWS(copy_nt_avx2, prefetch_row);
         _mm_sfence();
-        return;
+    } else if (row_bytes >= 128) {
+        IBMB_GATHER_ROWS(copy_ge128_avx2, prefetch_row);
+    } else if (row_bytes >= 64) {
+        IBMB_GATHER_ROWS(copy_64_127_avx2, prefetch_row);
+    } else if (row_bytes >= 32) {
+        IBMB_GATHER_ROWS(copy_32_63_avx2, prefetch_short);
+    } else {
+        IBMB_GATHER_SHORT_ROWS();
     }
-    IBMB_GATHER_ROWS(copy_row_avx2);
 }
 
 __attribute__((target("avx2")))
@@ -362,67 +417,59 @@ void ibmb_gather_avx2(void *dst, const void *src, const int64_t *idx,
 
 /* ------------------------------------------------------------------------ */
 /* AVX-512F.                                                                */
+/* AVX-512F alone has no byte-masked moves (they need AVX-512BW), so the    */
+/* tails overlap instead of masking, as in the AVX2 kernel.                 */
 
-/* Copy one row of len bytes (len >= 1) with 64-byte unaligned moves.
- * Writes exactly d[0..len), as copy_row_avx2 with twice the width: rows of
- * 256 bytes and more loop and end with an overlapping 64-byte move, shorter
- * rows take 4 or 2 moves of 64 bytes from both ends, then 2 of 32, 2 of 16,
- * or copy_small15. AVX-512F alone has no byte-masked moves (they need
- * AVX-512BW), so the tails overlap instead of masking. */
+/* Rows of 64..127 bytes: two overlapping 64-byte moves. */
 __attribute__((target("avx512f"))) IBMB_INLINE void
-copy_row_avx512(unsigned char *d, const unsigned char *s, int64_t len)
+copy_64_127_avx512(unsigned char *d, const unsigned char *s, int64_t len)
 {
-    if (len >= 256) {
-        int64_t o = 0;
-        for (; o + 256 <= len; o += 256) {
-            __m512i a = _mm512_loadu_si512((const void *)(s + o));
-            __m512i b = _mm512_loadu_si512((const void *)(s + o + 64));
-            __m512i c = _mm512_loadu_si512((const void *)(s + o + 128));
-            __m512i e = _mm512_loadu_si512((const void *)(s + o + 192));
-            _mm512_storeu_si512((void *)(d + o), a);
-            _mm512_storeu_si512((void *)(d + o + 64), b);
-            _mm512_storeu_si512((void *)(d + o + 128), c);
-            _mm512_storeu_si512((void *)(d + o + 192), e);
-        }
-        for (; o + 64 < len; o += 64)
-            _mm512_storeu_si512((void *)(d + o),
-                                _mm512_loadu_si512((const void *)(s + o)));
-        if (o < len) /* overlapping last vector, ends exactly at d+len */
-            _mm512_storeu_si512((void *)(d + len - 64),
-                                _mm512_loadu_si512((const void *)(s + len - 64)));
-    } else if (len >= 128) {
-        /* 128..255: two vectors from each end, branch-free */
-        __m512i a = _mm512_loadu_si512((const void *)s);
-        __m512i b = _mm512_loadu_si512((const void *)(s + 64));
-        __m512i c = _mm512_loadu_si512((const void *)(s + len - 128));
-        __m512i e = _mm512_loadu_si512((const void *)(s + len - 64));
-        _mm512_storeu_si512((void *)d, a);
-        _mm512_storeu_si512((void *)(d + 64), b);
-        _mm512_storeu_si512((void *)(d + len - 128), c);
-        _mm512_storeu_si512((void *)(d + len - 64), e);
-    } else if (len >= 64) {
-        __m512i a = _mm512_loadu_si512((const void *)s);
-        __m512i b = _mm512_loadu_si512((const void *)(s + len - 64));
-        _mm512_storeu_si512((void *)d, a);
-        _mm512_storeu_si512((void *)(d + len - 64), b);
-    } else if (len >= 32) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)s);
-        __m256i b = _mm256_loadu_si256((const __m256i *)(s + len - 32));
-        _mm256_storeu_si256((__m256i *)d, a);
-        _mm256_storeu_si256((__m256i *)(d + len - 32), b);
-    } else if (len >= 16) {
-        __m128i a = _mm_loadu_si128((const __m128i *)s);
-        __m128i b = _mm_loadu_si128((const __m128i *)(s + len - 16));
-        _mm_storeu_si128((__m128i *)d, a);
-        _mm_storeu_si128((__m128i *)(d + len - 16), b);
-    } else {
-        copy_small15(d, s, len);
+    __m512i a = _mm512_loadu_si512((const void *)s);
+    __m512i b = _mm512_loadu_si512((const void *)(s + len - 64));
+    _mm512_storeu_si512((void *)d, a);
+    _mm512_storeu_si512((void *)(d + len - 64), b);
+}
+
+/* Rows of 128..255 bytes: two 64-byte moves from each end. */
+__attribute__((target("avx512f"))) IBMB_INLINE void
+copy_128_255_avx512(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    __m512i a = _mm512_loadu_si512((const void *)s);
+    __m512i b = _mm512_loadu_si512((const void *)(s + 64));
+    __m512i c = _mm512_loadu_si512((const void *)(s + len - 128));
+    __m512i e = _mm512_loadu_si512((const void *)(s + len - 64));
+    _mm512_storeu_si512((void *)d, a);
+    _mm512_storeu_si512((void *)(d + 64), b);
+    _mm512_storeu_si512((void *)(d + len - 128), c);
+    _mm512_storeu_si512((void *)(d + len - 64), e);
+}
+
+/* Rows of 256 bytes or more: as copy_ge128_avx2 with 64-byte moves. */
+__attribute__((target("avx512f"))) IBMB_INLINE void
+copy_ge256_avx512(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    int64_t o = 0;
+    for (; o + 256 <= len; o += 256) {
+        __m512i a = _mm512_loadu_si512((const void *)(s + o));
+        __m512i b = _mm512_loadu_si512((const void *)(s + o + 64));
+        __m512i c = _mm512_loadu_si512((const void *)(s + o + 128));
+        __m512i e = _mm512_loadu_si512((const void *)(s + o + 192));
+        _mm512_storeu_si512((void *)(d + o), a);
+        _mm512_storeu_si512((void *)(d + o + 64), b);
+        _mm512_storeu_si512((void *)(d + o + 128), c);
+        _mm512_storeu_si512((void *)(d + o + 192), e);
     }
+    for (; o + 64 < len; o += 64)
+        _mm512_storeu_si512((void *)(d + o),
+                            _mm512_loadu_si512((const void *)(s + o)));
+    if (o < len)
+        _mm512_storeu_si512((void *)(d + len - 64),
+                            _mm512_loadu_si512((const void *)(s + len - 64)));
 }
 
 /* Streaming-store row copy: len a multiple of 64, d 64-byte aligned. */
 __attribute__((target("avx512f"))) IBMB_INLINE void
-copy_row_avx512_nt(unsigned char *d, const unsigned char *s, int64_t len)
+copy_nt_avx512(unsigned char *d, const unsigned char *s, int64_t len)
 {
     int64_t o = 0;
     for (; o + 256 <= len; o += 256) {
@@ -449,19 +496,24 @@ void ibmb_gather_avx512_ex(void *dst, const void *src, const int64_t *idx,
 {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
-    if (want_stream(stream, n, row_bytes)) {
-        if (stream_ok(dst, row_bytes, 64)) {
-            IBMB_GATHER_ROWS(copy_row_avx512_nt);
-            _mm_sfence();
-            return;
-        }
-        if (stream_ok(dst, row_bytes, 32)) {
-            IBMB_GATHER_ROWS(copy_row_avx2_nt);
-            _mm_sfence();
-            return;
-        }
+    int st = want_stream(stream, n, row_bytes);
+    if (st && stream_ok(dst, row_bytes, 64)) {
+        IBMB_GATHER_ROWS(copy_nt_avx512, prefetch_row);
+        _mm_sfence();
+    } else if (st && stream_ok(dst, row_bytes, 32)) {
+        IBMB_GATHER_ROWS(copy_nt_avx2, prefetch_row);
+        _mm_sfence();
+    } else if (row_bytes >= 256) {
+        IBMB_GATHER_ROWS(copy_ge256_avx512, prefetch_row);
+    } else if (row_bytes >= 128) {
+        IBMB_GATHER_ROWS(copy_128_255_avx512, prefetch_row);
+    } else if (row_bytes >= 64) {
+        IBMB_GATHER_ROWS(copy_64_127_avx512, prefetch_row);
+    } else if (row_bytes >= 32) {
+        IBMB_GATHER_ROWS(copy_32_63_avx2, prefetch_short);
+    } else {
+        IBMB_GATHER_SHORT_ROWS();
     }
-    IBMB_GATHER_ROWS(copy_row_avx512);
 }
 
 __attribute__((target("avx512f")))
@@ -471,19 +523,7 @@ void ibmb_gather_avx512(void *dst, const void *src, const int64_t *idx,
     ibmb_gather_avx512_ex(dst, src, idx, n, row_bytes, -1);
 }
 
-#else /* !IBMB_GATHER_X86 */
-
-void ibmb_gather_avx2(void *dst, const void *src, const int64_t *idx,
-                      int64_t n, int64_t row_bytes)
-{
-    ibmb_gather_memcpy(dst, src, idx, n, row_bytes);
-}
-
-void ibmb_gather_avx512(void *dst, const void *src, const int64_t *idx,
-                        int64_t n, int64_t row_bytes)
-{
-    ibmb_gather_memcpy(dst, src, idx, n, row_bytes);
-}
+#else /* !IBMB_GATHER_X86: the vector entry points fall back to memcpy */
 
 void ibmb_gather_avx2_ex(void *dst, const void *src, const int64_t *idx,
                          int64_t n, int64_t row_bytes, int stream)
@@ -496,6 +536,18 @@ void ibmb_gather_avx512_ex(void *dst, const void *src, const int64_t *idx,
                            int64_t n, int64_t row_bytes, int stream)
 {
     (void)stream;
+    ibmb_gather_memcpy(dst, src, idx, n, row_bytes);
+}
+
+void ibmb_gather_avx2(void *dst, const void *src, const int64_t *idx,
+                      int64_t n, int64_t row_bytes)
+{
+    ibmb_gather_memcpy(dst, src, idx, n, row_bytes);
+}
+
+void ibmb_gather_avx512(void *dst, const void *src, const int64_t *idx,
+                        int64_t n, int64_t row_bytes)
+{
     ibmb_gather_memcpy(dst, src, idx, n, row_bytes);
 }
 

@@ -18,12 +18,13 @@
  *   - row_bytes > 0 and n >= 0 (n == 0 does nothing);
  *   - dst and src are valid for n*row_bytes and nrows*row_bytes bytes and do
  *     not overlap; idx may alias neither;
- *   - no alignment is required of dst, src or idx beyond what the pointer
- *     types need for idx (int64_t); dst and src may be byte-aligned only;
+ *   - idx must be aligned for int64_t; dst and src need no alignment at
+ *     all (byte-aligned is fine);
  *   - the kernels write only dst[0 .. n*row_bytes) and read only the rows
  *     that idx names (plus software prefetches, which never fault);
  *   - ibmb_gather_avx2 needs a CPU with AVX2, ibmb_gather_avx512 one with
- *     AVX-512F; the caller must check (the Go package uses x/sys/cpu).
+ *     AVX-512F (and AVX2, which every AVX-512 CPU has); the caller must
+ *     check (the Go package uses x/sys/cpu).
  *     ibmb_gather_scalar and ibmb_gather_memcpy run on any x86-64 CPU.
  *
  * The library is thread-safe: disjoint index ranges may be gathered from
@@ -81,8 +82,9 @@ void ibmb_gather_avx512(void *dst, const void *src, const int64_t *idx,
  *   stream  < 0: automatic, as the plain entry points: stream when this
  *                call writes n*row_bytes >= IBMB_GATHER_STREAM_BYTES.
  * The result is the same bytes either way. Measured on a 2-core AMD EPYC
- * (Zen 4, 32 MiB L3): streaming loses ~30% at 4 MiB of output, breaks even
- * around 8-16 MiB, and wins 1.3-1.9x at 64 MiB and above.
+ * (Zen 4, 32 MiB L3) VM with a cache-resident source: streaming lost ~30%
+ * at 4 MiB of output, broke even at 8-16 MiB and won 1.5-1.9x at 64 MiB;
+ * from a DRAM source with 128 MiB of output it won 1.0-1.4x.
  */
 #define IBMB_GATHER_STREAM_BYTES ((int64_t)16 << 20)
 

@@ -53,7 +53,7 @@ func (t Tier) supported() bool {
 	case TierAVX2:
 		return hasAVX2
 	case TierAVX512:
-		return hasAVX512
+		return hasAVX512 && hasAVX2 // the kernel's short-row paths use AVX2
 	}
 	return false
 }
@@ -70,9 +70,10 @@ func Available() []Tier {
 	return ts
 }
 
-// Best returns the tier Rows uses for rows of typical width (256 bytes) on
-// this CPU; TierFor gives the choice for any width.
-func Best() Tier { return TierFor(256) }
+// Best returns the fastest tier this CPU runs for most row sizes: TierAVX2
+// where available, else TierMemcpy. Rows chooses per row size with TierFor,
+// which may differ from Best for some sizes.
+func Best() Tier { return TierFor(1) }
 
 // ErrIndex is wrapped by the errors of an index outside [0, srcRows).
 var ErrIndex = errors.New("gather: index out of range")
@@ -122,9 +123,11 @@ func valueErr(format string, args ...any) error {
 // dst or idx, a nil src with srcRows > 0, a misaligned idx, or overlapping
 // buffers. n == 0 does nothing and succeeds.
 //
-// The kernel tier is TierFor(rowBytes). Gathers of more than a few hundred
-// KiB are split across GOMAXPROCS goroutines; smaller ones run in a single
-// C call on the calling goroutine.
+// The kernel tier is TierFor(rowBytes). Gathers touching 4 MiB or more
+// (counting at least a 64-byte cache line per row) are split into
+// contiguous index ranges across up to GOMAXPROCS goroutines, one C call
+// each (the index check is split the same way); smaller ones run in a
+// single C call on the calling goroutine.
 func Rows(dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Pointer, n int64) error {
 	return gather(-1, dst, src, srcRows, rowBytes, idx, n, -1)
 }

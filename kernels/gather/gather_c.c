@@ -8,5 +8,5 @@
 // with `go test ./kernels/gather -run TestCSourceHash -gather.update`), and
 // the changed line makes the go command rebuild.
 //
-// csrc-sha256: 4dd829cf02f878cf48b564d9aadcf039c7898ccaa25ede679ef719c418c1b263
+// csrc-sha256: 21a0fabd7df1505dad8807350214fd2c90b4b8a03633565a31e0e17fb5787afd
 #include "../../csrc/gather.c"

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package gather
+
+func adviseHugePages([]byte) {}
+
+func anonHugeKiB() int64 { return -1 }
