@@ -50,14 +50,28 @@
 //
 // # Relation to PyTorch Geometric
 //
-// torch_geometric.utils.get_ppr (PyG 2.8) starts from a residual alpha at the
-// target, adds the whole residual to p when pushing, and pushes while
-// r[u] ≥ alpha·eps·deg(u). Its residuals are exactly alpha times ours, so
-// both compute the same p̂ for the same (alpha, eps) up to float64 rounding
-// and the order of the pushes (it uses a LIFO stack where this package uses a
-// FIFO queue); it also pushes the target once unconditionally, as this
-// package does. The nodes it reports are the pushed nodes, which are the
-// nonzero entries reported here.
+// torch_geometric.utils.get_ppr (PyG 2.8) runs the same push with a
+// different scaling: it starts from a residual alpha (not 1) at the target,
+// adds the whole residual (not alpha times it) to p when pushing, and pushes
+// while r[u] ≥ alpha·eps·deg(u). Its residuals are exactly alpha times ours
+// at every step, so its estimate for (alpha, eps) is the p̂ of this package
+// for the same (alpha, eps). It also pushes the target once
+// unconditionally, and it reports exactly the pushed nodes, which are the
+// positive entries reported here. The one difference is the order of the
+// pushes: it takes nodes from a LIFO stack where this package uses a FIFO
+// queue. Both orders satisfy the same error bound, but individual scores
+// can differ by up to eps·deg(v), and the two may disagree on which
+// low-scoring nodes are reported. With its stack replaced by a FIFO queue
+// it reproduces NodeWise's rows exactly, up to float rounding.
+//
+// get_ppr returns an edge_index whose row 0 holds the target and row 1 the
+// node reached, with the PPR score as the edge weight, grouped by target in
+// the order the targets were given and, within a target, in the order of
+// first push (the target first), unsorted and never truncated (newer PyG
+// adds a topk argument, keeping the k largest in ascending order). Row i of a
+// Result is the same group with its nodes sorted by score and optionally
+// cut to the top k: row 0 of such an edge_index is
+// repeat_interleave(targets, diff(Indptr)) and row 1 is Nodes.
 //
 // # Output
 //
@@ -75,11 +89,15 @@
 // vector is computed independently of the others by a deterministic
 // sequence of pushes, so a Result depends only on the graph, the targets and
 // the options other than Workers and Progress: it is bit-for-bit identical for
-// any number of workers. Each worker owns dense p̂ and r arrays of
-// g.NumNodes float64 values, a list of the nodes a vector touched (so that
-// resetting costs only as much as the vector did) and a queue; nothing is
+// any number of workers. Each worker owns dense p̂ and r arrays, a
+// per-node copy of the thresholds and a list of the nodes a vector touched
+// (so that resetting costs only as much as the vector did), about
+// 28·g.NumNodes bytes in all, plus a queue and its output rows; nothing is
 // allocated per push and no maps are used. Per-graph arrays (thresholds and
-// the factors (1−alpha)/deg) are computed once per call and shared read-only.
+// the factors (1−alpha)/deg, 16·g.NumNodes bytes) are computed once per call
+// and shared read-only. The rows are assembled into the Result without
+// locks: each worker writes to its own buffers, and a final parallel pass
+// copies the rows in target order.
 //
 // # Errors
 //

@@ -126,26 +126,31 @@ func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 		indptr[i+1] += indptr[i]
 	}
 	total := indptr[tasks]
-	res := &Result{
-		Indptr: indptr,
-		Nodes:  make([]int32, total),
-		Scores: make([]float32, total),
-	}
-	copyRows := func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			a, b := indptr[i], indptr[i+1]
-			src := &outs[locs[i].worker]
-			off := locs[i].off
-			copy(res.Nodes[a:b], src.nodes[off:off+b-a])
-			copy(res.Scores[a:b], src.scores[off:off+b-a])
-		}
-	}
-	if total < 1<<16 || workers == 1 {
-		copyRows(0, tasks)
+	res := &Result{Indptr: indptr}
+	if workers == 1 {
+		// A single worker claimed the chunks in order: its buffers
+		// already hold the rows in target order.
+		res.Nodes = outs[0].nodes[:total:total]
+		res.Scores = outs[0].scores[:total:total]
 	} else {
-		parallel(workers, func(w int) {
-			copyRows(w*tasks/workers, (w+1)*tasks/workers)
-		})
+		res.Nodes = make([]int32, total)
+		res.Scores = make([]float32, total)
+		copyRows := func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				a, b := indptr[i], indptr[i+1]
+				src := &outs[locs[i].worker]
+				off := locs[i].off
+				copy(res.Nodes[a:b], src.nodes[off:off+b-a])
+				copy(res.Scores[a:b], src.scores[off:off+b-a])
+			}
+		}
+		if total < 1<<16 {
+			copyRows(0, tasks)
+		} else {
+			parallel(workers, func(w int) {
+				copyRows(w*tasks/workers, (w+1)*tasks/workers)
+			})
+		}
 	}
 
 	var st Stats

@@ -31,10 +31,10 @@ type Options struct {
 	Workers int
 
 	// Progress, if not nil, is called with the number of vectors finished
-	// so far and the total, about every 1% of the work (at most 101 times
-	// per call) and once more with done == total at the end. The calls are
-	// made one at a time on the goroutine that called NodeWise or SetWise,
-	// with non-decreasing done.
+	// so far and the total, about every 1% of the work, the last call
+	// having done == total: at most 101 calls in all, with increasing
+	// done. The calls are made one at a time on the goroutine that called
+	// NodeWise or SetWise (the workers run on other goroutines meanwhile).
 	Progress func(done, total int)
 }
 

@@ -13,7 +13,7 @@ import (
 // every node as target.
 func TestPushBound(t *testing.T) {
 	cases := []struct {
-		n, e, isolated  int
+		n, e, isolated   int
 		selfLoops, dedup bool
 		alpha, eps       float64
 	}{
@@ -168,25 +168,36 @@ func TestQueueGrowth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const alpha, eps = 0.25, 1e-6
-	// Target set {0, 1, ..., 3000}: many initial queue entries too.
+	const alpha = 0.25
+	// Target set {0, 1, ..., 3000}: many initial queue entries too, and
+	// the queue grows while some of them are still waiting.
 	set := make([]int64, 3001)
 	for i := range set {
 		set[i] = int64(i)
 	}
-	for _, targets := range [][]int64{{0}, set} {
-		res, _, err := SetWise(g, []int64{0, int64(len(targets))}, targets, Options{Alpha: alpha, Eps: eps})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkRow(t, res, 0, g.NumNodes)
-		ex, err := Exact(g, targets, alpha, exactTol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkBound(t, g, fmt.Sprintf("star, %d targets", len(targets)), dense(res, 0, g.NumNodes), ex, eps)
-		if got := res.Indptr[1]; got != leaves+1 {
-			t.Errorf("%d targets: %d entries, want all %d nodes", len(targets), got, leaves+1)
+	// With eps = 1e-3 the share 1/3001 of a leaf in the set is below its
+	// threshold, so it is pushed only because it is a teleport node.
+	for _, eps := range []float64{1e-6, 1e-3} {
+		for _, targets := range [][]int64{{0}, set} {
+			res, _, err := SetWise(g, []int64{0, int64(len(targets))}, targets, Options{Alpha: alpha, Eps: eps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRow(t, res, 0, g.NumNodes)
+			ex, err := Exact(g, targets, alpha, exactTol)
+			if err != nil {
+				t.Fatal(err)
+			}
+			est := dense(res, 0, g.NumNodes)
+			checkBound(t, g, fmt.Sprintf("star, eps %v, %d targets", eps, len(targets)), est, ex, eps)
+			for _, v := range targets {
+				if est[v] == 0 {
+					t.Fatalf("eps %v, %d targets: target %d not pushed", eps, len(targets), v)
+				}
+			}
+			if got := res.Indptr[1]; eps == 1e-6 && got != leaves+1 {
+				t.Errorf("%d targets: %d entries, want all %d nodes", len(targets), got, leaves+1)
+			}
 		}
 	}
 }
