@@ -64,6 +64,7 @@ typedef struct {
     ibmb_CUresult (*cuLaunchKernel)(ibmb_CUfunction, unsigned int, unsigned int, unsigned int,
                                     unsigned int, unsigned int, unsigned int, unsigned int,
                                     ibmb_CUstream, void **, void **);
+    ibmb_CUresult (*cuMemGetInfo)(size_t *, size_t *);
     ibmb_CUresult (*cuMemAlloc)(ibmb_CUdeviceptr *, size_t);
     ibmb_CUresult (*cuMemFree)(ibmb_CUdeviceptr);
     ibmb_CUresult (*cuMemAllocHost)(void **, size_t);
@@ -115,6 +116,7 @@ static void *ibmb_sym(void *h, const char *name, const char *fallback) {
     X(cuModuleUnload, "cuModuleUnload", NULL)                                 \
     X(cuModuleGetFunction, "cuModuleGetFunction", NULL)                       \
     X(cuLaunchKernel, "cuLaunchKernel", NULL)                                 \
+    X(cuMemGetInfo, "cuMemGetInfo_v2", NULL)                                  \
     X(cuMemAlloc, "cuMemAlloc_v2", NULL)                                      \
     X(cuMemFree, "cuMemFree_v2", NULL)                                        \
     X(cuMemAllocHost, "cuMemAllocHost_v2", NULL)                              \
@@ -526,6 +528,9 @@ ibmb_CUresult ibmb_launch_u64(uintptr_t fn, unsigned int gx, unsigned int gy, un
     return ibmb_cuLaunchKernel(fn, gx, gy, gz, bx, by, bz, shmem, stream, params);
 }
 
+ibmb_CUresult ibmb_cuMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
+    return IBMB_DCALL(cuMemGetInfo, free_bytes, total_bytes);
+}
 ibmb_CUresult ibmb_cuMemAlloc(ibmb_CUdeviceptr *dptr, size_t bytes) { return IBMB_DCALL(cuMemAlloc, dptr, bytes); }
 ibmb_CUresult ibmb_cuMemFree(ibmb_CUdeviceptr dptr) { return IBMB_DCALL(cuMemFree, dptr); }
 ibmb_CUresult ibmb_cuMemAllocHost(void **p, size_t bytes) { return IBMB_DCALL(cuMemAllocHost, p, bytes); }

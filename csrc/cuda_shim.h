@@ -123,6 +123,7 @@ ibmb_CUresult ibmb_launch_u64(uintptr_t fn, unsigned int gx, unsigned int gy, un
                               unsigned int shmem, uintptr_t stream,
                               const unsigned long long *args, int nargs);
 
+ibmb_CUresult ibmb_cuMemGetInfo(size_t *free_bytes, size_t *total_bytes);
 ibmb_CUresult ibmb_cuMemAlloc(ibmb_CUdeviceptr *dptr, size_t bytes);
 ibmb_CUresult ibmb_cuMemFree(ibmb_CUdeviceptr dptr);
 ibmb_CUresult ibmb_cuMemAllocHost(void **p, size_t bytes);

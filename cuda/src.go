@@ -24,3 +24,22 @@ var GatherKernels = []string{
 	"ibmb_gather_4",
 	"ibmb_gather_1",
 }
+
+// PPR is the source of ppr.cu: approximate personalized PageRank with the
+// local push for many teleport sets at once, one warp per set with a
+// private hash table in global memory. Its kernels ibmb_ppr_topk_1,
+// ibmb_ppr_topk_2 and ibmb_ppr_topk_4 write the top k <= 32, 64 or 128
+// entries of every vector, sorted; ibmb_ppr_all writes all positive entries
+// into an output pool. Like Gather it is self-contained; the host contract
+// is stated at the top of the file.
+//
+//go:embed ppr.cu
+var PPR string
+
+// PPRKernels lists the extern "C" kernel names defined in PPR.
+var PPRKernels = []string{
+	"ibmb_ppr_topk_1",
+	"ibmb_ppr_topk_2",
+	"ibmb_ppr_topk_4",
+	"ibmb_ppr_all",
+}

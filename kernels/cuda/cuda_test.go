@@ -89,6 +89,8 @@ func TestNoGPUCallsFailCleanly(t *testing.T) {
 	checks["Prepare"] = Prepare(0)
 	checks["Gather"] = Gather(0, 256, 512, 4, 16, 1024, 2, 0)
 	_, checks["MemcpyBandwidth"] = MemcpyBandwidth(0, 1<<20)
+	_, checks["PPRPush"] = PPRPush(0, []int64{0, 1, 2}, []int32{1, 0}, nil, []int64{0}, PPROptions{Alpha: 0.25, Eps: 1e-3})
+	checks["PreparePPR"] = PreparePPR(0)
 	_, _, checks["DriverVersion"] = DriverVersion()
 	for name, err := range checks {
 		if !errors.Is(err, ErrUnavailable) {

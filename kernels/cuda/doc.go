@@ -1,7 +1,7 @@
-// Package cuda is ibmb's GPU layer: a row gather (dst[i] = src[idx[i]]) on
-// NVIDIA GPUs, plus the small amount of CUDA plumbing it needs, built so
-// that one binary works with and without a GPU and needs no CUDA toolkit to
-// build.
+// Package cuda is ibmb's GPU layer: a row gather (dst[i] = src[idx[i]]) and
+// a many-seed personalized PageRank push on NVIDIA GPUs, plus the small
+// amount of CUDA plumbing they need, built so that one binary works with
+// and without a GPU and needs no CUDA toolkit to build.
 //
 // # How it loads CUDA
 //
@@ -10,7 +10,7 @@
 // libcuda.so.1, and NVRTC at run time and resolves the few entry points it
 // uses (the _v2 driver symbols where the API has them). Only the driver API
 // is used: a static cudart cannot be loaded inside a Go c-shared library.
-// Kernels (cuda/gather.cu, embedded by package
+// Kernels (cuda/gather.cu and cuda/ppr.cu, embedded by package
 // github.com/ibmb-dev/ibmb/cuda) are compiled at run time with NVRTC, for
 // the largest architecture NVRTC supports that is <= the device's compute
 // capability: a CUBIN when that architecture has the device's major version
@@ -61,6 +61,24 @@
 // restored afterwards). Indices are validated on the GPU first: a bad index
 // returns an error wrapping ErrIndex and leaves the output untouched.
 //
+// # Personalized PageRank
+//
+// PPRPush computes approximate personalized PageRank vectors for many seeds
+// (or seed sets) at once with the push algorithm of Andersen, Chung and
+// Lang, the rule of the CPU package gopkg/ppr, on a graph that fits in
+// device memory; it returns the rows in gopkg/ppr's CSR Result layout
+// (top-k or every entry, sorted by descending score, ties by ascending
+// node id). The graph is copied to the device once and cached (see
+// FreeGraphCache). The kernels (cuda/ppr.cu) give each warp one seed at a
+// time with a private open-addressing hash table in global memory holding
+// the float64 residuals and estimates, push in rounds with the lanes
+// sharing the frontier's edges, and select the top k (k <= 128) in
+// registers. A seed whose vector outgrows its table is reported in
+// PPRResult.Overflowed with an empty row for the caller to recompute on the
+// CPU (PPRResult.ReplaceRows splices the rows in), so results are always
+// complete. Seeds are processed in as many launches as the output buffers
+// within PPROptions.MemBudget require.
+//
 // # Caches
 //
 // Compiled kernels are cached on disk in CacheDir() ($IBMB_CACHE_DIR, else
@@ -79,5 +97,7 @@
 // The tests additionally honour IBMB_REQUIRE_NVRTC=1 (fail instead of skip
 // when NVRTC is missing). Without a GPU they run the GPU tests against a
 // CPU-emulated fake driver (testdata/fakecuda) that executes the real
-// kernels of cuda/gather.cu.
+// kernels of cuda/gather.cu and cuda/ppr.cu (the latter with every CUDA
+// thread as a coroutine, so that warp shuffles, ballots and __syncwarp
+// work, and with randomized interleavings at atomics).
 package cuda

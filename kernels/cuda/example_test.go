@@ -48,3 +48,31 @@ func ExampleCompilePTX() {
 	}
 	fmt.Println(len(ptx) > 0)
 }
+
+// Top-k personalized PageRank of many seeds on the GPU, with the CPU
+// recomputing the few seeds whose vectors did not fit in the GPU's hash
+// tables. (Compile-only: whether a GPU is present varies.)
+func ExamplePPRPush() {
+	// A path 0 - 1 - 2 in CSR form (both directions stored).
+	indptr := []int64{0, 1, 3, 4}
+	indices := []int32{1, 0, 2, 1}
+	seeds := []int64{0, 1, 2}
+	res, err := cuda.PPRPush(0, indptr, indices, nil, seeds, cuda.PPROptions{Alpha: 0.25, Eps: 1e-4, TopK: 2})
+	if errors.Is(err, cuda.ErrUnavailable) {
+		fmt.Println("no GPU, using the CPU push:", err)
+		return
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if len(res.Overflowed) > 0 {
+		// Compute the rows of seeds[res.Overflowed[j]] on the CPU, in the
+		// same CSR layout, and splice them in:
+		//   res.ReplaceRows(res.Overflowed, cpuIndptr, cpuNodes, cpuScores)
+	}
+	for i := range res.NumRows() {
+		lo, hi := res.Indptr[i], res.Indptr[i+1]
+		fmt.Println(seeds[i], res.Nodes[lo:hi], res.Scores[lo:hi])
+	}
+}

@@ -68,8 +68,10 @@ func buildFakeDriver(t *testing.T) string {
 		t.Skip("skipping: no C++ compiler to build the fake driver")
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "gather.cu"), []byte(cudasrc.Gather), 0o644); err != nil {
-		t.Fatal(err)
+	for name, src := range map[string]string{"gather.cu": cudasrc.Gather, "ppr.cu": cudasrc.PPR} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	so := filepath.Join(dir, "libfakecuda.so")
 	src, err := filepath.Abs(filepath.Join("testdata", "fakecuda", "fakecuda.cpp"))
@@ -77,7 +79,7 @@ func buildFakeDriver(t *testing.T) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-g", "-shared", "-fPIC", "-Wall", "-Wextra",
-		"-Wno-unused-parameter", "-Wno-unused-function", "-I", dir, "-o", so, src)
+		"-Wno-unused-parameter", "-Wno-unused-function", "-Wno-unknown-pragmas", "-U_FORTIFY_SOURCE", "-I", dir, "-o", so, src)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the fake driver: %v\n%s", err, out)
 	}
@@ -204,4 +206,35 @@ func TestNVRTCBadPathChild(t *testing.T) {
 		t.Fatalf("NVRTCVersion() with a bad IBMB_NVRTC: %v", err)
 	}
 	t.Log(err)
+}
+
+var pprGPUTests = []string{
+	"TestPPRPushGPU", "TestPPRIsolatedSeedGPU", "TestPPRDirectedGPU", "TestPPRSetWiseGPU", "TestPPROverflowGPU",
+	"TestPPRWavesGPU", "TestPPRGraphCacheGPU", "TestPPRConcurrentGPU",
+}
+
+// TestFakeDriverPPR runs the PPR kernels on the fake driver: with the sm_90
+// CUBIN, and with the PTX path under a different preemption schedule.
+func TestFakeDriverPPR(t *testing.T) {
+	skipInChild(t)
+	requireNVRTC(t)
+	so := buildFakeDriver(t)
+	for _, c := range []struct {
+		name string
+		env  []string
+		run  []string
+	}{
+		{"cc90-cubin", []string{"IBMB_FAKE_CC=90"}, pprGPUTests},
+		{"cc80-ptx-preempt2", []string{"IBMB_FAKE_CC=80", "IBMB_FAKE_REJECT_CUBIN=1", "IBMB_FAKE_SEED=7", "IBMB_FAKE_PREEMPT=2"},
+			[]string{"TestPPRPushGPU", "TestPPRSetWiseGPU", "TestPPROverflowGPU"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := append([]string{"IBMB_LIBCUDA=" + so, "IBMB_CACHE_DIR=" + t.TempDir()}, c.env...)
+			out := runChild(t, strings.Join(c.run, "|"), env...)
+			expectPassed(t, out, c.run...)
+			if testing.Verbose() {
+				t.Logf("child output:\n%s", out)
+			}
+		})
+	}
 }

@@ -7,7 +7,6 @@ package cuda
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -28,7 +27,8 @@ type deviceState struct {
 	info    DeviceInfo
 
 	modMu sync.Mutex
-	fns   *gatherFuncs // nil until the module loaded
+	fns   *gatherFuncs  // nil until the gather module loaded
+	ppr   *kernelModule // nil until the PPR module loaded
 
 	scratchMu sync.Mutex
 	scratch   []*scratchBuf
@@ -113,128 +113,27 @@ func chooseArch(archs []int, cc int) int {
 }
 
 // kernels loads the gather module into the device's context (caller: inside
-// withDevice). The architecture is the largest NVRTC-supported one <= the
-// device's compute capability. When it has the device's major version, a
-// CUBIN is tried first (no JIT; loads on drivers older than NVRTC within the
-// same CUDA major version); otherwise, or if that fails, PTX is JIT-compiled
-// by the driver. Both go through the on-disk cache.
+// withDevice), once; see loadKernelModule for how it is built.
 func (d *deviceState) kernels() (*gatherFuncs, error) {
 	d.modMu.Lock()
 	defer d.modMu.Unlock()
 	if d.fns != nil {
 		return d.fns, nil
 	}
-	if err := loadNVRTC(); err != nil {
-		return nil, err
-	}
-	cc := d.info.Major*10 + d.info.Minor
-	arch := cc
-	if archs, err := SupportedArchs(); err == nil {
-		if arch = chooseArch(archs, cc); arch == 0 {
-			return nil, newErr(ErrUnavailable, "cuda unavailable: NVRTC %s supports no architecture <= sm_%d (supported: %v)",
-				nvrtcVersionString(), cc, archs)
-		}
-	}
-
-	var cubinErr error
-	if arch/10 == d.info.Major && C.ibmb_nvrtc_has_cubin() != 0 {
-		img, _, err := compileCached(cudasrc.Gather, "gather.cu", arch, true, nil)
-		if err == nil {
-			var fns *gatherFuncs
-			if fns, err = loadGatherModule(img, false, arch); err == nil {
-				d.fns = fns
-				return fns, nil
-			}
-		}
-		cubinErr = err
-	}
-	ptx, _, err := compileCached(cudasrc.Gather, "gather.cu", arch, false, nil)
+	m, err := d.loadKernelModule(cudasrc.Gather, "gather.cu", cudasrc.GatherKernels)
 	if err != nil {
 		return nil, err
 	}
-	fns, err := loadGatherModule(ptx, true, arch)
-	if err != nil {
-		if cubinErr != nil {
-			base := ErrCUDA
-			var w *wrapped
-			if errors.As(err, &w) {
-				base = w.base
-			}
-			return nil, newErr(base, "%v (the sm_%d CUBIN failed too: %v)", err, arch, cubinErr)
+	fns := &gatherFuncs{module: m.module, arch: m.arch, kind: m.kind, check: m.fns["ibmb_gather_check"], byW: map[int64]uintptr{}}
+	for _, w := range gatherWidths {
+		fn, ok := m.fns[fmt.Sprintf("ibmb_gather_%d", w)]
+		if !ok {
+			return nil, newErr(ErrCUDA, "cuda: gather module lacks the %d-byte kernel", w)
 		}
-		return nil, err
+		fns.byW[w] = fn
 	}
 	d.fns = fns
 	return fns, nil
-}
-
-// loadGatherModule loads a PTX (text) or CUBIN image into the current
-// context and looks up the kernels.
-func loadGatherModule(image []byte, isPTX bool, arch int) (*gatherFuncs, error) {
-	mod, err := loadModule(image, isPTX)
-	if err != nil {
-		return nil, err
-	}
-	fns := &gatherFuncs{module: mod, arch: arch, kind: "cubin", byW: map[int64]uintptr{}}
-	if isPTX {
-		fns.kind = "ptx"
-	}
-	get := func(name string) (uintptr, error) {
-		cname := C.CString(name)
-		defer C.free(unsafe.Pointer(cname))
-		var fn C.uintptr_t
-		if err := cuCheck("cuModuleGetFunction("+name+")", C.ibmb_cuModuleGetFunction(&fn, C.uintptr_t(mod), cname)); err != nil {
-			return 0, err
-		}
-		return uintptr(fn), nil
-	}
-	if fns.check, err = get("ibmb_gather_check"); err == nil {
-		for _, w := range gatherWidths {
-			var fn uintptr
-			if fn, err = get(fmt.Sprintf("ibmb_gather_%d", w)); err != nil {
-				break
-			}
-			fns.byW[w] = fn
-		}
-	}
-	if err != nil {
-		C.ibmb_cuModuleUnload(C.uintptr_t(mod))
-		return nil, err
-	}
-	return fns, nil
-}
-
-// loadModule is cuModuleLoadDataEx with the JIT error log in the error.
-func loadModule(image []byte, isPTX bool) (uintptr, error) {
-	var p unsafe.Pointer
-	if isPTX {
-		p = unsafe.Pointer(C.CString(string(image))) // PTX must be NUL-terminated
-	} else {
-		p = C.CBytes(image)
-	}
-	defer C.free(p)
-	var jitLog [16384]C.char
-	var mod C.uintptr_t
-	r := C.ibmb_cuModuleLoadData(&mod, p, &jitLog[0], C.size_t(len(jitLog)))
-	if r == C.IBMB_CUDA_SUCCESS {
-		return uintptr(mod), nil
-	}
-	what := "CUBIN"
-	if isPTX {
-		what = "PTX"
-	}
-	msg := fmt.Sprintf("cuda: loading the %s module (cuModuleLoadDataEx) failed: %s", what, cuName(r))
-	if l := C.GoString(&jitLog[0]); l != "" {
-		msg += "\n--- JIT log ---\n" + l
-	}
-	switch r {
-	case C.IBMB_CUDA_ERROR_UNSUPPORTED_PTX_VERSION, C.IBMB_CUDA_ERROR_NO_BINARY_FOR_GPU:
-		// The driver is older than NVRTC: not our bug, an environment issue.
-		dma, dmi, _ := DriverVersion()
-		return 0, newErr(ErrUnavailable, "cuda unavailable: %s; the driver supports CUDA %d.%d but NVRTC is %s: "+
-			"use an NVRTC no newer than the driver (IBMB_NVRTC / IBMB_NVRTC_DIRS)", msg, dma, dmi, nvrtcVersionString())
-	}
-	return 0, newErr(ErrCUDA, "%s", msg)
 }
 
 // getScratch takes a scratch buffer from the device's pool (allocating one

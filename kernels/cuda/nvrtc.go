@@ -134,22 +134,41 @@ func CompileCUBIN(src, name string, arch int, opts ...string) ([]byte, error) {
 
 // compile runs NVRTC: PTX for compute_<arch>, or CUBIN for sm_<arch>.
 func compile(src, name string, arch int, cubin bool, opts []string) ([]byte, error) {
+	out, _, err := compileWithLog(src, name, arch, cubin, opts)
+	return out, err
+}
+
+// compileWithLog is compile that also returns the NVRTC log of a successful
+// compilation (warnings; with --ptxas-options=-v the register and spill
+// counts of every kernel).
+func compileWithLog(src, name string, arch int, cubin bool, opts []string) (out []byte, log string, err error) {
+	out, prog, err := compileProgram(src, name, arch, cubin, opts)
+	if prog != 0 {
+		log = programLog(prog)
+		C.ibmb_nvrtcDestroyProgram(&prog)
+	}
+	return out, log, err
+}
+
+// compileProgram does the work of compileWithLog; when it returns a nonzero
+// program the caller destroys it.
+func compileProgram(src, name string, arch int, cubin bool, opts []string) (_ []byte, prog C.uintptr_t, _ error) {
 	if err := loadNVRTC(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if name == "" {
 		name = "kernel.cu"
 	}
 	if arch <= 0 {
-		return nil, newErr(ErrValue, "nvrtc: invalid architecture %d (want major*10+minor, e.g. 80)", arch)
+		return nil, 0, newErr(ErrValue, "nvrtc: invalid architecture %d (want major*10+minor, e.g. 80)", arch)
 	}
 	if cubin && C.ibmb_nvrtc_has_cubin() == 0 {
 		ma, mi, _ := NVRTCVersion()
-		return nil, newErr(ErrUnavailable, "nvrtc unavailable: NVRTC %d.%d cannot emit CUBIN (needs 11.1+)", ma, mi)
+		return nil, 0, newErr(ErrUnavailable, "nvrtc unavailable: NVRTC %d.%d cannot emit CUBIN (needs 11.1+)", ma, mi)
 	}
 	if archs, err := SupportedArchs(); err == nil && !slices.Contains(archs, arch) {
 		ma, mi, _ := NVRTCVersion()
-		return nil, newErr(ErrValue, "nvrtc: architecture %d is not supported by NVRTC %d.%d (supported: %v)", arch, ma, mi, archs)
+		return nil, 0, newErr(ErrValue, "nvrtc: architecture %d is not supported by NVRTC %d.%d (supported: %v)", arch, ma, mi, archs)
 	}
 	target := fmt.Sprintf("compute_%d", arch)
 	if cubin {
@@ -162,11 +181,9 @@ func compile(src, name string, arch int, cubin bool, opts []string) ([]byte, err
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 
-	var prog C.uintptr_t
 	if err := nvrtcCheck("nvrtcCreateProgram", C.ibmb_nvrtcCreateProgram(&prog, csrc, cname)); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	defer C.ibmb_nvrtcDestroyProgram(&prog)
 
 	// The option strings and the array of pointers to them live in C memory.
 	copts := (**C.char)(C.malloc(C.size_t(len(all)) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))
@@ -183,7 +200,7 @@ func compile(src, name string, arch int, cubin bool, opts []string) ([]byte, err
 
 	r := C.ibmb_nvrtcCompileProgram(prog, C.int(len(all)), copts)
 	if r != 0 {
-		return nil, newErr(ErrCompile, "nvrtc: compiling %s for %s (NVRTC %s) failed: %s\n--- NVRTC log ---\n%s\n--- options ---\n%s\n--- source (%s) ---\n%s",
+		return nil, prog, newErr(ErrCompile, "nvrtc: compiling %s for %s (NVRTC %s) failed: %s\n--- NVRTC log ---\n%s\n--- options ---\n%s\n--- source (%s) ---\n%s",
 			name, target, nvrtcVersionString(), nvrtcName(r), strings.TrimRight(programLog(prog), "\n"),
 			strings.Join(all, " "), name, numberLines(src))
 	}
@@ -191,29 +208,29 @@ func compile(src, name string, arch int, cubin bool, opts []string) ([]byte, err
 	var size C.size_t
 	if cubin {
 		if err := nvrtcCheck("nvrtcGetCUBINSize", C.ibmb_nvrtcGetCUBINSize(prog, &size)); err != nil {
-			return nil, err
+			return nil, prog, err
 		}
 	} else if err := nvrtcCheck("nvrtcGetPTXSize", C.ibmb_nvrtcGetPTXSize(prog, &size)); err != nil {
-		return nil, err
+		return nil, prog, err
 	}
 	if size == 0 {
-		return nil, newErr(ErrCUDA, "nvrtc: %s produced no output for %s", name, target)
+		return nil, prog, newErr(ErrCUDA, "nvrtc: %s produced no output for %s", name, target)
 	}
 	out := make([]byte, int(size))
 	if cubin {
 		if err := nvrtcCheck("nvrtcGetCUBIN", C.ibmb_nvrtcGetCUBIN(prog, (*C.char)(unsafe.Pointer(&out[0])))); err != nil {
-			return nil, err
+			return nil, prog, err
 		}
-		return out, nil
+		return out, prog, nil
 	}
 	if err := nvrtcCheck("nvrtcGetPTX", C.ibmb_nvrtcGetPTX(prog, (*C.char)(unsafe.Pointer(&out[0])))); err != nil {
-		return nil, err
+		return nil, prog, err
 	}
 	// The PTX size includes the terminating NUL.
 	if i := strings.IndexByte(string(out), 0); i >= 0 {
 		out = out[:i]
 	}
-	return out, nil
+	return out, prog, nil
 }
 
 func nvrtcVersionString() string {

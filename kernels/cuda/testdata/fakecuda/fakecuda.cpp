@@ -2,33 +2,55 @@
 //
 // It exports the driver API entry points the shim resolves (same names,
 // same ABI) and implements them on the CPU: "device memory" is host memory,
-// streams are no-ops and kernels from cuda/gather.cu (compiled into this
-// library as C++ with cuda_emu.h) run thread by thread.  The tests load it
-// with IBMB_LIBCUDA=<path> in a child process, which lets the whole Go host
-// path of Gather (argument packing, launch geometry, context handling,
-// index check, error paths, kernel cache, module loading) and the kernels'
-// indexing logic run without a GPU.
+// streams are no-ops and the kernels of cuda/gather.cu and cuda/ppr.cu
+// (compiled into this library as C++ with cuda_emu.h) run on the calling
+// thread.  The tests load it with IBMB_LIBCUDA=<path> in a child process,
+// which lets the whole Go host path (argument packing, launch geometry,
+// context handling, error paths, kernel cache, module loading, result
+// assembly) and the kernels' logic run without a GPU.
+//
+// Gather kernels run thread after thread.  PPR kernels are warp-synchronous
+// (shuffles, ballots, __syncwarp), so every CUDA thread of up to
+// kResidentThreads threads' worth of blocks runs as a coroutine ("fiber"):
+// a collective waits until all 32 lanes of the warp arrived, and lanes are
+// preempted at random at atomics and __ldcg loads (see cuda_emu.h).
 //
 // It also checks what a real driver would reject or what would be a bug on
 // a GPU: no current context on the calling thread, bad launch geometry,
-// misaligned vector access, reads outside an allocation, modules that are
-// neither PTX nor CUBIN or lack the kernels.
+// misaligned vector access, reads outside an allocation, kernel arguments
+// that do not fit their buffers, modules that are neither PTX nor CUBIN or
+// lack the kernels, divergent or partial warp collectives, deadlocks.
 //
 // Environment:
 //   IBMB_FAKE_CC=<major*10+minor>   compute capability to report (default 90)
 //   IBMB_FAKE_NODEV=1               cuInit fails with CUDA_ERROR_NO_DEVICE
 //   IBMB_FAKE_REJECT_CUBIN=1        CUBIN modules fail with NO_BINARY_FOR_GPU
+//   IBMB_FAKE_SEED=<n>              seed of the preemption schedule (default 1)
+//   IBMB_FAKE_PREEMPT=<n>           preempt at about 1 in n preemption points
+//                                   (default 4; 0 = only at collectives)
+//   IBMB_FAKE_MEM_MB=<n>            device memory to report (default 1024)
 //
-// Build: g++ -std=c++17 -shared -fPIC -I<dir with gather.cu> fakecuda.cpp
+// Build: g++ -std=c++17 -shared -fPIC -U_FORTIFY_SOURCE -I<dir with the .cu files> fakecuda.cpp
+
+// The fibers switch stacks with _setjmp/_longjmp, which the fortified
+// longjmp would take for stack smashing.
+#ifdef _FORTIFY_SOURCE
+#undef _FORTIFY_SOURCE
+#endif
 
 #include "cuda_emu.h"
 
 #include <mutex>
 #include <pthread.h>
+#include <setjmp.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
 #include <vector>
 
 #include "gather.cu"
+#include "ppr.cu"
 
 typedef int CUresult;
 enum {
@@ -60,22 +82,27 @@ struct Alloc {
     size_t n;
 };
 std::vector<Alloc> allocs;
+size_t allocated = 0;
 
 int env_int(const char *name, int def) {
     const char *v = getenv(name);
     return (v && *v) ? atoi(v) : def;
 }
 
+size_t total_mem() { return (size_t)env_int("IBMB_FAKE_MEM_MB", 1024) << 20; }
+
 bool have_ctx() { return current_ctx == primary_ctx; }
 
-struct ModuleImage {
-    bool cubin;
-};
-char module_storage[16];
+// ---- kernels ----------------------------------------------------------------
+
+enum { MOD_GATHER = 0, MOD_PPR = 1, NMODULES = 2 };
+const char *const module_names[NMODULES] = {"gather", "ppr"};
 
 struct Kernel {
     const char *name;
+    int module;
     int nparams;
+    bool fibers;  // warp-synchronous: run every thread as a fiber
     void (*run)(void **params);
 };
 
@@ -123,14 +150,260 @@ void run_check(void **params) {
     ibmb_gather_check(idx, n, P(2, long long), firstBad);
 }
 
+typedef void (*PPRKernel)(IBMB_PPR_PARAMS);
+
+void ppr_fail(const char *msg) {
+    fprintf(stderr, "fakecuda: ppr kernel: %s\n", msg);
+    abort();
+}
+
+// Checks the host contract of ppr.cu (its header comment) and that every
+// buffer argument is large enough, then runs the kernel body of one thread.
+template <PPRKernel K, int R>
+void run_ppr(void **params) {
+    const long long *indptr = P(0, const long long *);
+    const int *indices = P(1, const int *);
+    const int *deg = P(2, const int *);
+    const long long *setPtr = P(3, const long long *), *setNodes = P(4, const long long *);
+    const int *tasks = P(5, const int *);
+    long long numTasks = P(6, long long);
+    double alpha = P(7, double), eps = P(8, double);
+    int *wsKeys = P(9, int *);
+    double *wsR = P(10, double *), *wsP = P(11, double *);
+    int *wsLists = P(12, int *);
+    long long cap = P(13, long long), logCap = P(14, long long), limit = P(15, long long),
+              numWarps = P(16, long long);
+    unsigned long long *ctrl = P(17, unsigned long long *);
+    int *status = P(18, int *), *outCount = P(19, int *), *outNodes = P(20, int *);
+    float *outScores = P(21, float *);
+    long long k = P(22, long long);
+    long long *rowOff = P(23, long long *);
+    long long poolCap = P(24, long long);
+
+    if (threadIdx.x == 0 && blockIdx.x == 0) {  // once per launch
+        if (blockDim.x != IBMB_PPR_BLOCK || blockDim.y != 1 || blockDim.z != 1 || gridDim.y != 1 || gridDim.z != 1)
+            ppr_fail("launch geometry is not (grid, 1, 1) x (IBMB_PPR_BLOCK, 1, 1)");
+        if ((long long)gridDim.x * blockDim.x < numWarps * 32) ppr_fail("grid has fewer warps than numWarps");
+        if (numTasks < 1 || numWarps < 1) ppr_fail("numTasks or numWarps < 1");
+        if (!(alpha > 0 && alpha < 1) || !(eps > 0)) ppr_fail("alpha or eps out of range");
+        if (cap < 256 || (cap & (cap - 1)) != 0 || (1LL << logCap) != cap) ppr_fail("cap is not 2^logCap >= 256");
+        if (limit != cap / 4 * 3 || limit + 32 >= cap) ppr_fail("limit != 3*cap/4");
+        check_range(wsKeys, (size_t)(numWarps * cap) * 4, "ppr wsKeys");
+        check_range(wsR, (size_t)(numWarps * cap) * 8, "ppr wsR");
+        check_range(wsP, (size_t)(numWarps * cap) * 8, "ppr wsP");
+        check_range(wsLists, (size_t)(numWarps * 3 * (limit + 32)) * 4, "ppr wsLists");
+        check_range(ctrl, IBMB_PPR_CTRL_WORDS * 8, "ppr ctrl");
+        check_range(tasks, (size_t)numTasks * 4, "ppr tasks");
+        check_range(status, (size_t)numTasks * 4, "ppr status");
+        check_range(outCount, (size_t)numTasks * 4, "ppr outCount");
+        check_range(indptr, 8, "ppr indptr");
+        check_range(deg, 4, "ppr deg");
+        check_range(setNodes, 8, "ppr setNodes");
+        (void)indices, (void)setPtr;
+        if (R > 0) {
+            if (k < 1 || k > 32 * R) ppr_fail("k outside [1, 32*R]");
+            check_range(outNodes, (size_t)(numTasks * k) * 4, "ppr outNodes");
+            check_range(outScores, (size_t)(numTasks * k) * 4, "ppr outScores");
+        } else {
+            if (poolCap < limit + 32) ppr_fail("poolCap < limit + 32");
+            check_range(outNodes, (size_t)poolCap * 4, "ppr pool nodes");
+            check_range(outScores, (size_t)poolCap * 4, "ppr pool scores");
+            check_range(rowOff, (size_t)numTasks * 8, "ppr rowOff");
+        }
+    }
+    K(indptr, indices, deg, setPtr, setNodes, tasks, numTasks, alpha, eps, wsKeys, wsR, wsP, wsLists, cap, logCap,
+      limit, numWarps, ctrl, status, outCount, outNodes, outScores, k, rowOff, poolCap);
+}
+
 const Kernel kernels[] = {
-    {"ibmb_gather_check", 4, run_check},
-    {"ibmb_gather_16", 7, run_gather<uint4, ibmb_gather_16>},
-    {"ibmb_gather_8", 7, run_gather<uint2, ibmb_gather_8>},
-    {"ibmb_gather_4", 7, run_gather<unsigned int, ibmb_gather_4>},
-    {"ibmb_gather_1", 7, run_gather<unsigned char, ibmb_gather_1>},
+    {"ibmb_gather_check", MOD_GATHER, 4, false, run_check},
+    {"ibmb_gather_16", MOD_GATHER, 7, false, run_gather<uint4, ibmb_gather_16>},
+    {"ibmb_gather_8", MOD_GATHER, 7, false, run_gather<uint2, ibmb_gather_8>},
+    {"ibmb_gather_4", MOD_GATHER, 7, false, run_gather<unsigned int, ibmb_gather_4>},
+    {"ibmb_gather_1", MOD_GATHER, 7, false, run_gather<unsigned char, ibmb_gather_1>},
+    {"ibmb_ppr_topk_1", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_1, 1>},
+    {"ibmb_ppr_topk_2", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_2, 2>},
+    {"ibmb_ppr_topk_4", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_4, 4>},
+    {"ibmb_ppr_all", MOD_PPR, 25, true, run_ppr<ibmb_ppr_all, 0>},
 };
 const int nkernels = sizeof kernels / sizeof kernels[0];
+
+struct Module {
+    int which;
+    bool cubin;
+};
+Module modules[NMODULES][2] = {{{MOD_GATHER, false}, {MOD_GATHER, true}}, {{MOD_PPR, false}, {MOD_PPR, true}}};
+
+const Module *as_module(void *mod) {
+    for (auto &pair : modules)
+        for (Module &m : pair)
+            if (mod == &m) return &m;
+    return nullptr;
+}
+
+// ---- fibers -------------------------------------------------------------------
+
+// Threads of at most this many threads' worth of blocks are resident at once
+// (about one SM); further blocks start when all resident ones finished.
+const unsigned kResidentThreads = 1024;
+const size_t kStackBytes = 256 << 10;
+
+struct Fiber {
+    jmp_buf jb;
+    ucontext_t uc;
+    char *stack;
+    bool started;
+    bool busy;     // runs a CUDA thread that has not finished
+    bool waiting;  // blocked in a collective of generation wait_gen
+    unsigned wait_gen;
+    int warp;
+    unsigned lane;
+    ibmb_emu_dim3 tid, bid;
+};
+
+struct Warp {
+    unsigned gen, arrived, live, size;
+    int op;
+    uint64_t vals[2][32];
+};
+
+std::vector<Fiber *> fiber_pool;
+std::vector<Warp> warps;
+Fiber *cur_fiber = nullptr;
+jmp_buf sched_jb;
+const Kernel *cur_kernel = nullptr;
+void **cur_params = nullptr;
+bool fiber_mode = false;
+unsigned preempt_every = 4;
+uint64_t rng_state = 1;
+
+uint64_t rng_next() {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+void fiber_yield() {
+    Fiber *f = cur_fiber;
+    if (_setjmp(f->jb) == 0) _longjmp(sched_jb, 1);
+}
+
+// Body of every fiber: run the assigned thread, report it finished, wait for
+// the next assignment.
+void fiber_entry() {
+    for (;;) {
+        cur_kernel->run(cur_params);
+        Fiber *f = cur_fiber;
+        f->busy = false;
+        warps[f->warp].live--;
+        fiber_yield();
+    }
+}
+
+Fiber *new_fiber() {
+    long page = sysconf(_SC_PAGESIZE);
+    void *mem = mmap(nullptr, kStackBytes + (size_t)page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED) {
+        fprintf(stderr, "fakecuda: cannot map a fiber stack\n");
+        abort();
+    }
+    mprotect(mem, (size_t)page, PROT_NONE);  // guard page: a stack overflow faults
+    Fiber *f = new Fiber();
+    f->stack = (char *)mem + page;
+    if (getcontext(&f->uc) != 0) abort();
+    f->uc.uc_stack.ss_sp = f->stack;
+    f->uc.uc_stack.ss_size = kStackBytes;
+    f->uc.uc_link = nullptr;
+    makecontext(&f->uc, fiber_entry, 0);
+    return f;
+}
+
+void switch_to(Fiber *f) {
+    cur_fiber = f;
+    threadIdx = f->tid;
+    blockIdx = f->bid;
+    if (_setjmp(sched_jb) == 0) {
+        if (!f->started) {
+            f->started = true;
+            setcontext(&f->uc);
+            abort();  // setcontext does not return
+        }
+        _longjmp(f->jb, 1);
+    }
+}
+
+void report_deadlock(unsigned nwarps) {
+    fprintf(stderr, "fakecuda: deadlock in kernel %s: every unfinished thread waits in a warp collective\n",
+            cur_kernel->name);
+    for (unsigned w = 0; w < nwarps; w++) {
+        const Warp &wp = warps[w];
+        if (wp.arrived > 0)
+            fprintf(stderr, "  warp %u: %u of %u lanes wait in collective op %d, %u lanes still running\n", w,
+                    wp.arrived, wp.size, wp.op, wp.live);
+    }
+    abort();
+}
+
+void run_fibers(const Kernel *k, void **params, unsigned gx, unsigned gy, unsigned gz, unsigned tpb) {
+    const unsigned wpb = (tpb + 31) / 32;
+    const unsigned resident = tpb >= kResidentThreads ? 1 : kResidentThreads / tpb;
+    const unsigned long long nblocks = (unsigned long long)gx * gy * gz;
+    cur_kernel = k;
+    cur_params = params;
+    fiber_mode = true;
+    for (unsigned long long b0 = 0; b0 < nblocks; b0 += resident) {
+        const unsigned nb = (unsigned)(nblocks - b0 < resident ? nblocks - b0 : resident);
+        const unsigned nthreads = nb * tpb;
+        while (fiber_pool.size() < nthreads) fiber_pool.push_back(new_fiber());
+        warps.assign((size_t)nb * wpb, Warp{});
+        for (unsigned lb = 0; lb < nb; lb++) {
+            const unsigned long long b = b0 + lb;
+            const ibmb_emu_dim3 bid = {(unsigned)(b % gx), (unsigned)(b / gx % gy), (unsigned)(b / gx / gy)};
+            for (unsigned i = 0; i < tpb; i++) {
+                Fiber *f = fiber_pool[lb * tpb + i];
+                f->tid = {i % blockDim.x, i / blockDim.x % blockDim.y, i / blockDim.x / blockDim.y};
+                f->bid = bid;
+                f->warp = (int)(lb * wpb + i / 32);
+                f->lane = i % 32;
+                f->busy = true;
+                f->waiting = false;
+                warps[f->warp].live++;
+                warps[f->warp].size++;
+            }
+        }
+        for (;;) {
+            bool busy = false, progress = false;
+            for (unsigned i = 0; i < nthreads; i++) {
+                Fiber *f = fiber_pool[i];
+                if (!f->busy) continue;
+                busy = true;
+                if (f->waiting && warps[f->warp].gen == f->wait_gen) continue;
+                switch_to(f);
+                progress = true;
+            }
+            if (!busy) break;
+            if (!progress) report_deadlock(nb * wpb);
+        }
+    }
+    fiber_mode = false;
+    cur_fiber = nullptr;
+}
+
+void run_sequential(const Kernel *k, void **params, unsigned gx, unsigned gy, unsigned gz) {
+    for (unsigned z = 0; z < gz; z++)
+        for (unsigned y = 0; y < gy; y++)
+            for (unsigned x = 0; x < gx; x++) {
+                blockIdx = {x, y, z};
+                for (unsigned tz = 0; tz < blockDim.z; tz++)
+                    for (unsigned ty = 0; ty < blockDim.y; ty++)
+                        for (unsigned tx = 0; tx < blockDim.x; tx++) {
+                            threadIdx = {tx, ty, tz};
+                            k->run(params);
+                        }
+            }
+}
 
 const char *error_name(CUresult r) {
     switch (r) {
@@ -150,6 +423,40 @@ const char *error_name(CUresult r) {
     }
 }
 
+// Size of an ELF64 image: the end of its last section or header table.
+size_t elf_size(const unsigned char *img) {
+    auto u16 = [&](size_t o) { uint16_t v; memcpy(&v, img + o, 2); return (size_t)v; };
+    auto u32 = [&](size_t o) { uint32_t v; memcpy(&v, img + o, 4); return (size_t)v; };
+    auto u64 = [&](size_t o) { uint64_t v; memcpy(&v, img + o, 8); return (size_t)v; };
+    if (img[4] != 2) return 0;  // not ELFCLASS64
+    size_t phoff = u64(0x20), shoff = u64(0x28), phentsize = u16(0x36), phnum = u16(0x38),
+           shentsize = u16(0x3a), shnum = u16(0x3c);
+    size_t end = 64;
+    if (phoff + phnum * phentsize > end) end = phoff + phnum * phentsize;
+    if (shoff + shnum * shentsize > end) end = shoff + shnum * shentsize;
+    for (size_t i = 0; i < shnum; i++) {
+        size_t h = shoff + i * shentsize;
+        if (u32(h + 4) == 8) continue;  // SHT_NOBITS
+        if (u64(h + 0x18) + u64(h + 0x20) > end) end = u64(h + 0x18) + u64(h + 0x20);
+    }
+    return end;
+}
+
+// Does the image (PTX text or CUBIN) define every kernel of module m?
+bool image_has_module(const char *img, bool cubin, size_t size, int m) {
+    for (int i = 0; i < nkernels; i++) {
+        if (kernels[i].module != m) continue;
+        if (cubin) {
+            if (memmem(img, size, kernels[i].name, strlen(kernels[i].name) + 1) == nullptr) return false;
+        } else {
+            char entry[128];
+            snprintf(entry, sizeof entry, ".entry %s(", kernels[i].name);
+            if (strstr(img, entry) == nullptr) return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 static bool ibmb_emu_in_alloc(const void *p, size_t n) {
@@ -158,6 +465,53 @@ static bool ibmb_emu_in_alloc(const void *p, size_t n) {
         if (a >= al.p && a + n <= al.p + al.n) return true;
     }
     return false;
+}
+
+static void ibmb_emu_preempt(void) {
+    if (!fiber_mode || preempt_every == 0) return;
+    if (rng_next() % preempt_every == 0) fiber_yield();
+}
+
+static unsigned ibmb_emu_lane(void) { return cur_fiber->lane; }
+
+static const uint64_t *ibmb_emu_warp_exchange(int op, unsigned mask, uint64_t v) {
+    if (!fiber_mode) {
+        fprintf(stderr, "fakecuda: warp collective in kernel %s, which the fake driver runs sequentially\n",
+                cur_kernel ? cur_kernel->name : "?");
+        abort();
+    }
+    Fiber *f = cur_fiber;
+    Warp &w = warps[f->warp];
+    if (mask != 0xffffffffu || w.size != 32) {
+        fprintf(stderr, "fakecuda: %s: collective op %d with mask %#x in a warp of %u threads: only full warps are emulated\n",
+                cur_kernel->name, op, mask, w.size);
+        abort();
+    }
+    if (w.live != 32) {
+        fprintf(stderr, "fakecuda: %s: collective op %d after %u lanes of the warp exited\n", cur_kernel->name, op,
+                32 - w.live);
+        abort();
+    }
+    if (w.arrived == 0) {
+        w.op = op;
+    } else if (w.op != op) {
+        fprintf(stderr, "fakecuda: %s: lanes of a warp reached different collectives (ops %d and %d): divergence\n",
+                cur_kernel->name, w.op, op);
+        abort();
+    }
+    const unsigned g = w.gen;
+    uint64_t *buf = w.vals[g & 1];
+    buf[f->lane] = v;
+    if (++w.arrived == 32) {
+        w.arrived = 0;
+        w.gen++;
+    } else {
+        f->waiting = true;
+        f->wait_gen = g;
+        fiber_yield();  // resumed once the last lane arrived
+        f->waiting = false;
+    }
+    return buf;
 }
 
 #define NEED_INIT() \
@@ -173,6 +527,8 @@ CUresult cuInit(unsigned int flags) {
     if (flags != 0) return INVALID_VALUE;
     if (env_int("IBMB_FAKE_NODEV", 0)) return NO_DEVICE;
     initialized = true;
+    rng_state = (uint64_t)env_int("IBMB_FAKE_SEED", 1) * 0x9E3779B97F4A7C15ull + 1;
+    preempt_every = (unsigned)env_int("IBMB_FAKE_PREEMPT", 4);
     return OK;
 }
 
@@ -227,7 +583,7 @@ CUresult cuDeviceGetName(char *name, int len, int dev) {
 CUresult cuDeviceTotalMem_v2(size_t *bytes, int dev) {
     NEED_INIT();
     if (dev != 0) return INVALID_DEVICE;
-    *bytes = (size_t)1 << 30;
+    *bytes = total_mem();
     return OK;
 }
 
@@ -272,32 +628,33 @@ CUresult cuModuleLoadDataEx(void **mod, const void *image, unsigned int nopts, i
     (void)nopts, (void)opts, (void)vals;
     const char *img = (const char *)image;
     bool cubin = memcmp(img, "\x7f" "ELF", 4) == 0;
+    size_t size = 0;
     if (cubin) {
         if (env_int("IBMB_FAKE_REJECT_CUBIN", 0)) return NO_BINARY_FOR_GPU;
-        // The ELF's string table holds the kernel names: a cheap sanity check.
-        // (We do not know the image size; the names sit well inside 64 KiB.)
-    } else {
-        if (strstr(img, ".version") == nullptr || strstr(img, ".target") == nullptr) return INVALID_PTX;
-        for (int i = 0; i < nkernels; i++) {
-            char entry[128];
-            snprintf(entry, sizeof entry, ".entry %s(", kernels[i].name);
-            if (strstr(img, entry) == nullptr) return INVALID_PTX;
+        if ((size = elf_size((const unsigned char *)img)) == 0) return INVALID_IMAGE;
+    } else if (strstr(img, ".version") == nullptr || strstr(img, ".target") == nullptr) {
+        return INVALID_PTX;
+    }
+    for (int m = 0; m < NMODULES; m++) {
+        if (image_has_module(img, cubin, size, m)) {
+            *mod = &modules[m][cubin ? 1 : 0];
+            return OK;
         }
     }
-    *mod = module_storage + (cubin ? 1 : 0);
-    return OK;
+    return cubin ? INVALID_IMAGE : INVALID_PTX;
 }
 
 CUresult cuModuleUnload(void *mod) {
     NEED_CTX();
-    return (mod == module_storage || mod == module_storage + 1) ? OK : INVALID_HANDLE;
+    return as_module(mod) ? OK : INVALID_HANDLE;
 }
 
 CUresult cuModuleGetFunction(void **fn, void *mod, const char *name) {
     NEED_CTX();
-    if (mod != module_storage && mod != module_storage + 1) return INVALID_HANDLE;
+    const Module *m = as_module(mod);
+    if (m == nullptr) return INVALID_HANDLE;
     for (int i = 0; i < nkernels; i++) {
-        if (strcmp(kernels[i].name, name) == 0) {
+        if (kernels[i].module == m->which && strcmp(kernels[i].name, name) == 0) {
             *fn = (void *)&kernels[i];
             return OK;
         }
@@ -319,17 +676,21 @@ CUresult cuLaunchKernel(void *fn, unsigned int gx, unsigned int gy, unsigned int
     }
     gridDim = {gx, gy, gz};
     blockDim = {bx, by, bz};
-    for (unsigned z = 0; z < gz; z++)
-        for (unsigned y = 0; y < gy; y++)
-            for (unsigned x = 0; x < gx; x++) {
-                blockIdx = {x, y, z};
-                for (unsigned tz = 0; tz < bz; tz++)
-                    for (unsigned ty = 0; ty < by; ty++)
-                        for (unsigned tx = 0; tx < bx; tx++) {
-                            threadIdx = {tx, ty, tz};
-                            k->run(params);
-                        }
-            }
+    if (k->fibers) {
+        run_fibers(k, params, gx, gy, gz, bx * by * bz);
+    } else {
+        cur_kernel = k;
+        run_sequential(k, params, gx, gy, gz);
+    }
+    return OK;
+}
+
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    size_t total = total_mem();
+    *total_bytes = total;
+    *free_bytes = allocated < total ? total - allocated : 0;
     return OK;
 }
 
@@ -337,9 +698,11 @@ CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) {
     std::lock_guard<std::mutex> g(mu);
     NEED_CTX();
     if (n == 0) return INVALID_VALUE;
+    if (n > total_mem() - (allocated < total_mem() ? allocated : total_mem())) return OUT_OF_MEMORY;
     void *m = aligned_alloc(256, (n + 255) / 256 * 256);
     if (m == nullptr) return OUT_OF_MEMORY;
     allocs.push_back({(uintptr_t)m, n});
+    allocated += n;
     *p = (unsigned long long)(uintptr_t)m;
     return OK;
 }
@@ -350,6 +713,7 @@ CUresult cuMemFree_v2(unsigned long long p) {
     for (size_t i = 0; i < allocs.size(); i++) {
         if (allocs[i].p == (uintptr_t)p) {
             free((void *)allocs[i].p);
+            allocated -= allocs[i].n;
             allocs.erase(allocs.begin() + (long)i);
             return OK;
         }
