@@ -39,6 +39,7 @@ var kinds = []struct {
 	{cuda.ErrCompile, kindRuntime},
 	{cuda.ErrCUDA, kindRuntime},
 	{synth.ErrValue, kindValue},
+
 	{errHandle, kindValue},
 	{errArg, kindValue},
 }

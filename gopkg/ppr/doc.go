@@ -59,10 +59,11 @@
 // unconditionally, and it reports exactly the pushed nodes, which are the
 // positive entries reported here. The one difference is the order of the
 // pushes: it takes nodes from a LIFO stack where this package uses a FIFO
-// queue. Both orders satisfy the same error bound, but individual scores
-// can differ by up to eps·deg(v), and the two may disagree on which
-// low-scoring nodes are reported. With its stack replaced by a FIFO queue
-// it reproduces NodeWise's rows exactly, up to float rounding.
+// queue by default. Both orders satisfy the same error bound, but
+// individual scores can differ by up to eps·deg(v), and the two may
+// disagree on which low-scoring nodes are reported. With Options.Order set
+// to OrderLIFO, NodeWise reproduces get_ppr's vectors up to float rounding
+// (the tests check this against a plain stack-based reference).
 //
 // get_ppr returns an edge_index whose row 0 holds the target and row 1 the
 // node reached, with the PPR score as the edge weight, grouped by target in

@@ -45,7 +45,7 @@ type workerOut struct {
 func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 	tasks := t.len()
 	workers := opt.numWorkers(tasks)
-	pg := newPushGraph(g, opt.Alpha, opt.Eps)
+	pg := newPushGraph(g, opt.Alpha, opt.Eps, opt.Order)
 
 	// Row lengths go to indptr[i+1] and are turned into offsets later;
 	// every element is written by exactly one worker.

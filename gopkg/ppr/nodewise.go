@@ -13,7 +13,8 @@ import "github.com/ibmb-dev/ibmb/gopkg/graph"
 // The weights of g, if any, are ignored. The returned Stats count the
 // pushes done. Errors wrap graph.ErrValue for a nil or invalid g, invalid
 // options or an empty targets, and graph.ErrIndex for a target id out of
-// [0, g.NumNodes), naming its position.
+// [0, g.NumNodes), naming its position. With opt.Device.CUDA, errors wrap
+// cuda.ErrUnavailable when no CUDA device can be used.
 func NodeWise(g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error) {
 	if err := opt.validate(); err != nil {
 		return nil, Stats{}, err
@@ -30,6 +31,5 @@ func NodeWise(g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error
 			return nil, Stats{}, indexErrorf("target node %d (at position %d) is out of range for %d nodes", s, i, n)
 		}
 	}
-	res, st := compute(g, teleports{nodes: targets}, opt)
-	return res, st, nil
+	return run(g, teleports{nodes: targets}, opt)
 }

@@ -36,6 +36,38 @@ type Options struct {
 	// done. The calls are made one at a time on the goroutine that called
 	// NodeWise or SetWise (the workers run on other goroutines meanwhile).
 	Progress func(done, total int)
+
+	// Order is the order in which queued nodes are pushed: OrderFIFO (the
+	// zero value, oldest first) or OrderLIFO (newest first, the order of
+	// PyTorch Geometric's get_ppr, whose output it then reproduces up to
+	// float rounding). Both satisfy the same error bound; FIFO usually
+	// needs fewer pushes. The GPU push has an order of its own and rejects
+	// OrderLIFO.
+	Order Order
+
+	// Device selects where the vectors are computed: the CPU (the zero
+	// value) or a CUDA device.
+	Device Device
+}
+
+// Order is the push order of the work queue; see Options.Order.
+type Order int
+
+const (
+	// OrderFIFO pushes the node queued longest ago first.
+	OrderFIFO Order = iota
+	// OrderLIFO pushes the node queued last first, as PyG's get_ppr does.
+	OrderLIFO
+)
+
+// Device names where the push runs. The zero value is the CPU.
+type Device struct {
+	// CUDA selects the GPU push on CUDA device Ordinal. Its vectors obey
+	// the same error bound as the CPU's but are not bit-identical to them,
+	// nor from run to run (parallel pushes in rounds, atomic additions).
+	// Vectors whose GPU workspace overflows are recomputed on the CPU.
+	CUDA    bool
+	Ordinal int
 }
 
 // valueErrorf returns an error wrapping graph.ErrValue.
@@ -66,6 +98,17 @@ func (opt *Options) validate() error {
 	}
 	if opt.Workers < 0 {
 		return valueErrorf("workers must not be negative, got %d", opt.Workers)
+	}
+	if opt.Order != OrderFIFO && opt.Order != OrderLIFO {
+		return valueErrorf("unknown push order %d", opt.Order)
+	}
+	if opt.Device.CUDA {
+		if opt.Device.Ordinal < 0 {
+			return valueErrorf("CUDA device ordinal must not be negative, got %d", opt.Device.Ordinal)
+		}
+		if opt.Order == OrderLIFO {
+			return valueErrorf("the LIFO push order is available on the CPU only")
+		}
 	}
 	return nil
 }

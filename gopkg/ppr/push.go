@@ -16,10 +16,13 @@ type pushGraph struct {
 	// scale[u] is (1−alpha)/deg(u), or 0 when u has no out-edges.
 	scale []float64
 	alpha float64
+	// lifo pops the most recently queued node first (PyG's order) instead
+	// of the oldest.
+	lifo bool
 }
 
 // newPushGraph precomputes the thresholds and push factors of g.
-func newPushGraph(g *graph.CSR, alpha, eps float64) *pushGraph {
+func newPushGraph(g *graph.CSR, alpha, eps float64, order Order) *pushGraph {
 	n := g.NumNodes
 	pg := &pushGraph{
 		indptr:  g.Indptr,
@@ -27,6 +30,7 @@ func newPushGraph(g *graph.CSR, alpha, eps float64) *pushGraph {
 		thresh:  make([]float64, n),
 		scale:   make([]float64, n),
 		alpha:   alpha,
+		lifo:    order == OrderLIFO,
 	}
 	indptr := g.Indptr[:n+1]
 	thresh, scale := pg.thresh[:n], pg.scale[:n]
@@ -132,15 +136,28 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 	}
 
 	var pushes, edgePushes int64
+	lifo := pg.lifo
 	for head != tail {
-		u := q[head&mask]
-		head++
+		// pos is the queue position of the entry taken: the oldest (FIFO)
+		// or the newest (LIFO). In LIFO order head stays 0.
+		var pos uint
+		if lifo {
+			tail--
+			pos = tail
+		} else {
+			pos = head
+			head++
+		}
+		u := q[pos&mask]
 		nu := &nd[u]
 		res := nu.r
 		// Stale entries (possible only for teleport nodes, which are
 		// queued once unconditionally) are skipped; the initial entries
-		// are pushed whatever their residual.
-		if res == 0 || (head > initial && res < nu.t) {
+		// (positions below initial) are pushed whatever their residual.
+		// In LIFO order a later entry can reuse such a position, but
+		// every non-initial entry is above its threshold when taken, so
+		// it is pushed either way.
+		if res == 0 || (pos >= initial && res < nu.t) {
 			continue
 		}
 		nu.r = negZero

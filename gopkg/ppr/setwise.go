@@ -46,8 +46,7 @@ func SetWise(g *graph.CSR, setPtr, setNodes []int64, opt Options) (*Result, Stat
 			}
 		}
 	}
-	res, st := compute(g, teleports{ptr: setPtr, nodes: setNodes}, opt)
-	return res, st, nil
+	return run(g, teleports{ptr: setPtr, nodes: setNodes}, opt)
 }
 
 // SetWiseLists is SetWise with the target sets given as a slice of slices:

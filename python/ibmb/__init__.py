@@ -7,6 +7,8 @@ Main entry points:
 
 - :func:`ibmb.gather`: gather feature rows into a contiguous block (numpy
   arrays, CPU and CUDA torch tensors).
+- :func:`ibmb.get_ppr`: ``torch_geometric.utils.get_ppr`` in the native
+  engine, plus top-k; :mod:`ibmb.ppr` has node-wise and set-wise PPR.
 - :mod:`ibmb.graph`: CSR graphs from PyG ``edge_index``, normalization,
   induced subgraphs.
 - :mod:`ibmb.datasets`: built-in generated graphs (no download needed).
@@ -17,8 +19,9 @@ from ibmb._native import EngineError, UnavailableError, call as _call, engine as
 
 __version__: str = _engine.Version()
 
-from ibmb import datasets, graph  # noqa: E402
+from ibmb import datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
+from ibmb.ppr import get_ppr  # noqa: E402
 
 
 def num_threads() -> int:
@@ -39,6 +42,8 @@ def cuda_status() -> str:
 __all__ = [
     "__version__",
     "gather",
+    "get_ppr",
+    "ppr",
     "graph",
     "datasets",
     "num_threads",

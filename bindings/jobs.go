@@ -1,0 +1,93 @@
+package bindings
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// job is long engine work running on its own goroutine, so that Python can
+// poll its progress (and draw a progress bar) between short calls instead of
+// blocking in one call it cannot interrupt.
+type job struct {
+	done        chan struct{}
+	once        sync.Once
+	step, total atomic.Int64
+	err         error
+	result      any
+}
+
+// startJob runs work on a new goroutine and returns the job's handle. work
+// reports progress through the callback it is given; its panics become
+// errors of the job.
+func startJob(work func(progress func(done, total int)) (any, error)) int {
+	j := &job{done: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		defer func() {
+			if r := recover(); r != nil {
+				j.err = fmt.Errorf("panic in engine: %v", r)
+			}
+		}()
+		j.result, j.err = work(func(done, total int) {
+			j.total.Store(int64(total))
+			j.step.Store(int64(done))
+		})
+	}()
+	return put(j)
+}
+
+// JobPoll writes the progress of job h as three int64 at out: steps done,
+// total steps (0 while unknown) and 1 when the job has finished, else 0.
+func JobPoll(h int, out uintptr) (err error) {
+	defer guard(&err)
+	j, err := get[*job](h)
+	if err != nil {
+		return err
+	}
+	o, err := int64s(out, 3)
+	if err != nil {
+		return err
+	}
+	o[0], o[1], o[2] = j.step.Load(), j.total.Load(), 0
+	select {
+	case <-j.done:
+		o[2] = 1
+	default:
+	}
+	return nil
+}
+
+// JobWait blocks until job h has finished and returns its error, if any.
+// The job (and its result) stays available until Free(h).
+func JobWait(h int) (err error) {
+	defer guard(&err)
+	j, err := get[*job](h)
+	if err != nil {
+		return err
+	}
+	<-j.done
+	return j.err
+}
+
+// jobResult returns the result of finished job h as a T.
+func jobResult[T any](h int) (T, error) {
+	var zero T
+	j, err := get[*job](h)
+	if err != nil {
+		return zero, err
+	}
+	select {
+	case <-j.done:
+	default:
+		return zero, fmt.Errorf("%w: job %d has not finished (call JobWait first)", errArg, h)
+	}
+	if j.err != nil {
+		return zero, j.err
+	}
+	r, ok := j.result.(T)
+	if !ok {
+		return zero, fmt.Errorf("%w: job %d holds a %T, not a %T", errHandle, h, j.result, zero)
+	}
+	return r, nil
+}

@@ -1,0 +1,58 @@
+package ppr
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/kernels/cuda"
+)
+
+// run computes the vectors of t on the device opt names. g, t and opt must
+// have been validated.
+func run(g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
+	if !opt.Device.CUDA {
+		res, st := compute(g, t, opt)
+		return res, st, nil
+	}
+	return computeGPU(g, t, opt)
+}
+
+// computeGPU runs the push on CUDA device opt.Device.Ordinal and recomputes
+// on the CPU the vectors whose GPU workspace overflowed. Errors wrap
+// cuda.ErrUnavailable when no device can be used (the caller may fall back
+// to the CPU) and cuda.ErrCUDA for driver failures.
+func computeGPU(g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
+	if opt.Progress != nil {
+		opt.Progress(0, t.len())
+	}
+	res, err := cuda.PPRPush(opt.Device.Ordinal, g.Indptr[:g.NumNodes+1], g.Indices, t.ptr, t.nodes,
+		cuda.PPROptions{Alpha: opt.Alpha, Eps: opt.Eps, TopK: opt.TopK})
+	if err != nil {
+		if errors.Is(err, cuda.ErrValue) || errors.Is(err, cuda.ErrIndex) {
+			// ppr's own checks passed, so this is a limit of the GPU path.
+			return nil, Stats{}, fmt.Errorf("%w: ppr: GPU push: %v", graph.ErrValue, err)
+		}
+		return nil, Stats{}, err
+	}
+	st := Stats{Pushes: res.Stats.Pushes, EdgePushes: res.Stats.EdgePushes}
+	if len(res.Overflowed) > 0 {
+		sub := teleports{ptr: []int64{0}}
+		for _, i := range res.Overflowed {
+			sub.nodes = append(sub.nodes, t.set(i)...)
+			sub.ptr = append(sub.ptr, int64(len(sub.nodes)))
+		}
+		cpuOpt := opt
+		cpuOpt.Device, cpuOpt.Progress = Device{}, nil
+		cpu, cst := compute(g, sub, cpuOpt)
+		if err := res.ReplaceRows(res.Overflowed, cpu.Indptr, cpu.Nodes, cpu.Scores); err != nil {
+			return nil, Stats{}, err
+		}
+		st.Pushes += cst.Pushes
+		st.EdgePushes += cst.EdgePushes
+	}
+	if opt.Progress != nil {
+		opt.Progress(t.len(), t.len())
+	}
+	return &Result{Indptr: res.Indptr, Nodes: res.Nodes, Scores: res.Scores}, st, nil
+}
