@@ -24,3 +24,38 @@ def data_dir() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"real datasets not found at {DATA} (set IBMB_DATA)")
     return DATA
+
+
+def load_cora(root: Path):
+    """Cora (public split) through PyG's Planetoid, from the raw files in
+    ../shared/data copied under ``root`` (no download)."""
+    import shutil
+
+    from torch_geometric.datasets import Planetoid
+
+    src = DATA / "planetoid" / "Cora" / "raw"
+    if not src.is_dir():
+        pytest.skip(f"Cora raw files not found at {src}")
+    raw = root / "Cora" / "raw"
+    if not raw.is_dir():
+        shutil.copytree(src, raw)
+    return Planetoid(str(root), "Cora")[0]
+
+
+def load_edges(name: str) -> np.ndarray:
+    """[2, 2E] int64 edge_index (both directions) of a karateclub graph."""
+    path = DATA / "karateclub" / name / "edges.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    e = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64).T
+    return np.ascontiguousarray(np.concatenate([e, e[::-1]], axis=1))
+
+
+@pytest.fixture(scope="session")
+def cora(tmp_path_factory):
+    return load_cora(tmp_path_factory.mktemp("planetoid"))
+
+
+@pytest.fixture(scope="session")
+def github_edges():
+    return load_edges("github")
