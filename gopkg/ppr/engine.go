@@ -45,6 +45,12 @@ type workerOut struct {
 func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 	tasks := t.len()
 	workers := opt.numWorkers(tasks)
+	var rl *relabeling
+	if g.NumNodes >= relabelMinNodes && tasks >= relabelMinTasks && !opt.noRelabel {
+		rl = relabelByDegree(g, workers)
+		g = rl.g
+		rl.orderTasks(t)
+	}
 	pg := newPushGraph(g, opt.Alpha, opt.Eps, opt.Order)
 
 	// Row lengths go to indptr[i+1] and are turned into offsets later;
@@ -64,16 +70,30 @@ func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 
 	work := func(w int) {
 		ws := newWorkspace(pg)
+		defer ws.release()
 		out := &outs[w]
+		var setBuf []int64
 		for {
 			lo := int(next.Add(int64(chunk)) - int64(chunk))
 			if lo >= tasks {
 				break
 			}
 			hi := min(lo+chunk, tasks)
-			for i := lo; i < hi; i++ {
-				ws.push(pg, t.set(i))
+			for k := lo; k < hi; k++ {
+				i := k
+				if rl != nil {
+					i = int(rl.taskOrder[k])
+				}
+				set := t.set(i)
+				if rl != nil {
+					setBuf = rl.mapSet(set, setBuf)
+					set = setBuf
+				}
+				ws.push(pg, set)
 				ws.collect()
+				if rl != nil {
+					rl.restore(ws.cand)
+				}
 				row := selectTop(ws.cand, opt.TopK)
 				locs[i] = rowLoc{off: int64(len(out.nodes)), worker: int32(w)}
 				indptr[i+1] = int64(len(row))

@@ -48,6 +48,10 @@ type Options struct {
 	// Device selects where the vectors are computed: the CPU (the zero
 	// value) or a CUDA device.
 	Device Device
+
+	// noRelabel turns off the renumbering for cache locality (tests use it
+	// to check that renumbering does not change results).
+	noRelabel bool
 }
 
 // Order is the push order of the work queue; see Options.Order.

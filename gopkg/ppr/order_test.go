@@ -3,6 +3,7 @@ package ppr
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
@@ -107,5 +108,28 @@ func TestDeviceOptions(t *testing.T) {
 		t.Logf("GPU push unavailable as expected: %v", err)
 	} else if err != nil {
 		t.Fatalf("GPU push: %v", err)
+	}
+}
+
+func TestRelabelGivesIdenticalResults(t *testing.T) {
+	g := rmatSymmetric(t, 17, 4)
+	targets := make([]int64, relabelMinTasks)
+	for i := range targets {
+		targets[i] = int64(i * 31 % g.NumNodes)
+	}
+	for _, order := range []Order{OrderFIFO, OrderLIFO} {
+		opt := Options{Alpha: 0.25, Eps: 1e-3, TopK: 8, Order: order}
+		a, sa, err := NodeWise(g, targets, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.noRelabel = true
+		b, sb, err := NodeWise(g, targets, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sa != sb || !slices.Equal(a.Indptr, b.Indptr) || !slices.Equal(a.Nodes, b.Nodes) || !slices.Equal(a.Scores, b.Scores) {
+			t.Fatalf("order %d: relabelled results differ (stats %+v vs %+v)", order, sa, sb)
+		}
 	}
 }

@@ -70,6 +70,9 @@ type workspace struct {
 	cand  []entry
 
 	pushes, edgePushes int64
+
+	// release frees the arrays above; the workspace is unusable after it.
+	release func()
 }
 
 // node is the per-worker state of one node.
@@ -80,16 +83,19 @@ type node struct {
 // newWorkspace allocates the state of one worker for pg.
 func newWorkspace(pg *pushGraph) *workspace {
 	n := len(pg.thresh)
-	nd := make([]node, n)
+	nd, freeNd := hugeAlloc[node](n)
 	for v, t := range pg.thresh {
 		nd[v].t = t
 	}
+	p, freeP := hugeAlloc[float64](n)
+	touched, freeTouched := hugeAlloc[int32](n + 1)
 	return &workspace{
-		p:       make([]float64, n),
+		p:       p,
 		nd:      nd,
-		touched: make([]int32, n+1),
+		touched: touched,
 		pushed:  make([]int32, 0, 256),
 		queue:   make([]int32, 1024),
+		release: func() { freeNd(); freeP(); freeTouched() },
 	}
 }
 
