@@ -43,6 +43,7 @@ test: install test-go test-py
 
 bench: install
 	$(PYTHON) benchmarks/bench_gather.py
+	$(PYTHON) benchmarks/bench_ppr.py
 
 clean:
 	rm -rf _build build dist python/ibmb/_core python/*.egg-info
