@@ -1,0 +1,481 @@
+package batch
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"golang.org/x/sys/unix"
+)
+
+// The batch arena: every batch materialized into one contiguous block.
+//
+// Layout (all integers little-endian; every section starts on a 64-byte
+// boundary; the same bytes are the saved file, so loading is a memory map):
+//
+//	header      headerSize bytes: magic, version, counts, section table,
+//	            parameters, payload checksum, header checksum
+//	table       per batch: nodeOff, nodeCount, edgeOff, edgeCount, outCount (5 int64)
+//	nid         int64[totalNodes]    global ids of each batch's nodes, sorted
+//	outmask     uint8[totalNodes]    1 for output nodes
+//	edges       int64[2·totalEdges]  per batch: local sources, then local targets
+//	weight      float32[totalEdges]  normalized edge weights
+//	y           int64[totalNodes]    labels of the batch nodes (if given)
+//	x           rowBytes·totalNodes  feature rows of the batch nodes (if given)
+//
+// A batch b is the set of views table[b] selects: its nodes nid[o:o+n],
+// its mask outmask[o:o+n], its edge_index edges[2e:2e+2m] as a [2, m]
+// array, weight[e:e+m], y[o:o+n] and x rows o..o+n.
+
+// Arena format constants.
+const (
+	arenaMagic   = "IBMBARN1"
+	arenaVersion = 1
+	headerSize   = 4096
+	align        = 64
+	tableCols    = 5
+	maxParams    = 2048
+)
+
+// Section indices in the header's section table.
+const (
+	secTable = iota
+	secNID
+	secMask
+	secEdges
+	secWeight
+	secY
+	secX
+	numSections
+)
+
+var sectionNames = [numSections]string{"table", "nid", "outmask", "edges", "weight", "y", "x"}
+
+// DType names the element type of the feature rows (the arena copies rows as
+// bytes; the type is recorded so readers can view them).
+type DType uint32
+
+// Feature element types.
+const (
+	DTypeNone DType = iota
+	DTypeFloat32
+	DTypeFloat16
+	DTypeBFloat16
+)
+
+// ArenaOptions controls BuildArena.
+type ArenaOptions struct {
+	// Norm normalizes each batch's edge weights over its induced subgraph
+	// (degrees counted inside the batch): graph.NormSym, graph.NormRow or
+	// graph.NormNone (all ones).
+	Norm graph.Norm
+	// Labels, if not nil, holds one label per graph node; the arena stores
+	// the labels of every batch node.
+	Labels []int64
+	// X, if not nil, points to the feature matrix: NumNodes rows of
+	// RowBytes bytes each, of element type DType. The arena stores the rows
+	// of every batch node. Leave X nil to store ids only and gather
+	// features on the fly.
+	X        unsafe.Pointer
+	RowBytes int64
+	DType    DType
+	// Params is free-form text (e.g. JSON of the batching parameters)
+	// stored in the header, at most 2048 bytes.
+	Params string
+	// Workers is the number of goroutines (0: GOMAXPROCS).
+	Workers int
+}
+
+// Arena is a block of materialized batches. Its memory lives outside the Go
+// heap (an anonymous or file mapping), so callers may hand its address to C
+// or Python; it stays valid until Close.
+type Arena struct {
+	mem     []byte
+	release func() error
+	hdr     header
+	params  string
+	closed  atomic.Bool
+}
+
+// header is the decoded fixed part of the arena header.
+type header struct {
+	numBatches, numNodes, totalNodes, totalEdges int64
+	rowBytes                                     int64
+	dtype                                        DType
+	norm                                         graph.Norm
+	hasLabels                                    bool
+	sec                                          [numSections]struct{ off, size int64 }
+	payloadCRC                                   uint32
+}
+
+// View is one batch of an arena: slices into the arena's memory, valid
+// until the arena is closed.
+type View struct {
+	NID     []int64   // global node ids, sorted ascending
+	OutMask []uint8   // 1 where the node is an output node of the batch
+	Src     []int64   // local edge sources (edge_index[0])
+	Dst     []int64   // local edge targets (edge_index[1])
+	Weight  []float32 // normalized edge weights
+	Y       []int64   // labels of the batch nodes, nil without labels
+	X       []byte    // feature rows, len(NID)·RowBytes bytes, nil without features
+	NumOut  int       // number of output nodes
+}
+
+func alignUp(x int64) int64 { return (x + align - 1) &^ (align - 1) }
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// BuildArena materializes the batches given in CSR form (batch b has the
+// sorted, distinct nodes nodes[nodePtr[b]:nodePtr[b+1]] and the output
+// nodes out[outPtr[b]:outPtr[b+1]], a subset of them) over graph g into a
+// new arena. Each batch gets the subgraph of g induced by its nodes, with
+// local ids equal to positions in its node list and weights normalized by
+// opt.Norm within the batch. Errors wrap graph.ErrValue or graph.ErrIndex.
+func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) (*Arena, error) {
+	if g == nil {
+		return nil, fmt.Errorf("%w: arena: graph is nil", graph.ErrValue)
+	}
+	nb, err := checkBatchCSR(g.NumNodes, nodePtr, nodes, outPtr, out)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Labels != nil && len(opt.Labels) != g.NumNodes {
+		return nil, fmt.Errorf("%w: arena: %d labels for %d nodes", graph.ErrValue, len(opt.Labels), g.NumNodes)
+	}
+	if opt.X != nil && (opt.RowBytes <= 0 || opt.DType == DTypeNone || opt.DType > DTypeBFloat16) {
+		return nil, fmt.Errorf("%w: arena: features need row bytes > 0 and a dtype (got %d, %d)", graph.ErrValue, opt.RowBytes, opt.DType)
+	}
+	if len(opt.Params) > maxParams {
+		return nil, fmt.Errorf("%w: arena: parameters text of %d bytes exceeds %d", graph.ErrValue, len(opt.Params), maxParams)
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, nb))
+
+	// Pass 1: induced edge counts per batch.
+	edgeCnt := make([]int64, nb)
+	if err := forBatches(g, nb, workers, func(in *graph.Inducer, b int) error {
+		sub, err := in.Induce(nodes[nodePtr[b]:nodePtr[b+1]])
+		if err != nil {
+			return fmt.Errorf("batch %d: %w", b, err)
+		}
+		edgeCnt[b] = int64(sub.NumEdges())
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+
+	h := header{numBatches: int64(nb), numNodes: int64(g.NumNodes), totalNodes: int64(len(nodes)),
+		norm: opt.Norm, hasLabels: opt.Labels != nil}
+	for _, c := range edgeCnt {
+		h.totalEdges += c
+	}
+	if opt.X != nil {
+		h.rowBytes, h.dtype = opt.RowBytes, opt.DType
+	}
+	size, err := h.layout()
+	if err != nil {
+		return nil, err
+	}
+	mem, release, err := mapAnon(size)
+	if err != nil {
+		return nil, err
+	}
+	a := &Arena{mem: mem, release: release, hdr: h, params: opt.Params}
+
+	// The table, then pass 2: every batch writes its own regions.
+	table := a.int64s(secTable)
+	var nodeOff, edgeOff int64
+	edgeOffs := make([]int64, nb)
+	for b := range nb {
+		n := nodePtr[b+1] - nodePtr[b]
+		t := table[b*tableCols : (b+1)*tableCols]
+		t[0], t[1], t[2], t[3], t[4] = nodeOff, n, edgeOff, edgeCnt[b], outPtr[b+1]-outPtr[b]
+		edgeOffs[b] = edgeOff
+		nodeOff += n
+		edgeOff += edgeCnt[b]
+	}
+	copy(a.int64s(secNID), nodes)
+	err = forBatches(g, nb, workers, func(in *graph.Inducer, b int) error {
+		v := a.view(b)
+		sub, err := in.Induce(v.NID)
+		if err != nil {
+			return err
+		}
+		w, err := sub.Normalized(opt.Norm)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < sub.NumNodes; i++ {
+			for k := sub.Indptr[i]; k < sub.Indptr[i+1]; k++ {
+				v.Src[k] = int64(i)
+				v.Dst[k] = int64(sub.Indices[k])
+			}
+		}
+		copy(v.Weight, w)
+		// Output mask: out and NID are both sorted, so one merge pass.
+		o := out[outPtr[b]:outPtr[b+1]]
+		j := 0
+		for i, id := range v.NID {
+			if j < len(o) && o[j] == id {
+				v.OutMask[i] = 1
+				j++
+			}
+		}
+		if opt.Labels != nil {
+			for i, id := range v.NID {
+				v.Y[i] = opt.Labels[id]
+			}
+		}
+		if opt.X != nil && len(v.NID) > 0 {
+			if err := gather.Rows(unsafe.Pointer(&v.X[0]), opt.X, int64(g.NumNodes), opt.RowBytes,
+				unsafe.Pointer(&v.NID[0]), int64(len(v.NID))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.hdr.payloadCRC = crc32.Checksum(a.mem[headerSize:], crcTable)
+	a.writeHeader()
+	return a, nil
+}
+
+// checkBatchCSR validates the batch description and returns the batch count.
+func checkBatchCSR(numNodes int, nodePtr, nodes, outPtr, out []int64) (int, error) {
+	if len(nodePtr) < 1 || len(outPtr) != len(nodePtr) {
+		return 0, fmt.Errorf("%w: arena: node and output pointers need one entry more than there are batches (got %d and %d)", graph.ErrValue, len(nodePtr), len(outPtr))
+	}
+	nb := len(nodePtr) - 1
+	if nodePtr[0] != 0 || nodePtr[nb] != int64(len(nodes)) || outPtr[0] != 0 || outPtr[nb] != int64(len(out)) {
+		return 0, fmt.Errorf("%w: arena: batch pointers must start at 0 and end at the list lengths", graph.ErrValue)
+	}
+	n := int64(numNodes)
+	for b := range nb {
+		ns, os := nodes[nodePtr[b]:nodePtr[b+1]], out[outPtr[b]:outPtr[b+1]]
+		if nodePtr[b+1] < nodePtr[b] || outPtr[b+1] < outPtr[b] {
+			return 0, fmt.Errorf("%w: arena: batch %d has a decreasing pointer", graph.ErrValue, b)
+		}
+		for i, v := range ns {
+			if v < 0 || v >= n {
+				return 0, fmt.Errorf("%w: arena: batch %d has node id %d out of range for %d nodes", graph.ErrIndex, b, v, n)
+			}
+			if i > 0 && ns[i-1] >= v {
+				return 0, fmt.Errorf("%w: arena: batch %d nodes are not sorted and distinct at position %d", graph.ErrValue, b, i)
+			}
+		}
+		j := 0
+		for i, v := range os {
+			if i > 0 && os[i-1] >= v {
+				return 0, fmt.Errorf("%w: arena: batch %d output nodes are not sorted and distinct at position %d", graph.ErrValue, b, i)
+			}
+			for j < len(ns) && ns[j] < v {
+				j++
+			}
+			if j == len(ns) || ns[j] != v {
+				return 0, fmt.Errorf("%w: arena: batch %d output node %d is not among its nodes", graph.ErrValue, b, v)
+			}
+		}
+	}
+	return nb, nil
+}
+
+// forBatches runs fn for every batch on workers goroutines, each with its
+// own Inducer, and returns the first error.
+func forBatches(g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int) error) error {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			in := graph.NewInducer(g)
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= nb {
+					return
+				}
+				if err := fn(in, b); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// layout fills the section table and returns the total size.
+func (h *header) layout() (int64, error) {
+	const lim = math.MaxInt64 / 32
+	if h.totalNodes > lim || h.totalEdges > lim || h.numBatches > lim ||
+		(h.rowBytes > 0 && h.totalNodes > 0 && h.rowBytes > lim/h.totalNodes) {
+		return 0, fmt.Errorf("%w: arena: sizes overflow", graph.ErrValue)
+	}
+	sizes := [numSections]int64{
+		secTable:  h.numBatches * tableCols * 8,
+		secNID:    h.totalNodes * 8,
+		secMask:   h.totalNodes,
+		secEdges:  h.totalEdges * 16,
+		secWeight: h.totalEdges * 4,
+		secX:      h.totalNodes * h.rowBytes,
+	}
+	if h.hasLabels {
+		sizes[secY] = h.totalNodes * 8
+	}
+	off := int64(headerSize)
+	for s := range numSections {
+		h.sec[s].off, h.sec[s].size = off, sizes[s]
+		off = alignUp(off + sizes[s])
+	}
+	return off, nil
+}
+
+// writeHeader encodes the header into the first headerSize bytes.
+func (a *Arena) writeHeader() {
+	b := a.mem[:headerSize]
+	clear(b)
+	le := binary.LittleEndian
+	copy(b, arenaMagic)
+	le.PutUint32(b[8:], arenaVersion)
+	le.PutUint32(b[12:], headerSize)
+	h := &a.hdr
+	for i, v := range []int64{h.numBatches, h.numNodes, h.totalNodes, h.totalEdges, h.rowBytes} {
+		le.PutUint64(b[16+8*i:], uint64(v))
+	}
+	le.PutUint32(b[56:], uint32(h.dtype))
+	le.PutUint32(b[60:], uint32(h.norm))
+	if h.hasLabels {
+		b[64] = 1
+	}
+	for s := range numSections {
+		le.PutUint64(b[72+16*s:], uint64(h.sec[s].off))
+		le.PutUint64(b[80+16*s:], uint64(h.sec[s].size))
+	}
+	le.PutUint32(b[184:], h.payloadCRC)
+	le.PutUint32(b[188:], uint32(len(a.params)))
+	copy(b[192:], a.params)
+	le.PutUint32(b[headerSize-4:], crc32.Checksum(b[:headerSize-4], crcTable))
+}
+
+// mapAnon returns size zeroed bytes outside the Go heap (huge pages
+// advised) and the function that unmaps them.
+func mapAnon(size int64) ([]byte, func() error, error) {
+	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: arena: cannot map %d bytes: %v", graph.ErrValue, size, err)
+	}
+	_ = unix.Madvise(mem, unix.MADV_HUGEPAGE)
+	return mem, func() error { return unix.Munmap(mem) }, nil
+}
+
+// section returns the bytes of section s.
+func (a *Arena) section(s int) []byte {
+	sec := a.hdr.sec[s]
+	return a.mem[sec.off : sec.off+sec.size : sec.off+sec.size]
+}
+
+func (a *Arena) int64s(s int) []int64 {
+	b := a.section(s)
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int64)(unsafe.Pointer(&b[0])), len(b)/8)
+}
+
+func (a *Arena) float32s(s int) []float32 {
+	b := a.section(s)
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
+}
+
+// NumBatches returns the number of batches.
+func (a *Arena) NumBatches() int { return int(a.hdr.numBatches) }
+
+// NumNodes returns the node count of the graph the batches came from.
+func (a *Arena) NumNodes() int { return int(a.hdr.numNodes) }
+
+// Size returns the arena's size in bytes.
+func (a *Arena) Size() int64 { return int64(len(a.mem)) }
+
+// Addr returns the address of the arena's first byte (for zero-copy views
+// from Python); valid until Close.
+func (a *Arena) Addr() uintptr { return uintptr(unsafe.Pointer(&a.mem[0])) }
+
+// Params returns the parameters text stored with the arena.
+func (a *Arena) Params() string { return a.params }
+
+// RowBytes and DType describe the stored feature rows (0 and DTypeNone when
+// the arena holds ids only).
+func (a *Arena) RowBytes() int64 { return a.hdr.rowBytes }
+
+// DType returns the element type of the stored feature rows.
+func (a *Arena) DType() DType { return a.hdr.dtype }
+
+// Norm returns the edge-weight normalization the arena was built with.
+func (a *Arena) Norm() graph.Norm { return a.hdr.norm }
+
+// HasLabels reports whether the arena stores labels.
+func (a *Arena) HasLabels() bool { return a.hdr.hasLabels }
+
+// Offsets returns the byte offset of every section from Addr, in the order
+// table, nid, outmask, edges, weight, y, x (0 size: absent).
+func (a *Arena) Offsets() (off, size [numSections]int64) {
+	for s := range numSections {
+		off[s], size[s] = a.hdr.sec[s].off, a.hdr.sec[s].size
+	}
+	return off, size
+}
+
+// Batch returns the views of batch b (0 ≤ b < NumBatches, else it panics
+// like a slice index).
+func (a *Arena) Batch(b int) View { return a.view(b) }
+
+func (a *Arena) view(b int) View {
+	t := a.int64s(secTable)[b*tableCols : (b+1)*tableCols]
+	o, n, e, m := t[0], t[1], t[2], t[3]
+	edges := a.int64s(secEdges)
+	v := View{
+		NID:     a.int64s(secNID)[o : o+n],
+		OutMask: a.section(secMask)[o : o+n],
+		Src:     edges[2*e : 2*e+m],
+		Dst:     edges[2*e+m : 2*e+2*m],
+		Weight:  a.float32s(secWeight)[e : e+m],
+		NumOut:  int(t[4]),
+	}
+	if a.hdr.hasLabels {
+		v.Y = a.int64s(secY)[o : o+n]
+	}
+	if rb := a.hdr.rowBytes; rb > 0 {
+		v.X = a.section(secX)[o*rb : (o+n)*rb]
+	}
+	return v
+}
+
+// Close releases the arena's memory; views must not be used afterwards.
+// Closing twice is a no-op.
+func (a *Arena) Close() error {
+	if a.closed.Swap(true) {
+		return nil
+	}
+	return a.release()
+}

@@ -1,0 +1,164 @@
+package schedule
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// ErrValue is wrapped by every error this package returns for invalid input.
+var ErrValue = errors.New("value error")
+
+// pcgStream separates this package's random streams from other users of the
+// same seed.
+const pcgStream = 0x9e3779b97f4a7c15
+
+// LabelCounts returns, for each batch, the class counts of its output nodes.
+//
+// Batches are given in CSR form: batch b's output nodes are
+// batchNodes[batchPtr[b]:batchPtr[b+1]], so there are len(batchPtr)-1
+// batches. batchPtr must start at 0, be non-decreasing and end at
+// len(batchNodes). labels[n] is the class of node n; negative labels mark
+// unlabelled nodes and are ignored. The result has one row of numClasses
+// counts per batch.
+//
+// It returns an error wrapping [ErrValue] if numClasses < 1, batchPtr is
+// malformed, a node id is outside [0, len(labels)), or a label of an output
+// node is >= numClasses.
+func LabelCounts(labels []int64, batchPtr []int64, batchNodes []int64, numClasses int) ([][]float64, error) {
+	if numClasses < 1 {
+		return nil, fmt.Errorf("%w: numClasses must be >= 1, got %d", ErrValue, numClasses)
+	}
+	if len(batchPtr) < 1 {
+		return nil, fmt.Errorf("%w: batchPtr must have at least one entry", ErrValue)
+	}
+	if batchPtr[0] != 0 {
+		return nil, fmt.Errorf("%w: batchPtr[0] must be 0, got %d", ErrValue, batchPtr[0])
+	}
+	if last := batchPtr[len(batchPtr)-1]; last != int64(len(batchNodes)) {
+		return nil, fmt.Errorf("%w: batchPtr ends at %d, want len(batchNodes) = %d", ErrValue, last, len(batchNodes))
+	}
+	nb := len(batchPtr) - 1
+	flat := make([]float64, nb*numClasses)
+	counts := make([][]float64, nb)
+	for b := range nb {
+		lo, hi := batchPtr[b], batchPtr[b+1]
+		if hi < lo {
+			return nil, fmt.Errorf("%w: batchPtr decreases at batch %d (%d > %d)", ErrValue, b, lo, hi)
+		}
+		row := flat[b*numClasses : (b+1)*numClasses : (b+1)*numClasses]
+		for _, n := range batchNodes[lo:hi] {
+			if n < 0 || n >= int64(len(labels)) {
+				return nil, fmt.Errorf("%w: batch %d: node id %d out of range [0, %d)", ErrValue, b, n, len(labels))
+			}
+			y := labels[n]
+			if y < 0 {
+				continue
+			}
+			if y >= int64(numClasses) {
+				return nil, fmt.Errorf("%w: node %d has label %d >= numClasses %d", ErrValue, n, y, numClasses)
+			}
+			row[y]++
+		}
+		counts[b] = row
+	}
+	return counts, nil
+}
+
+// Distances returns the dense len(counts)×len(counts) row-major matrix of
+// symmetric KL divergences between the add-one-smoothed label distributions
+// of the batches (see the package documentation). The result is symmetric,
+// has a zero diagonal and finite, non-negative entries.
+//
+// Only the first numClasses entries of each row are used; missing entries
+// count as zero, as do negative or non-finite counts. If numClasses < 1 all
+// distances are zero.
+func Distances(counts [][]float64, numClasses int) []float64 {
+	nb := len(counts)
+	dist := make([]float64, nb*nb)
+	if numClasses < 1 || nb == 0 {
+		return dist
+	}
+	c := numClasses
+	q := make([]float64, nb*c)
+	lq := make([]float64, nb*c)
+	for b, row := range counts {
+		qb := q[b*c : (b+1)*c]
+		total := float64(c)
+		for y := range c {
+			v := 0.0
+			if y < len(row) && row[y] > 0 && !math.IsInf(row[y], 0) {
+				v = row[y]
+			}
+			qb[y] = v + 1
+			total += v
+		}
+		lb := lq[b*c : (b+1)*c]
+		for y := range c {
+			qb[y] /= total
+			lb[y] = math.Log(qb[y])
+		}
+	}
+	for i := range nb {
+		qi, li := q[i*c:(i+1)*c], lq[i*c:(i+1)*c]
+		for j := i + 1; j < nb; j++ {
+			qj, lj := q[j*c:(j+1)*c], lq[j*c:(j+1)*c]
+			s := 0.0
+			for y := range c {
+				// Each term is >= 0: q and ln q move in the same direction.
+				s += (qi[y] - qj[y]) * (li[y] - lj[y])
+			}
+			dist[i*nb+j] = s
+			dist[j*nb+i] = s
+		}
+	}
+	return dist
+}
+
+// ValidateDistances reports whether dist is a usable b×b distance matrix:
+// b >= 1, len(dist) == b*b and every entry finite and non-negative. The
+// returned error wraps [ErrValue].
+func ValidateDistances(dist []float64, b int) error {
+	if b < 1 {
+		return fmt.Errorf("%w: number of batches must be >= 1, got %d", ErrValue, b)
+	}
+	if len(dist) != b*b {
+		return fmt.Errorf("%w: distance matrix has %d entries, want %d*%d = %d", ErrValue, len(dist), b, b, b*b)
+	}
+	for k, v := range dist {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("%w: distance (%d, %d) = %v is not finite and non-negative", ErrValue, k/b, k%b, v)
+		}
+	}
+	return nil
+}
+
+// PathSum returns the sum of dist between consecutive batches of order,
+// i.e. sum_k dist[order[k]*b+order[k+1]]. It returns NaN if an entry of
+// order is outside [0, b) or len(dist) < b*b.
+func PathSum(dist []float64, b int, order []int) float64 {
+	if b < 0 || len(dist) < b*b {
+		return math.NaN()
+	}
+	s := 0.0
+	for k, v := range order {
+		if v < 0 || v >= b {
+			return math.NaN()
+		}
+		if k > 0 {
+			s += dist[order[k-1]*b+v]
+		}
+	}
+	return s
+}
+
+// Random returns a uniformly random permutation of 0..b-1 for the given
+// epoch, deterministic in (seed, epoch). It returns nil if b < 1.
+func Random(b int, seed uint64, epoch int) []int {
+	if b < 1 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(seed, pcgStream^uint64(epoch)))
+	return rng.Perm(b)
+}
