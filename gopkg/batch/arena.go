@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -324,10 +323,13 @@ func forBatches(g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int)
 
 // layout fills the section table and returns the total size.
 func (h *header) layout() (int64, error) {
-	const lim = math.MaxInt64 / 32
-	if h.totalNodes > lim || h.totalEdges > lim || h.numBatches > lim ||
-		(h.rowBytes > 0 && h.totalNodes > 0 && h.rowBytes > lim/h.totalNodes) {
-		return 0, fmt.Errorf("%w: arena: sizes overflow", graph.ErrValue)
+	// Every count stays below 2^40 and the feature block below 2^50 bytes,
+	// so no size below can overflow int64 (a corrupt header must not wrap).
+	const lim, xlim = 1 << 40, 1 << 50
+	if h.totalNodes > lim || h.totalEdges > lim || h.numBatches > lim || h.rowBytes > xlim ||
+		(h.rowBytes > 0 && h.totalNodes > 0 && h.rowBytes > xlim/h.totalNodes) {
+		return 0, fmt.Errorf("%w: arena: sizes too large (%d batches, %d nodes, %d edges, %d-byte rows)",
+			graph.ErrValue, h.numBatches, h.totalNodes, h.totalEdges, h.rowBytes)
 	}
 	sizes := [numSections]int64{
 		secTable:  h.numBatches * tableCols * 8,
@@ -478,4 +480,9 @@ func (a *Arena) Close() error {
 		return nil
 	}
 	return a.release()
+}
+
+// Materialize is BuildArena for the batches of b.
+func (b *Batches) Materialize(g *graph.CSR, opt ArenaOptions) (*Arena, error) {
+	return BuildArena(g, b.NodePtr, b.Nodes, b.OutPtr, b.Out, opt)
 }

@@ -257,9 +257,10 @@ func FuzzOpenFile(f *testing.F) {
 	f.Add(slices.Clone(a.mem))
 	a.Close()
 	f.Add([]byte("IBMBARN1"))
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(dir, "fuzz")
+		// A file of its own per input: a mapped file must not be
+		// rewritten underneath its mapping (parallel fuzz workers would).
+		path := filepath.Join(t.TempDir(), "fuzz")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -272,4 +273,33 @@ func FuzzOpenFile(f *testing.F) {
 		}
 		b.Close()
 	})
+}
+
+func TestMaterializeNodeWise(t *testing.T) {
+	f := newArenaFixture(t, 4, 400, 3000, 1)
+	outputs := make([]int64, 0, 100)
+	for v := int64(0); v < 400; v += 4 {
+		outputs = append(outputs, v)
+	}
+	bs, err := NodeWise(f.g, outputs, NodeWiseOptions{NumAuxNodes: 8, MaxOutputsPerBatch: 30, Alpha: 0.25, Eps: 1e-4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := bs.Materialize(f.g, ArenaOptions{Norm: graph.NormSym, Labels: f.labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	outs := 0
+	for b := range a.NumBatches() {
+		v := a.Batch(b)
+		out, nodes := bs.Batch(b)
+		if !slices.Equal(v.NID, nodes) || v.NumOut != len(out) {
+			t.Fatalf("batch %d differs from its description", b)
+		}
+		outs += v.NumOut
+	}
+	if outs != len(outputs) {
+		t.Fatalf("%d output nodes in the arena, want %d", outs, len(outputs))
+	}
 }
