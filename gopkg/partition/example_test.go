@@ -1,0 +1,32 @@
+package partition_test
+
+import (
+	"fmt"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/partition"
+)
+
+// Two triangles joined by a single edge split into two parts along that
+// edge.
+func ExamplePartition() {
+	src := []int64{0, 1, 2, 3, 4, 5, 2}
+	dst := []int64{1, 2, 0, 4, 5, 3, 3}
+	g, err := graph.FromCOO(src, dst, 6, graph.Options{Symmetrize: true, DropDuplicates: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	part, err := partition.Partition(g, partition.Options{Parts: 2, Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("same side:", part[0] == part[1] && part[1] == part[2], part[3] == part[4] && part[4] == part[5])
+	fmt.Println("edge cut:", partition.EdgeCut(g, part))
+	fmt.Println("balance:", partition.Balance(part, 2, nil))
+	// Output:
+	// same side: true true
+	// edge cut: 1
+	// balance: 1
+}

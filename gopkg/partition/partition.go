@@ -1,0 +1,362 @@
+package partition
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// DefaultImbalance is the imbalance used when Options.Imbalance is 0.
+const DefaultImbalance = 0.03
+
+// Options configures Partition.
+type Options struct {
+	// Parts is the number of parts, at least 1.
+	Parts int
+	// NodeWeights holds one non-negative weight per node, or is nil, in
+	// which case every node weighs 1.
+	NodeWeights []int64
+	// Imbalance bounds the heaviest part: its weight may be at most
+	// (1+Imbalance)·total/Parts (see the package documentation for the
+	// exact bound and its slack). 0 means DefaultImbalance; negative or NaN
+	// values are errors.
+	Imbalance float64
+	// Seed selects the random choices; equal seeds give equal results.
+	Seed uint64
+	// Workers bounds the goroutines used; values ≤ 0 mean
+	// runtime.GOMAXPROCS(0). The result does not depend on Workers.
+	Workers int
+}
+
+// initTries is the number of greedy-growing tries per bisection.
+const initTries = 8
+
+// Partition splits the undirected graph g into opt.Parts parts and returns
+// the part of every node. See the package documentation for the algorithm,
+// the balance guarantee and the treatment of edges. Invalid options or an
+// invalid graph yield an error wrapping graph.ErrValue (graph.ErrIndex for
+// out-of-range node ids).
+func Partition(g *graph.CSR, opt Options) ([]int32, error) {
+	if g == nil {
+		return nil, fmt.Errorf("%w: partition: graph is nil", graph.ErrValue)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("partition: invalid graph: %w", err)
+	}
+	for p, w := range g.Weights {
+		if w < 0 {
+			return nil, fmt.Errorf("%w: partition: edge weight %d is negative: %v", graph.ErrValue, p, w)
+		}
+	}
+	n, k := g.NumNodes, opt.Parts
+	if k < 1 {
+		return nil, fmt.Errorf("%w: partition: parts must be >= 1, got %d", graph.ErrValue, k)
+	}
+	if k > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: partition: parts %d exceeds the int32 range", graph.ErrValue, k)
+	}
+	eps := opt.Imbalance
+	if math.IsNaN(eps) || eps < 0 || math.IsInf(eps, 0) {
+		return nil, fmt.Errorf("%w: partition: imbalance must be finite and >= 0, got %v", graph.ErrValue, eps)
+	}
+	if eps == 0 {
+		eps = DefaultImbalance
+	}
+	vw := opt.NodeWeights
+	if vw != nil {
+		if len(vw) != n {
+			return nil, fmt.Errorf("%w: partition: node_weights has length %d but the graph has %d nodes", graph.ErrValue, len(vw), n)
+		}
+		total := int64(0)
+		for i, w := range vw {
+			if w < 0 {
+				return nil, fmt.Errorf("%w: partition: node_weights[%d] is negative: %d", graph.ErrValue, i, w)
+			}
+			if total > math.MaxInt64-w {
+				return nil, fmt.Errorf("%w: partition: total node weight overflows int64", graph.ErrValue)
+			}
+			total += w
+		}
+		vw = append([]int64(nil), vw...)
+	} else {
+		vw = make([]int64, n)
+		for i := range vw {
+			vw[i] = 1
+		}
+	}
+	out := make([]int32, n)
+	if k == 1 || n == 0 {
+		return out, nil
+	}
+	if k >= n {
+		for i := range out {
+			out[i] = int32(i)
+		}
+		return out, nil
+	}
+	wg, err := fromCSR(g, vw)
+	if err != nil {
+		return nil, err
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	s := &state{seed: opt.Seed, eps: eps, workers: workers}
+	return s.multilevel(wg, k), nil
+}
+
+// state carries the per-call settings.
+type state struct {
+	seed    uint64
+	eps     float64
+	workers int
+}
+
+// limit returns the weight limit of a part whose target weight is target:
+// ⌊(1+eps)·target⌋, but at least ⌈target⌉.
+func limit(total float64, eps float64) int64 {
+	l := int64(math.Floor((1 + eps) * total))
+	if c := int64(math.Ceil(total)); l < c {
+		l = c
+	}
+	return l
+}
+
+func (s *state) multilevel(g *wgraph, k int) []int32 {
+	coarsenTo := max(20*k, 200)
+	capVW := int64(1.5 * float64(g.total) / float64(coarsenTo))
+	levels := []*wgraph{g}
+	var cmaps [][]int32
+	for cur := g; cur.n > coarsenTo && len(levels) < 64; {
+		cg, cmap := coarsen(cur, max(capVW, 1), newRand(s.seed, uint64(len(levels))))
+		if cg.n == cur.n {
+			break
+		}
+		levels = append(levels, cg)
+		cmaps = append(cmaps, cmap)
+		if float64(cg.n) > 0.95*float64(cur.n) {
+			break
+		}
+		cur = cg
+	}
+	coarsest := levels[len(levels)-1]
+	part := make([]int32, coarsest.n)
+	local := make([]int32, coarsest.n)
+	for i := range local {
+		local[i] = -1
+	}
+	ids := make([]int32, coarsest.n)
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	s.recursiveBisect(coarsest, ids, k, 0, part, 1, local)
+
+	maxW := make([]int64, k)
+	lw := limit(float64(g.total)/float64(k), s.eps)
+	for b := range maxW {
+		maxW[b] = lw
+	}
+	for lv := len(levels) - 1; ; lv-- {
+		lg := levels[lv]
+		r := newRefiner(lg, part, k, maxW, newRand(s.seed, 1<<40+uint64(lv)))
+		r.balance()
+		r.refine(4)
+		if lv == 0 {
+			break
+		}
+		fine := make([]int32, levels[lv-1].n)
+		for u, c := range cmaps[lv-1] {
+			fine[u] = part[c]
+		}
+		part = fine
+	}
+	return part
+}
+
+// recursiveBisect assigns parts first … first+k-1 to the nodes of g (whose
+// ids in the coarsest graph are ids), writing into out. path numbers the
+// recursion node for seeding.
+func (s *state) recursiveBisect(g *wgraph, ids []int32, k int, first int32, out []int32, path uint64, local []int32) {
+	if k == 1 {
+		for _, id := range ids {
+			out[id] = first
+		}
+		return
+	}
+	if g.n <= k {
+		for i, id := range ids {
+			out[id] = first + int32(i)
+		}
+		return
+	}
+	k0 := k / 2
+	frac := float64(k0) / float64(k)
+	side := s.multilevelBisect(g, frac, path)
+	var n0, n1 []int32
+	var id0, id1 []int32
+	for u, sd := range side {
+		if sd == 0 {
+			n0 = append(n0, int32(u))
+			id0 = append(id0, ids[u])
+		} else {
+			n1 = append(n1, int32(u))
+			id1 = append(id1, ids[u])
+		}
+	}
+	g0 := induce(g, n0, local[:g.n])
+	g1 := induce(g, n1, local[:g.n])
+	s.recursiveBisect(g0, id0, k0, first, out, 2*path, local)
+	s.recursiveBisect(g1, id1, k-k0, first+int32(k0), out, 2*path+1, local)
+}
+
+// bisectCoarsenTo is the size below which multilevelBisect stops coarsening.
+const bisectCoarsenTo = 100
+
+// multilevelBisect splits g into sides 0 and 1, side 0 getting the share
+// frac of the weight: it coarsens g, bisects the coarsest graph with
+// bestBisection and refines the bisection on every level back up.
+func (s *state) multilevelBisect(g *wgraph, frac float64, path uint64) []int32 {
+	levels := []*wgraph{g}
+	var cmaps [][]int32
+	capVW := max(int64(1.5*float64(g.total)/bisectCoarsenTo), 1)
+	for cur := g; cur.n > bisectCoarsenTo && len(levels) < 64; {
+		cg, cmap := coarsen(cur, capVW, newRand(s.seed, path<<8|uint64(len(levels))+2<<50))
+		if cg.n == cur.n {
+			break
+		}
+		levels = append(levels, cg)
+		cmaps = append(cmaps, cmap)
+		if float64(cg.n) > 0.95*float64(cur.n) {
+			break
+		}
+		cur = cg
+	}
+	side := s.bestBisection(levels[len(levels)-1], frac, path)
+	t0 := float64(g.total) * frac
+	maxW := []int64{limit(t0, s.eps), limit(float64(g.total)-t0, s.eps)}
+	for lv := len(levels) - 2; lv >= 0; lv-- {
+		fine := make([]int32, levels[lv].n)
+		for u, c := range cmaps[lv] {
+			fine[u] = side[c]
+		}
+		side = fine
+		r := newRefiner(levels[lv], side, 2, maxW, newRand(s.seed, path<<8|uint64(lv)+3<<50))
+		r.balance()
+		r.refine(8)
+	}
+	return side
+}
+
+// bestBisection runs initTries greedy-growing bisections in parallel and
+// returns the best: balanced first, then fewest cut, then lowest try index.
+func (s *state) bestBisection(g *wgraph, frac float64, path uint64) []int32 {
+	t0 := float64(g.total) * frac
+	maxW := []int64{limit(t0, s.eps), limit(float64(g.total)-t0, s.eps)}
+	type result struct {
+		side []int32
+		cut  float64
+		ok   bool
+	}
+	res := make([]result, initTries)
+	run := func(t int) {
+		side, ok := growBisection(g, t0, maxW, newRand(s.seed, path<<8|uint64(t)+1<<50))
+		res[t] = result{side, cut(g, side), ok}
+	}
+	w := min(s.workers, initTries)
+	if g.n < 64 {
+		w = 1
+	}
+	if w <= 1 {
+		for t := 0; t < initTries; t++ {
+			run(t)
+		}
+	} else {
+		var wgr sync.WaitGroup
+		next := make(chan int, initTries)
+		for t := 0; t < initTries; t++ {
+			next <- t
+		}
+		close(next)
+		for i := 0; i < w; i++ {
+			wgr.Add(1)
+			go func() {
+				defer wgr.Done()
+				for t := range next {
+					run(t)
+				}
+			}()
+		}
+		wgr.Wait()
+	}
+	best := 0
+	for t := 1; t < initTries; t++ {
+		a, b := res[t], res[best]
+		if (a.ok && !b.ok) || (a.ok == b.ok && a.cut < b.cut) {
+			best = t
+		}
+	}
+	return res[best].side
+}
+
+// growBisection grows side 0 from random seeds up to weight t0, then
+// balances and refines. It reports whether the limits are met.
+func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand) ([]int32, bool) {
+	side := make([]int32, g.n)
+	for i := range side {
+		side[i] = 1
+	}
+	// d[u]: cut reduction of moving u from side 1 to side 0.
+	d := make([]float64, g.n)
+	for u := 0; u < g.n; u++ {
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			d[u] -= g.ew[p]
+		}
+	}
+	ver := make([]uint32, g.n)
+	perm := r0.Perm(g.n)
+	next := 0
+	var h pq
+	w0 := int64(0)
+	for float64(w0) < t0 {
+		if len(h) == 0 {
+			for next < len(perm) && side[perm[next]] == 0 {
+				next++
+			}
+			if next == len(perm) {
+				break
+			}
+			u := perm[next]
+			next++
+			h.push(item{gain: d[u], tie: r0.Uint32(), ver: ver[u], node: int32(u)})
+		}
+		it := h.pop()
+		u := int(it.node)
+		if side[u] == 0 || it.ver != ver[u] {
+			continue
+		}
+		if w0+g.vw[u] > maxW[0] {
+			ver[u]++ // drop it
+			continue
+		}
+		side[u] = 0
+		w0 += g.vw[u]
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			v := g.adj[p]
+			if side[v] == 0 {
+				continue
+			}
+			d[v] += 2 * g.ew[p]
+			ver[v]++
+			h.push(item{gain: d[v], tie: r0.Uint32(), ver: ver[v], node: v})
+		}
+	}
+	r := newRefiner(g, side, 2, maxW, r0)
+	r.balance()
+	r.refine(8)
+	return side, !r.overweight()
+}

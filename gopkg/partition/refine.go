@@ -1,0 +1,336 @@
+package partition
+
+import "math/rand/v2"
+
+// item is a priority-queue entry: node with its best move gain; ver detects
+// stale entries and tie breaks equal gains randomly but deterministically.
+type item struct {
+	gain float64
+	tie  uint32
+	ver  uint32
+	node int32
+}
+
+// pq is a binary max-heap of items.
+type pq []item
+
+func (h pq) less(i, j int) bool {
+	if h[i].gain != h[j].gain {
+		return h[i].gain > h[j].gain
+	}
+	return h[i].tie < h[j].tie
+}
+
+func (h *pq) push(it item) {
+	*h = append(*h, it)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *pq) pop() item {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(s) && s.less(l, m) {
+			m = l
+		}
+		if r < len(s) && s.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// refiner holds the state and scratch space for refining a k-way partition
+// of one graph. It is not safe for concurrent use.
+type refiner struct {
+	g       *wgraph
+	part    []int32
+	k       int
+	pw      []int64
+	maxW    []int64
+	conn    []float64
+	touched []int32
+	ver     []uint32
+	locked  []uint32
+	stamp   uint32
+	est     []float64 // last computed best-move gain (−Inf: none)
+	heap    pq
+	rng     *rand.Rand
+}
+
+func newRefiner(g *wgraph, part []int32, k int, maxW []int64, rng *rand.Rand) *refiner {
+	r := &refiner{g: g, part: part, k: k, maxW: maxW, rng: rng,
+		pw: make([]int64, k), conn: make([]float64, k),
+		ver: make([]uint32, g.n), locked: make([]uint32, g.n), est: make([]float64, g.n)}
+	for u, p := range part {
+		r.pw[p] += g.vw[u]
+	}
+	return r
+}
+
+// gather accumulates the connectivity of u to every neighbouring part into
+// r.conn, listing the parts in r.touched. The caller must call release.
+func (r *refiner) gather(u int) {
+	g := r.g
+	r.touched = r.touched[:0]
+	for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+		pv := r.part[g.adj[p]]
+		if r.conn[pv] == 0 {
+			r.touched = append(r.touched, pv)
+		}
+		r.conn[pv] += g.ew[p]
+	}
+}
+
+func (r *refiner) release() {
+	for _, b := range r.touched {
+		r.conn[b] = 0
+	}
+}
+
+// bestMove returns the admissible neighbouring part with the largest gain
+// for u, or -1.
+func (r *refiner) bestMove(u int) (int32, float64) {
+	r.gather(u)
+	a := r.part[u]
+	w := r.g.vw[u]
+	internal := r.conn[a]
+	best, bg := int32(-1), negInf
+	for _, b := range r.touched {
+		if b == a || r.pw[b]+w > r.maxW[b] {
+			continue
+		}
+		gn := r.conn[b] - internal
+		if gn > bg || (gn == bg && r.pw[b] < r.pw[best]) {
+			best, bg = b, gn
+		}
+	}
+	r.release()
+	return best, bg
+}
+
+// accept reports whether moving u to b with gain gn is worthwhile.
+func (r *refiner) accept(u int, b int32, gn float64) bool {
+	if b < 0 {
+		return false
+	}
+	return gn > 0 || (gn == 0 && r.pw[b]+r.g.vw[u] < r.pw[r.part[u]])
+}
+
+func (r *refiner) move(u int, b int32) {
+	w := r.g.vw[u]
+	r.pw[r.part[u]] -= w
+	r.pw[b] += w
+	r.part[u] = b
+}
+
+func (r *refiner) nextStamp() {
+	r.stamp++
+	if r.stamp == 0 {
+		clear(r.locked)
+		r.stamp = 1
+	}
+}
+
+// refine runs up to passes passes of FM-style refinement: boundary nodes
+// sit in a priority queue keyed by the gain of their best admissible move;
+// the best move is applied even when its gain is negative (hill climbing),
+// each node moves at most once per pass, a pass stops after stall
+// consecutive moves without improvement, and the moves after the best point
+// seen are undone. Zero-gain moves that improve balance count as
+// improvements.
+func (r *refiner) refine(passes int) {
+	g := r.g
+	stall := max(50, min(g.n/100, 300))
+	type undo struct {
+		node int32
+		from int32
+	}
+	var log []undo
+	for pass := 0; pass < passes; pass++ {
+		r.nextStamp()
+		r.heap = r.heap[:0]
+		for u := 0; u < g.n; u++ {
+			r.est[u] = negInf
+			if b, gn := r.bestMove(u); b >= 0 {
+				r.est[u] = gn
+				r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[u], node: int32(u)})
+			}
+		}
+		log = log[:0]
+		sum, best, bestLen := 0.0, 0.0, 0
+		for len(r.heap) > 0 && len(log)-bestLen < stall {
+			it := r.heap.pop()
+			u := int(it.node)
+			if r.locked[u] == r.stamp || it.ver != r.ver[u] {
+				continue
+			}
+			b, gn := r.bestMove(u)
+			r.est[u] = gn
+			if b < 0 {
+				r.est[u] = negInf
+				continue
+			}
+			if gn < it.gain {
+				// The key was an optimistic estimate: requeue exactly.
+				r.ver[u]++
+				r.heap.push(item{gain: gn, tie: it.tie, ver: r.ver[u], node: int32(u)})
+				continue
+			}
+			improves := gn > 0 || (gn == 0 && r.pw[b]+g.vw[u] < r.pw[r.part[u]])
+			log = append(log, undo{int32(u), r.part[u]})
+			r.move(u, b)
+			r.locked[u] = r.stamp
+			sum += gn
+			if sum > best || (sum == best && improves && bestLen == len(log)-1) {
+				best, bestLen = sum, len(log)
+			}
+			for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+				v := int(g.adj[p])
+				if r.locked[v] == r.stamp {
+					continue
+				}
+				// Moving u changes the gains of v by at most 2·w(u,v), so
+				// est+2w is an optimistic key; it is made exact when popped.
+				// Nodes without a known move are evaluated now.
+				var key float64
+				if r.est[v] == negInf {
+					b, gn := r.bestMove(v)
+					if b < 0 {
+						continue
+					}
+					key = gn
+				} else {
+					key = r.est[v] + 2*g.ew[p]
+				}
+				r.est[v] = key
+				r.ver[v]++
+				r.heap.push(item{gain: key, tie: r.rng.Uint32(), ver: r.ver[v], node: int32(v)})
+			}
+		}
+		for i := len(log) - 1; i >= bestLen; i-- {
+			r.move(int(log[i].node), log[i].from)
+		}
+		// Nodes touched by undone moves keep bumped versions; that is
+		// harmless because the next pass rebuilds the queue.
+		if bestLen == 0 {
+			return
+		}
+	}
+}
+
+// overweight reports whether some part exceeds its limit.
+func (r *refiner) overweight() bool {
+	for b, w := range r.pw {
+		if w > r.maxW[b] {
+			return true
+		}
+	}
+	return false
+}
+
+// balanceMove picks the destination for u in the balancing step: the
+// admissible neighbouring part or lightest part with the best gain, or, if
+// none is admissible, the lightest part when that still lowers the weight
+// of u's part below its current value.
+func (r *refiner) balanceMove(u int) (int32, float64) {
+	light := int32(0)
+	for b := 1; b < r.k; b++ {
+		if r.pw[b] < r.pw[light] {
+			light = int32(b)
+		}
+	}
+	r.gather(u)
+	a := r.part[u]
+	w := r.g.vw[u]
+	internal := r.conn[a]
+	best, bg := int32(-1), negInf
+	consider := func(b int32) {
+		if b == a || r.pw[b]+w > r.maxW[b] {
+			return
+		}
+		gn := r.conn[b] - internal
+		if gn > bg || (gn == bg && r.pw[b] < r.pw[best]) {
+			best, bg = b, gn
+		}
+	}
+	for _, b := range r.touched {
+		consider(b)
+	}
+	consider(light)
+	if best < 0 && light != a && r.pw[light]+w < r.pw[a] {
+		best, bg = light, r.conn[light]-internal
+	}
+	r.release()
+	return best, bg
+}
+
+// balance moves nodes out of overweight parts, cheapest first.
+func (r *refiner) balance() {
+	if !r.overweight() {
+		return
+	}
+	g := r.g
+	r.nextStamp()
+	r.heap = r.heap[:0]
+	for u := 0; u < g.n; u++ {
+		if g.vw[u] == 0 || r.pw[r.part[u]] <= r.maxW[r.part[u]] {
+			continue
+		}
+		if b, gn := r.balanceMove(u); b >= 0 {
+			r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[u], node: int32(u)})
+		}
+	}
+	for len(r.heap) > 0 {
+		it := r.heap.pop()
+		u := int(it.node)
+		a := r.part[u]
+		if r.locked[u] == r.stamp || it.ver != r.ver[u] || r.pw[a] <= r.maxW[a] {
+			continue
+		}
+		b, gn := r.balanceMove(u)
+		if b < 0 {
+			continue
+		}
+		if gn < it.gain {
+			// The key was stale (a part got heavier): requeue with the
+			// current gain so cheaper moves elsewhere go first.
+			r.ver[u]++
+			r.heap.push(item{gain: gn, tie: it.tie, ver: r.ver[u], node: int32(u)})
+			continue
+		}
+		r.move(u, b)
+		r.locked[u] = r.stamp
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			v := int(g.adj[p])
+			pv := r.part[v]
+			if r.locked[v] == r.stamp || g.vw[v] == 0 || r.pw[pv] <= r.maxW[pv] {
+				continue
+			}
+			r.ver[v]++
+			if b, gn := r.balanceMove(v); b >= 0 {
+				r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[v], node: int32(v)})
+			}
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package partition
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// wgraph is the internal symmetric weighted graph: no self-loops, no
+// repeated neighbours, positive edge weights.
+type wgraph struct {
+	n     int
+	xadj  []int64
+	adj   []int32
+	ew    []float64
+	vw    []int64
+	total int64
+}
+
+// fromCSR symmetrises g, drops self-loops and zero-weight edges and merges
+// parallel edges.
+func fromCSR(g *graph.CSR, vw []int64) (*wgraph, error) {
+	n := g.NumNodes
+	xadj := make([]int64, n+1)
+	for u := 0; u < n; u++ {
+		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
+			v := int(g.Indices[p])
+			if v == u {
+				continue
+			}
+			if g.Weights != nil {
+				w := g.Weights[p]
+				if w < 0 {
+					return nil, fmt.Errorf("%w: partition: edge weight %d is negative: %v", graph.ErrValue, p, w)
+				}
+				if w == 0 {
+					continue
+				}
+			}
+			xadj[u+1]++
+			xadj[v+1]++
+		}
+	}
+	for u := 0; u < n; u++ {
+		xadj[u+1] += xadj[u]
+	}
+	m := xadj[n]
+	radj := make([]int32, m)
+	rw := make([]float64, m)
+	cur := make([]int64, n)
+	copy(cur, xadj[:n])
+	for u := 0; u < n; u++ {
+		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
+			v := int(g.Indices[p])
+			if v == u {
+				continue
+			}
+			w := 1.0
+			if g.Weights != nil {
+				w = float64(g.Weights[p])
+				if w == 0 {
+					continue
+				}
+			}
+			radj[cur[u]], rw[cur[u]] = int32(v), w
+			cur[u]++
+			radj[cur[v]], rw[cur[v]] = int32(u), w
+			cur[v]++
+		}
+	}
+	// Merge repeated neighbours in place, keeping first-occurrence order.
+	marker := cur // reuse
+	for i := range marker {
+		marker[i] = -1
+	}
+	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw}
+	q := int64(0)
+	for u := 0; u < n; u++ {
+		start := q
+		for p := xadj[u]; p < xadj[u+1]; p++ {
+			v := radj[p]
+			if at := marker[v]; at >= start {
+				rw[at] += rw[p]
+				continue
+			}
+			marker[v] = q
+			radj[q], rw[q] = v, rw[p]
+			q++
+		}
+		out.xadj[u+1] = q
+	}
+	out.adj = radj[:q:q]
+	out.ew = rw[:q:q]
+	for _, w := range vw {
+		out.total += w
+	}
+	return out, nil
+}
+
+// induce returns the subgraph of g induced by nodes; local maps global ids
+// to local ids and must hold -1 for all nodes on entry (it is restored).
+func induce(g *wgraph, nodes []int32, local []int32) *wgraph {
+	for i, u := range nodes {
+		local[u] = int32(i)
+	}
+	s := &wgraph{n: len(nodes), xadj: make([]int64, len(nodes)+1), vw: make([]int64, len(nodes))}
+	for i, u := range nodes {
+		s.vw[i] = g.vw[u]
+		s.total += g.vw[u]
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			if l := local[g.adj[p]]; l >= 0 {
+				s.adj = append(s.adj, l)
+				s.ew = append(s.ew, g.ew[p])
+			}
+		}
+		s.xadj[i+1] = int64(len(s.adj))
+	}
+	for _, u := range nodes {
+		local[u] = -1
+	}
+	return s
+}
+
+// coarsen contracts a heavy-edge matching of g. cmap maps every node of g to
+// its coarse node.
+func coarsen(g *wgraph, maxVW int64, rng *rand.Rand) (*wgraph, []int32) {
+	n := g.n
+	match := make([]int32, n)
+	for i := range match {
+		match[i] = -1
+	}
+	perm := rng.Perm(n)
+	pairs := 0
+	for _, u := range perm {
+		if match[u] >= 0 {
+			continue
+		}
+		// Edges much lighter than u's heaviest edge are not contracted:
+		// merging across them would hide a cheap cut from later levels.
+		mx := 0.0
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			mx = max(mx, g.ew[p])
+		}
+		best, bw := int32(-1), -1.0
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			v := g.adj[p]
+			if match[v] >= 0 || g.vw[u]+g.vw[v] > maxVW || 8*g.ew[p] < mx {
+				continue
+			}
+			if w := g.ew[p]; w > bw || (w == bw && g.vw[v] < g.vw[best]) {
+				best, bw = v, w
+			}
+		}
+		if best >= 0 {
+			match[u], match[best] = best, int32(u)
+			pairs++
+		} else {
+			match[u] = int32(u)
+		}
+	}
+	if n-pairs > n*85/100 {
+		// Stalling: pair leftovers sharing their heaviest neighbour, and
+		// isolated nodes with each other.
+		pending := make([]int32, n)
+		for i := range pending {
+			pending[i] = -1
+		}
+		iso := int32(-1)
+		for _, u := range perm {
+			if match[u] != int32(u) {
+				continue
+			}
+			if g.xadj[u] == g.xadj[u+1] {
+				if iso >= 0 && g.vw[iso]+g.vw[u] <= maxVW {
+					match[u], match[iso] = iso, int32(u)
+					iso = -1
+				} else {
+					iso = int32(u)
+				}
+				continue
+			}
+			h, hw := int32(-1), -1.0
+			for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+				if g.ew[p] > hw {
+					h, hw = g.adj[p], g.ew[p]
+				}
+			}
+			if o := pending[h]; o >= 0 && match[o] == o && g.vw[o]+g.vw[u] <= maxVW {
+				match[u], match[o] = o, int32(u)
+				pending[h] = -1
+			} else {
+				pending[h] = int32(u)
+			}
+		}
+	}
+	cmap := make([]int32, n)
+	for i := range cmap {
+		cmap[i] = -1
+	}
+	nc := 0
+	first := make([]int32, 0, n)
+	for u := 0; u < n; u++ {
+		if cmap[u] >= 0 {
+			continue
+		}
+		cmap[u] = int32(nc)
+		cmap[match[u]] = int32(nc)
+		first = append(first, int32(u))
+		nc++
+	}
+	cg := &wgraph{n: nc, xadj: make([]int64, nc+1), vw: make([]int64, nc), total: g.total}
+	cg.adj = make([]int32, 0, len(g.adj))
+	cg.ew = make([]float64, 0, len(g.adj))
+	marker := make([]int64, nc)
+	for i := range marker {
+		marker[i] = -1
+	}
+	for c := 0; c < nc; c++ {
+		start := int64(len(cg.adj))
+		u := first[c]
+		members := [2]int32{u, match[u]}
+		cnt := 2
+		if match[u] == u {
+			cnt = 1
+		}
+		for _, m := range members[:cnt] {
+			cg.vw[c] += g.vw[m]
+			for p := g.xadj[m]; p < g.xadj[m+1]; p++ {
+				cv := cmap[g.adj[p]]
+				if int(cv) == c {
+					continue
+				}
+				if at := marker[cv]; at >= start {
+					cg.ew[at] += g.ew[p]
+					continue
+				}
+				marker[cv] = int64(len(cg.adj))
+				cg.adj = append(cg.adj, cv)
+				cg.ew = append(cg.ew, g.ew[p])
+			}
+		}
+		cg.xadj[c+1] = int64(len(cg.adj))
+	}
+	return cg, cmap
+}
+
+// cut returns the weighted cut of part on g (each edge once).
+func cut(g *wgraph, part []int32) float64 {
+	c := 0.0
+	for u := 0; u < g.n; u++ {
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			if part[g.adj[p]] != part[u] {
+				c += g.ew[p]
+			}
+		}
+	}
+	return c / 2
+}
+
+// newRand returns the random stream for (seed, stream).
+func newRand(seed, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^0x6a09e667f3bcc909, stream*0x9e3779b97f4a7c15+0xbb67ae8584caa73b))
+}
+
+var negInf = math.Inf(-1)
