@@ -69,6 +69,12 @@ func tag(err error) error {
 	return fmt.Errorf("ibmb:%s: %s", kind, msg)
 }
 
+// ioErr tags file errors (missing file, permissions, corrupt or truncated
+// arena files) as io errors, which Python raises as OSError.
+func ioErr(err error) error {
+	return fmt.Errorf("ibmb:%s: %s", kindIO, err.Error())
+}
+
 // argErr reports a bad argument from the facade itself.
 func argErr(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errArg}, a...)...)

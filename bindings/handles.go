@@ -38,8 +38,9 @@ func get[T any](h int) (T, error) {
 	return t, nil
 }
 
-// Free releases the object behind handle h. Freeing an unknown handle is an
-// error; freeing 0 is a no-op.
+// Free releases the object behind handle h (closing it if it has a Close
+// method, as arenas do). Freeing an unknown handle is an error; freeing 0 is
+// a no-op.
 func Free(h int) (err error) {
 	defer guard(&err)
 	if h == 0 {
@@ -47,10 +48,15 @@ func Free(h int) (err error) {
 	}
 	handles.Lock()
 	defer handles.Unlock()
-	if _, ok := handles.objs[h]; !ok {
+	o, ok := handles.objs[h]
+	if !ok {
 		return fmt.Errorf("%w: no object has handle %d", errHandle, h)
 	}
 	delete(handles.objs, h)
+	// Objects holding memory outside the Go heap (arenas) release it now.
+	if c, ok := o.(interface{ Close() error }); ok {
+		return c.Close()
+	}
 	return nil
 }
 

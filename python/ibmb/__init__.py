@@ -19,7 +19,7 @@ from ibmb._native import EngineError, UnavailableError, call as _call, engine as
 
 __version__: str = _engine.Version()
 
-from ibmb import datasets, graph, ppr  # noqa: E402
+from ibmb import batching, datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
 from ibmb.ppr import get_ppr  # noqa: E402
 
@@ -44,6 +44,7 @@ __all__ = [
     "gather",
     "get_ppr",
     "ppr",
+    "batching",
     "graph",
     "datasets",
     "num_threads",

@@ -1,0 +1,243 @@
+package bindings
+
+import (
+	"slices"
+
+	"github.com/ibmb-dev/ibmb/gopkg/batch"
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/partition"
+)
+
+// BatchNodeWise starts a node-wise IBMB job on graph gh for the n int64
+// output node ids at outputs (copied): top-numAux PPR nodes per output, outputs
+// merged into batches of at most maxOut outputs. Returns a job handle; read
+// the batches with BatchesShape and BatchesCopy.
+func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps float64, workers int) (h int, err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return 0, err
+	}
+	out, err := int64s(outputs, n)
+	if err != nil {
+		return 0, err
+	}
+	out = slices.Clone(out)
+	return startJob(func(progress func(int, int)) (any, error) {
+		return batch.NodeWise(g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
+			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
+	}), nil
+}
+
+// BatchBatchWise starts a batch-wise IBMB job on graph gh: the n output
+// nodes at outputs, the part of every node as NumNodes int64 at parts (in
+// [0, numParts)), and ceil(expand·NumNodes/numParts) auxiliary nodes per
+// part from topic-sensitive PPR. Returns a job handle.
+func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int, expand, alpha, eps float64, workers int) (h int, err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return 0, err
+	}
+	out, err := int64s(outputs, n)
+	if err != nil {
+		return 0, err
+	}
+	p64, err := int64s(parts, g.NumNodes)
+	if err != nil {
+		return 0, err
+	}
+	p := make([]int32, len(p64))
+	for i, v := range p64 {
+		if v < -1<<31 || v >= 1<<31 {
+			return 0, argErr("part id %d of node %d does not fit in int32", v, i)
+		}
+		p[i] = int32(v)
+	}
+	out = slices.Clone(out)
+	return startJob(func(progress func(int, int)) (any, error) {
+		return batch.BatchWise(g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
+			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
+	}), nil
+}
+
+// BatchesShape writes the batch count, the number of output entries and
+// the number of node entries of the finished batching job h as three int64
+// at out.
+func BatchesShape(h int, out uintptr) (err error) {
+	defer guard(&err)
+	b, err := jobResult[*batch.Batches](h)
+	if err != nil {
+		return err
+	}
+	o, err := int64s(out, 3)
+	if err != nil {
+		return err
+	}
+	o[0], o[1], o[2] = int64(b.NumBatches()), int64(len(b.Out)), int64(len(b.Nodes))
+	return nil
+}
+
+// BatchesCopy copies the batches of finished job h in CSR form into Python
+// buffers (int64 each): outPtr and nodePtr get NumBatches+1 entries, out and
+// nodes the entries BatchesShape reports.
+func BatchesCopy(h int, outPtr, out, nodePtr, nodes uintptr) (err error) {
+	defer guard(&err)
+	b, err := jobResult[*batch.Batches](h)
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		dst uintptr
+		src []int64
+	}{{outPtr, b.OutPtr}, {out, b.Out}, {nodePtr, b.NodePtr}, {nodes, b.Nodes}} {
+		d, err := int64s(c.dst, len(c.src))
+		if err != nil {
+			return err
+		}
+		copy(d, c.src)
+	}
+	return nil
+}
+
+// ArenaBuild materializes nb batches of graph gh into a new arena and
+// returns its handle. The batches come in CSR form (int64 buffers):
+// nodePtr/outPtr with nb+1 entries, nodes (numNodes entries, sorted per
+// batch) and out (numOut entries, a sorted subset per batch). norm is
+// "sym", "rw" or "none". labels (NumNodes int64) and x (NumNodes rows of
+// rowBytes bytes, dtype 1 float32, 2 float16, 3 bfloat16) may be 0 to leave
+// them out. params is stored as text in the header.
+func ArenaBuild(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
+	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return 0, err
+	}
+	np, err := int64s(nodePtr, nb+1)
+	if err != nil {
+		return 0, err
+	}
+	op, err := int64s(outPtr, nb+1)
+	if err != nil {
+		return 0, err
+	}
+	ns, err := int64s(nodes, numNodes)
+	if err != nil {
+		return 0, err
+	}
+	os, err := int64s(out, numOut)
+	if err != nil {
+		return 0, err
+	}
+	nm, err := graph.ParseNorm(norm)
+	if err != nil {
+		return 0, err
+	}
+	opt := batch.ArenaOptions{Norm: nm, Params: params}
+	if labels != 0 {
+		if opt.Labels, err = int64s(labels, g.NumNodes); err != nil {
+			return 0, err
+		}
+	}
+	if x != 0 {
+		opt.X, opt.RowBytes, opt.DType = ptr(x), int64(rowBytes), batch.DType(dtype)
+	}
+	a, err := batch.BuildArena(g, np, ns, op, os, opt)
+	if err != nil {
+		return 0, err
+	}
+	return put(a), nil
+}
+
+// ArenaInfo writes the description of arena h as int64 at out (22 values):
+// batches, graph nodes, size in bytes, address of the first byte, feature row
+// bytes, feature dtype, norm (0 none, 1 rw, 2 sym), labels present (0/1),
+// then the byte offsets of the 7 sections (table, nid, outmask, edges,
+// weight, y, x) and their 7 sizes. The memory stays valid until Free(h).
+func ArenaInfo(h int, out uintptr) (err error) {
+	defer guard(&err)
+	a, err := get[*batch.Arena](h)
+	if err != nil {
+		return err
+	}
+	o, err := int64s(out, 22)
+	if err != nil {
+		return err
+	}
+	labels := int64(0)
+	if a.HasLabels() {
+		labels = 1
+	}
+	o[0], o[1], o[2], o[3] = int64(a.NumBatches()), int64(a.NumNodes()), a.Size(), int64(a.Addr())
+	o[4], o[5], o[6], o[7] = a.RowBytes(), int64(a.DType()), int64(a.Norm()), labels
+	off, size := a.Offsets()
+	copy(o[8:15], off[:])
+	copy(o[15:22], size[:])
+	return nil
+}
+
+// ArenaParams returns the parameters text stored with arena h.
+func ArenaParams(h int) (s string, err error) {
+	defer guard(&err)
+	a, err := get[*batch.Arena](h)
+	if err != nil {
+		return "", err
+	}
+	return a.Params(), nil
+}
+
+// ArenaSave writes arena h to path atomically.
+func ArenaSave(h int, path string) (err error) {
+	defer guard(&err)
+	a, err := get[*batch.Arena](h)
+	if err != nil {
+		return err
+	}
+	if err := a.WriteFile(path); err != nil {
+		return ioErr(err)
+	}
+	return nil
+}
+
+// ArenaOpen maps the arena saved at path and returns its handle; verify
+// also checks the payload checksum (reads the whole file).
+func ArenaOpen(path string, verify bool) (h int, err error) {
+	defer guard(&err)
+	a, err := batch.OpenFile(path, verify)
+	if err != nil {
+		return 0, ioErr(err)
+	}
+	return put(a), nil
+}
+
+
+// Partition splits graph gh (read as undirected) into parts parts with the
+// multilevel partitioner and writes the part of every node as NumNodes int64
+// at out. nodeWeights is 0 (all 1) or NumNodes int64 weights; imbalance is
+// the allowed excess of the heaviest part (0: the default 3%).
+func Partition(gh, parts int, nodeWeights uintptr, imbalance float64, seed, workers int, out uintptr) (err error) {
+	defer guard(&err)
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return err
+	}
+	opt := partition.Options{Parts: parts, Imbalance: imbalance, Seed: uint64(seed), Workers: workers}
+	if nodeWeights != 0 {
+		if opt.NodeWeights, err = int64s(nodeWeights, g.NumNodes); err != nil {
+			return err
+		}
+	}
+	o, err := int64s(out, g.NumNodes)
+	if err != nil {
+		return err
+	}
+	p, err := partition.Partition(g, opt)
+	if err != nil {
+		return err
+	}
+	for i, v := range p {
+		o[i] = int64(v)
+	}
+	return nil
+}
