@@ -1,0 +1,152 @@
+"""IBMB batch construction: ibmb beside PyG's IBMBNodeLoader/IBMBBatchLoader.
+
+Builds node-wise and batch-wise batches for every node of a graph and
+materializes them into the arena, reporting time, peak memory (ru_maxrss of
+the measuring process, each measurement in its own process) and arena bytes.
+Graphs: the GitHub graph (../shared/data; features are not part of it, so the
+arena stores ids, labels and edges) and a generated CSBM graph (default 1M
+nodes, 10M generated edges, 64 float32 features). PyG's loaders need
+torch_sparse (and METIS inside it for batch-wise); where they cannot be
+imported the table says so.
+
+Settings: node-wise top-16 auxiliary nodes, at most 1024 output nodes per
+batch, alpha 0.25, eps 2e-4; batch-wise 32 partitions (GitHub) / 256
+(generated), expand ratio 1.0.
+
+Usage: python benchmarks/bench_batching.py [--nodes 1000000] [--markdown FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(os.environ.get("IBMB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+ALPHA, EPS, TOPK, CAP, RATIO = 0.25, 2e-4, 16, 1024, 1.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load(name: str, nodes: int):
+    """(edge_index [2, E] both directions, x or None, y, num_nodes)."""
+    if name == "github":
+        e = np.loadtxt(DATA / "karateclub" / "github" / "edges.csv", delimiter=",", skiprows=1, dtype=np.int64).T
+        y = np.loadtxt(DATA / "karateclub" / "github" / "target.csv", delimiter=",", skiprows=1, dtype=np.int64)
+        y = y[np.argsort(y[:, 0]), 1]
+        ei = np.ascontiguousarray(np.concatenate([e, e[::-1]], axis=1))
+        return ei, None, y, int(ei.max()) + 1
+    import ibmb
+
+    d = ibmb.datasets.csbm(num_nodes=nodes, num_classes=16, avg_degree=10, num_features=64, seed=0)
+    g = ibmb.graph.CSRGraph.from_edge_index(d.edge_index, d.num_nodes, symmetrize=True, drop_duplicates=True)
+    return g.edge_index(), d.x, d.y, d.num_nodes
+
+
+def worker(method: str, name: str, nodes: int) -> dict:
+    ei, x, y, n = load(name, nodes)
+    parts_n = 32 if name == "github" else 256
+    out = {"nodes": n, "edges": int(ei.shape[1])}
+    base = peak_mb()
+    if method.startswith("ibmb"):
+        import ibmb
+        from ibmb.batching import Arena, batch_wise, node_wise, partition
+
+        t = time.perf_counter()
+        g = ibmb.graph.CSRGraph.from_edge_index(ei, n)
+        if method == "ibmb-node":
+            b = node_wise(g, None, TOPK, CAP, alpha=ALPHA, eps=EPS, progress=False)
+        else:
+            t_part = time.perf_counter()
+            parts = partition(g, parts_n)
+            out["partition_s"] = time.perf_counter() - t_part
+            b = batch_wise(g, None, parts, parts_n, batch_expand_ratio=RATIO, alpha=ALPHA, eps=EPS, progress=False)
+        t_batches = time.perf_counter() - t
+        arena = Arena.build(g, b, x=x, y=y, norm="sym")
+        out.update(seconds=time.perf_counter() - t, batches_s=t_batches, batches=len(b),
+                   batch_nodes=int(b.nodes.shape[0]), arena_bytes=arena.nbytes,
+                   graph_bytes=int(ei.nbytes + (x.nbytes if x is not None else 0) + y.nbytes))
+    else:
+        import torch
+        from torch_geometric.data import Data
+
+        data = Data(edge_index=torch.from_numpy(ei), y=torch.from_numpy(y), num_nodes=n)
+        if x is not None:
+            data.x = torch.from_numpy(x)
+        from torch_geometric.loader import IBMBBatchLoader, IBMBNodeLoader
+
+        t = time.perf_counter()
+        if method == "pyg-node":
+            loader = IBMBNodeLoader(data, batch_order="order", input_nodes=torch.arange(n), num_auxiliary_nodes=TOPK,
+                                    num_nodes_per_batch=CAP, alpha=ALPHA, eps=EPS, batch_size=1)
+        else:
+            loader = IBMBBatchLoader(data, batch_order="order", num_partitions=parts_n, input_nodes=torch.arange(n),
+                                     batch_expand_ratio=RATIO, alpha=ALPHA, batch_size=1)
+        out.update(seconds=time.perf_counter() - t, batches=len(loader))
+    out["peak_mb"] = peak_mb()
+    out["added_mb"] = peak_mb() - base
+    return out
+
+
+def run(method: str, name: str, nodes: int) -> dict:
+    p = subprocess.run([sys.executable, __file__, "--worker", method, "--graph", name, "--nodes", str(nodes)],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip().splitlines() or ["failed"])[-1][:160]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=1_000_000)
+    ap.add_argument("--markdown")
+    ap.add_argument("--skip-pyg", action="store_true")
+    ap.add_argument("--worker")
+    ap.add_argument("--graph")
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.graph, args.nodes)))
+        return
+    lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores; alpha {ALPHA}, eps {EPS}, top-k {TOPK}, "
+             f"cap {CAP} outputs per batch, expand ratio {RATIO}; every node an output node", "",
+             "| graph | nodes | edges | method | total s | batches s | batches | batch nodes | arena MB | graph MB | peak RSS MB | vs PyG |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    print("\n".join(lines), flush=True)
+    for name in ("github", "csbm"):
+        ref = {}
+        for method in ("pyg-node", "ibmb-node", "pyg-batch", "ibmb-batch"):
+            if method.startswith("pyg") and (args.skip_pyg or name != "github"):
+                continue
+            r = run(method, name, args.nodes)
+            kind = method.split("-")[1]
+            if method.startswith("pyg"):
+                ref[kind] = r
+            label = {"pyg-node": "PyG IBMBNodeLoader", "ibmb-node": "ibmb node_wise + Arena",
+                     "pyg-batch": "PyG IBMBBatchLoader", "ibmb-batch": "ibmb partition + batch_wise + Arena"}[method]
+            if "error" in r:
+                row = f"| {name} | | | {label} | not run: {r['error']} | | | | | | | |"
+            else:
+                pr = ref.get(kind, {})
+                speed = f"{pr['seconds'] / r['seconds']:.1f}x" if "seconds" in pr and method.startswith("ibmb") else ""
+                row = (f"| {name} | {r['nodes']:,} | {r['edges']:,} | {label} | {r['seconds']:.2f} | "
+                       f"{r.get('batches_s', float('nan')):.2f} | {r['batches']} | {r.get('batch_nodes', '')} | "
+                       f"{r.get('arena_bytes', 0) / 2**20:.0f} | {r.get('graph_bytes', 0) / 2**20:.0f} | "
+                       f"{r['peak_mb']:.0f} | {speed} |")
+            lines.append(row)
+            print(row, flush=True)
+    if args.markdown:
+        with open(args.markdown, "a") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
