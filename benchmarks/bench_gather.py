@@ -60,10 +60,16 @@ def main() -> None:
     p.add_argument("--max-out-gib", type=float, default=1.5, help="skip outputs larger than this (GiB)")
     p.add_argument("--src-gib", type=float, default=1.0, help="source matrix size (GiB)")
     p.add_argument("--markdown", help="write the table to this file")
+    p.add_argument("--rows", help="comma-separated row sizes in bytes (overrides the default list)")
+    p.add_argument("--counts", help="comma-separated index counts, e.g. 1e5,1e6 (overrides the default list)")
     args = p.parse_args()
 
     row_sizes = [64, 256, 512, 1024, 4096] if args.quick else [64, 128, 256, 512, 1024, 2048, 4096]
     counts = [10**4, 10**5, 10**6] if args.quick else [10**4, 10**5, 10**6, 10**7]
+    if args.rows:
+        row_sizes = [int(v) for v in args.rows.split(",")]
+    if args.counts:
+        counts = [int(float(v)) for v in args.counts.split(",")]
     repeat = 3 if args.quick else 5
     rng = np.random.default_rng(0)
 

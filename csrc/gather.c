@@ -32,9 +32,15 @@
  * ran at 3 GB/s on one core; with it at 7-9. Of the settings tried (2-64 KiB
  * ahead, 2-256 rows), 16 KiB / 4..64 rows was best or tied at every row
  * size from 16 bytes to 4 KiB; 4 KiB ahead was up to 15% slower on rows of
- * 256 bytes and more. */
+ * 256 bytes and more. Re-measured from a 1 GiB source on transparent huge
+ * pages whose rows start 16 bytes past a line (numpy's layout), one core,
+ * CPU time, median of 7-9: 512-byte rows ran at 9.0 GB/s 16 rows ahead
+ * (8 KiB) against 8.5 at 32 rows (16 KiB) and 8.0 at 48, reproduced; rows
+ * of 256 bytes were flat from 16 to 64 rows ahead, rows of 1-2 KiB from 4
+ * to 16; 4 rows ahead lost 20% on 512-byte rows. Hence 8 KiB, which only
+ * changes rows of 256 bytes and more (shorter ones stay at MAX_DIST). */
 #ifndef IBMB_PF_AHEAD_BYTES
-#define IBMB_PF_AHEAD_BYTES 16384
+#define IBMB_PF_AHEAD_BYTES 8192
 #endif
 #ifndef IBMB_PF_MIN_DIST
 #define IBMB_PF_MIN_DIST 4
@@ -44,10 +50,14 @@
 #endif
 /* At most this many bytes of each row ahead are prefetched; the hardware
  * prefetcher picks up the rest of a longer row once the copy walks it.
- * Prefetching whole 2-4 KiB rows instead was 5-15% slower (too many
- * prefetches in flight); 256 bytes was 20% slower on 1 KiB rows. */
+ * With a 1 KiB cap (the earlier setting, measured with 4 KiB pages), 2 KiB
+ * rows from a 1 GiB source on transparent huge pages ran at 9.6-9.8 GB/s
+ * on one core (CPU time, median of 9); prefetching the whole row ran at
+ * 12.7-13.1 (+30%), and 4 KiB rows gained 0-2%; shorter rows are not
+ * affected (they were prefetched whole already). 256 bytes was 20% slower
+ * than 1 KiB on 1 KiB rows. */
 #ifndef IBMB_PF_ROW_BYTES
-#define IBMB_PF_ROW_BYTES 1024
+#define IBMB_PF_ROW_BYTES 4096
 #endif
 
 /* Locality hint of __builtin_prefetch: 3 = prefetcht0 (into L1), 2 = t1,
@@ -175,7 +185,9 @@ IBMB_INLINE void prefetch_short(const unsigned char *p, int64_t row_bytes)
 /* The row loop shared by the kernels. Invariant: after iteration i,
  * dst[0 .. (i+1)*row_bytes) holds rows idx[0..i] and no byte past it has
  * been written; the source row idx[i+dist] has been prefetched with
- * PREFETCH (when it exists). COPY(d, s, len) must write exactly d[0..len).
+ * PREFETCH (when it exists). Rows idx[0..dist) are prefetched before the
+ * loop, so that a call does not start with dist unprefetched rows: the Go
+ * package hands a parallel gather out in 1 MiB chunks, one call each. COPY(d, s, len) must write exactly d[0..len).
  * Expects d, s, idx, n, row_bytes in scope. Each kernel instantiates the
  * loop once per row-size class, so that the class test is hoisted out of
  * the loop and the per-row work is a handful of instructions. */
@@ -183,6 +195,8 @@ IBMB_INLINE void prefetch_short(const unsigned char *p, int64_t row_bytes)
     do {                                                                     \
         const int64_t dist_ = pf_dist(row_bytes);                            \
         int64_t i_ = 0;                                                      \
+        for (int64_t j_ = 0; j_ < dist_ && j_ < n; j_++)                     \
+            PREFETCH(s + idx[j_] * row_bytes, row_bytes);                    \
         for (; i_ < n - dist_; i_++) {                                       \
             PREFETCH(s + idx[i_ + dist_] * row_bytes, row_bytes);            \
             COPY(d + i_ * row_bytes, s + idx[i_] * row_bytes, row_bytes);    \
@@ -353,6 +367,41 @@ copy_nt_avx2(unsigned char *d, const unsigned char *s, int64_t len)
                             _mm256_loadu_si256((const __m256i *)(s + o)));
 }
 
+/* Streaming-store row copy for a destination that is only 16-byte aligned
+ * (len a multiple of 16, d 16-byte aligned), e.g. numpy and malloc buffers,
+ * whose data start 16 bytes past a 64-byte boundary: 16-byte streaming
+ * stores up to the first 32-byte boundary of d, 32-byte ones while whole
+ * chunks remain, and 16-byte ones for the tail. The rows are written in
+ * address order, so the partial lines at the end of one row and the start
+ * of the next are completed back to back in the write-combining buffers.
+ * Before this path existed such outputs fell back to ordinary stores: from
+ * numpy (benchmarks/bench_gather.py), 4 KiB rows ran at 9-12 GB/s against
+ * 20 GB/s for the same gather into a 64-byte aligned buffer (2 threads). */
+__attribute__((target("avx2"))) IBMB_INLINE void
+copy_nt16_avx2(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    int64_t o = 0;
+    for (; o < len && ((uintptr_t)(d + o) & 31) != 0; o += 16)
+        _mm_stream_si128((__m128i *)(d + o),
+                         _mm_loadu_si128((const __m128i *)(s + o)));
+    for (; o + 128 <= len; o += 128) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(s + o));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(s + o + 32));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(s + o + 64));
+        __m256i e = _mm256_loadu_si256((const __m256i *)(s + o + 96));
+        _mm256_stream_si256((__m256i *)(d + o), a);
+        _mm256_stream_si256((__m256i *)(d + o + 32), b);
+        _mm256_stream_si256((__m256i *)(d + o + 64), c);
+        _mm256_stream_si256((__m256i *)(d + o + 96), e);
+    }
+    for (; o + 32 <= len; o += 32)
+        _mm256_stream_si256((__m256i *)(d + o),
+                            _mm256_loadu_si256((const __m256i *)(s + o)));
+    for (; o < len; o += 16)
+        _mm_stream_si128((__m128i *)(d + o),
+                         _mm_loadu_si128((const __m128i *)(s + o)));
+}
+
 /* Rows shorter than 32 bytes, one loop per class; shared by both vector
  * tiers (the narrow moves are the same). */
 #define IBMB_GATHER_SHORT_ROWS()                                             \
@@ -394,8 +443,12 @@ void ibmb_gather_avx2_ex(void *dst, const void *src, const int64_t *idx,
 {
     unsigned char *d = (unsigned char *)dst;
     const unsigned char *s = (const unsigned char *)src;
-    if (want_stream(stream, n, row_bytes) && stream_ok(dst, row_bytes, 32)) {
+    int st = want_stream(stream, n, row_bytes);
+    if (st && stream_ok(dst, row_bytes, 32)) {
         IBMB_GATHER_ROWS(copy_nt_avx2, prefetch_row);
+        _mm_sfence();
+    } else if (st && stream_ok(dst, row_bytes, 16)) {
+        IBMB_GATHER_ROWS(copy_nt16_avx2, prefetch_row);
         _mm_sfence();
     } else if (row_bytes >= 128) {
         IBMB_GATHER_ROWS(copy_ge128_avx2, prefetch_row);
@@ -487,9 +540,38 @@ copy_nt_avx512(unsigned char *d, const unsigned char *s, int64_t len)
                             _mm512_loadu_si512((const void *)(s + o)));
 }
 
+/* As copy_nt16_avx2 with 64-byte streaming stores in the body (len a
+ * multiple of 16, d 16-byte aligned). */
+__attribute__((target("avx512f"))) IBMB_INLINE void
+copy_nt16_avx512(unsigned char *d, const unsigned char *s, int64_t len)
+{
+    int64_t o = 0;
+    for (; o < len && ((uintptr_t)(d + o) & 63) != 0; o += 16)
+        _mm_stream_si128((__m128i *)(d + o),
+                         _mm_loadu_si128((const __m128i *)(s + o)));
+    for (; o + 256 <= len; o += 256) {
+        __m512i a = _mm512_loadu_si512((const void *)(s + o));
+        __m512i b = _mm512_loadu_si512((const void *)(s + o + 64));
+        __m512i c = _mm512_loadu_si512((const void *)(s + o + 128));
+        __m512i e = _mm512_loadu_si512((const void *)(s + o + 192));
+        _mm512_stream_si512((void *)(d + o), a);
+        _mm512_stream_si512((void *)(d + o + 64), b);
+        _mm512_stream_si512((void *)(d + o + 128), c);
+        _mm512_stream_si512((void *)(d + o + 192), e);
+    }
+    for (; o + 64 <= len; o += 64)
+        _mm512_stream_si512((void *)(d + o),
+                            _mm512_loadu_si512((const void *)(s + o)));
+    for (; o < len; o += 16)
+        _mm_stream_si128((__m128i *)(d + o),
+                         _mm_loadu_si128((const __m128i *)(s + o)));
+}
+
 /* Invariant: that of IBMB_GATHER_ROWS, as ibmb_gather_avx2_ex with 64-byte
  * moves. Rows that are a multiple of 32 but not of 64 bytes stream with the
- * 32-byte loop (a 64-byte streaming store needs 64-byte alignment). */
+ * 32-byte loop (a 64-byte streaming store needs 64-byte alignment); other
+ * multiples of 16 bytes, and 16-byte aligned destinations, stream with
+ * copy_nt16_avx512. */
 __attribute__((target("avx512f")))
 void ibmb_gather_avx512_ex(void *dst, const void *src, const int64_t *idx,
                            int64_t n, int64_t row_bytes, int stream)
@@ -502,6 +584,9 @@ void ibmb_gather_avx512_ex(void *dst, const void *src, const int64_t *idx,
         _mm_sfence();
     } else if (st && stream_ok(dst, row_bytes, 32)) {
         IBMB_GATHER_ROWS(copy_nt_avx2, prefetch_row);
+        _mm_sfence();
+    } else if (st && stream_ok(dst, row_bytes, 16)) {
+        IBMB_GATHER_ROWS(copy_nt16_avx512, prefetch_row);
         _mm_sfence();
     } else if (row_bytes >= 256) {
         IBMB_GATHER_ROWS(copy_ge256_avx512, prefetch_row);

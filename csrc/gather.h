@@ -77,7 +77,7 @@ void ibmb_gather_avx512(void *dst, const void *src, const int64_t *idx,
  * whole gather that this call is one chunk of:
  *   stream == 0: ordinary stores;
  *   stream  > 0: streaming stores where the layout allows them, i.e. when
- *                row_bytes is a multiple of 32 and dst is 32-byte aligned
+ *                row_bytes is a multiple of 16 and dst is 16-byte aligned
  *                (so every row start is aligned); otherwise ordinary stores;
  *   stream  < 0: automatic, as the plain entry points: stream when this
  *                call writes n*row_bytes >= IBMB_GATHER_STREAM_BYTES.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -125,9 +126,10 @@ func valueErr(format string, args ...any) error {
 //
 // The kernel tier is TierFor(rowBytes). Gathers touching 4 MiB or more
 // (counting at least a 64-byte cache line per row) are split into
-// contiguous index ranges across up to GOMAXPROCS goroutines, one C call
-// each (the index check is split the same way); smaller ones run in a
-// single C call on the calling goroutine.
+// contiguous index ranges of about 1 MiB, handed out in order to up to
+// GOMAXPROCS goroutines, one C call each (the index check is split into
+// one range per goroutine); smaller ones run in a single C call on the
+// calling goroutine.
 func Rows(dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Pointer, n int64) error {
 	return gather(-1, dst, src, srcRows, rowBytes, idx, n, -1)
 }
@@ -238,10 +240,58 @@ func gather(tier Tier, dst, src unsafe.Pointer, srcRows, rowBytes int64, idx uns
 	}
 
 	st := stream > 0 || stream < 0 && total >= streamBytes
-	run(w, n, func(lo, hi int64) {
+	runDynamic(w, n, chunkRows(rowBytes), func(lo, hi int64) {
 		cGather(tier, unsafe.Add(dst, lo*rowBytes), src, unsafe.Add(idx, lo*8), hi-lo, rowBytes, st)
 	})
 	return nil
+}
+
+// chunkBytes is the work, in bytes of cache lines touched, of one chunk of
+// a parallel gather (see runDynamic).
+const chunkBytes = 1 << 20
+
+// chunkRows returns the rows of one chunk of a parallel gather of rows of
+// rowBytes bytes: chunkBytes of work, at least one row.
+func chunkRows(rowBytes int64) int64 {
+	return max(chunkBytes/max(rowBytes, 64), 1)
+}
+
+// runDynamic calls fn on chunks [lo, hi) of at most chunk rows that cover
+// [0, n), from w goroutines (the calling one included) that each take the
+// next chunk when done with their last, and returns when all are done.
+//
+// A static split into w equal parts (the earlier scheme) finishes when the
+// slowest part does: on the shared 2-core development machine, where other
+// processes often hold one core, the median wall time of a 1e5 x 1 KiB
+// gather from a 1 GiB source was up to 2x its CPU time. With 1 MiB chunks
+// handed out in order, the goroutine that keeps its core takes over the
+// rest; the C kernel restarts its prefetch pipeline at each chunk, which
+// costs about 16 KiB of unprefetched rows per 1 MiB (about 1%).
+func runDynamic(w int, n, chunk int64, fn func(lo, hi int64)) {
+	if w <= 1 || chunk >= n {
+		fn(0, n)
+		return
+	}
+	var next atomic.Int64
+	work := func() {
+		for {
+			lo := next.Add(chunk) - chunk
+			if lo >= n {
+				return
+			}
+			fn(lo, min(lo+chunk, n))
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(w - 1)
+	for k := 1; k < w; k++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
 }
 
 // overlap reports whether the byte ranges [a, a+na) and [b, b+nb) overlap.
@@ -272,11 +322,6 @@ func checkIndices(idx unsafe.Pointer, n, rows int64, w int) int64 {
 		}
 	}
 	return -1
-}
-
-// run calls fn on w contiguous chunks [lo, hi) covering [0, n).
-func run(w int, n int64, fn func(lo, hi int64)) {
-	runChunks(w, n, func(_ int, lo, hi int64) { fn(lo, hi) })
 }
 
 // runChunks calls fn(k, lo, hi) for k in [0, w) on contiguous chunks that

@@ -8,5 +8,5 @@
 // with `go test ./kernels/gather -run TestCSourceHash -gather.update`), and
 // the changed line makes the go command rebuild.
 //
-// csrc-sha256: 21a0fabd7df1505dad8807350214fd2c90b4b8a03633565a31e0e17fb5787afd
+// csrc-sha256: 31e9f929083558cd1097a7d0c4fc71a1957e8e5fb7ad68b3be85ff4571bbcef0
 #include "../../csrc/gather.c"

@@ -181,13 +181,13 @@ func appendInt(b []byte, i int) []byte {
 }
 
 // TestStreamingAlignments checks the streaming-store paths where they
-// apply: rows that are multiples of 32 and 64 bytes, on 32- and 64-byte
-// aligned destinations, and a 32-byte-aligned destination with 64-byte
-// rows (which must fall back to ordinary stores).
+// apply: rows that are multiples of 16, 32 and 64 bytes, on 16-, 32- and
+// 64-byte aligned destinations, and an 8-byte-aligned destination (which
+// must fall back to ordinary stores).
 func TestStreamingAlignments(t *testing.T) {
 	r := newRand(t)
-	for _, rb := range []int{32, 64, 96, 128, 160, 4096} {
-		for _, off := range []int{0, 32, 16} {
+	for _, rb := range []int{16, 32, 48, 64, 80, 96, 128, 160, 272, 4096, 4112} {
+		for _, off := range []int{0, 32, 16, 48, 8} {
 			for _, tier := range Available() {
 				srcRows, n := 37, 101
 				src := randBytes(r, srcRows*rb)
