@@ -42,8 +42,11 @@ test-py: install
 test: install test-go test-py
 
 bench: install
+	$(PIP) install -q pymetis
 	$(PYTHON) benchmarks/bench_gather.py
 	$(PYTHON) benchmarks/bench_ppr.py
+	$(PYTHON) -W ignore benchmarks/bench_partition.py
+	$(PYTHON) benchmarks/bench_batching.py
 
 clean:
 	rm -rf _build build dist python/ibmb/_core python/*.egg-info
