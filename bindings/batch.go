@@ -211,7 +211,6 @@ func ArenaOpen(path string, verify bool) (h int, err error) {
 	return put(a), nil
 }
 
-
 // Partition splits graph gh (read as undirected) into parts parts with the
 // multilevel partitioner and writes the part of every node as NumNodes int64
 // at out. nodeWeights is 0 (all 1) or NumNodes int64 weights; imbalance is

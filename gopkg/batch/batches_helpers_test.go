@@ -1,19 +1,13 @@
 package batch
 
 import (
-	"bufio"
-	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/synth"
+	"github.com/ibmb-dev/ibmb/internal/shareddata"
 )
 
 // randomGraph returns a simple symmetric random graph with about m
@@ -46,77 +40,16 @@ func csbmGraph(t testing.TB, n, classes int, deg, homophily float64) (*graph.CSR
 	return g, sg.Y
 }
 
-// dataDir returns the shared data folder: $IBMB_DATA, or ../shared/data
-// relative to the directory holding go.mod.
-func dataDir() (string, error) {
-	if d := os.Getenv("IBMB_DATA"); d != "" {
-		return d, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-var (
-	githubOnce sync.Once
-	githubG    *graph.CSR
-	githubErr  error
-)
-
-// loadGithub reads karateclub/github/edges.csv as a simple undirected graph,
-// skipping the test or benchmark when it is absent. The graph is shared and
-// must not be modified.
+// loadGithub returns the GitHub graph from the shared data folder as a
+// simple undirected graph, skipping the test or benchmark when it is absent.
+// The graph is shared and must not be modified.
 func loadGithub(t testing.TB) *graph.CSR {
 	t.Helper()
-	githubOnce.Do(func() {
-		dir, err := dataDir()
-		if err != nil {
-			githubErr = err
-			return
-		}
-		path := filepath.Join(dir, "karateclub", "github", "edges.csv")
-		f, err := os.Open(path)
-		if err != nil {
-			githubErr = err
-			return
-		}
-		defer f.Close()
-		var src, dst []int64
-		sc := bufio.NewScanner(f)
-		for line := 1; sc.Scan(); line++ {
-			text := strings.TrimSpace(sc.Text())
-			if line == 1 || text == "" {
-				continue
-			}
-			a, b, ok := strings.Cut(text, ",")
-			u, err1 := strconv.ParseInt(a, 10, 64)
-			v, err2 := strconv.ParseInt(b, 10, 64)
-			if !ok || err1 != nil || err2 != nil {
-				githubErr = fmt.Errorf("%s:%d: malformed line %q", path, line, text)
-				return
-			}
-			src, dst = append(src, u), append(dst, v)
-		}
-		if githubErr = sc.Err(); githubErr != nil {
-			return
-		}
-		githubG, githubErr = graph.FromCOO(src, dst, -1, graph.Options{Symmetrize: true, DropDuplicates: true})
-	})
-	if githubErr != nil {
-		t.Skipf("GitHub graph not available (%v); set IBMB_DATA to the shared data folder to run this", githubErr)
+	g, err := shareddata.Karateclub("github")
+	if err != nil {
+		t.Skipf("GitHub graph not available (%v); set IBMB_DATA to the shared data folder to run this", err)
 	}
-	return githubG
+	return g
 }
 
 // iota64 returns 0 … n-1.

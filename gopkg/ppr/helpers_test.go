@@ -1,19 +1,14 @@
 package ppr
 
 import (
-	"bufio"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/synth"
+	"github.com/ibmb-dev/ibmb/internal/shareddata"
 )
 
 // randomSymmetric returns a random symmetric graph on n nodes with about e
@@ -75,84 +70,15 @@ func rmatSymmetric(t testing.TB, scale int, edgeFactor float64) *graph.CSR {
 	return g
 }
 
-// dataDir returns the shared data folder: $IBMB_DATA if set, else
-// ../shared/data next to the repository root (the folder holding go.mod).
-func dataDir() (string, error) {
-	if d := os.Getenv("IBMB_DATA"); d != "" {
-		return d, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "data"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-var (
-	karateMu    sync.Mutex
-	karateCache = map[string]*graph.CSR{}
-)
-
-// loadKarateclub reads karateclub/<name>/edges.csv (header id_1,id_2) as a
-// simple undirected graph, skipping the test when the file is absent. The
-// graph is cached for the whole test binary and must not be modified.
+// loadKarateclub returns the karateclub graph name from the shared data
+// folder as a simple undirected graph, skipping the test when it is absent.
+// The graph is shared and must not be modified.
 func loadKarateclub(t testing.TB, name string) *graph.CSR {
 	t.Helper()
-	karateMu.Lock()
-	defer karateMu.Unlock()
-	if g, ok := karateCache[name]; ok {
-		return g
-	}
-	dir, err := dataDir()
-	if err != nil {
-		t.Skipf("shared data folder not found (%v); set IBMB_DATA to run the %s tests", err, name)
-	}
-	path := filepath.Join(dir, "karateclub", name, "edges.csv")
-	f, err := os.Open(path)
+	g, err := shareddata.Karateclub(name)
 	if err != nil {
 		t.Skipf("%s graph not available (%v); set IBMB_DATA to the shared data folder to run this test", name, err)
 	}
-	defer f.Close()
-	var src, dst []int64
-	sc := bufio.NewScanner(f)
-	line := 0
-	numNodes := int64(0)
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		if line == 1 || text == "" {
-			continue
-		}
-		a, b, ok := strings.Cut(text, ",")
-		if !ok {
-			t.Fatalf("%s:%d: malformed line %q", path, line, text)
-		}
-		u, err1 := strconv.ParseInt(a, 10, 64)
-		v, err2 := strconv.ParseInt(b, 10, 64)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("%s:%d: malformed line %q", path, line, text)
-		}
-		src = append(src, u)
-		dst = append(dst, v)
-		numNodes = max(numNodes, u+1, v+1)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	g, err := graph.FromCOO(src, dst, int(numNodes), graph.Options{Symmetrize: true, DropDuplicates: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	karateCache[name] = g
 	return g
 }
 
