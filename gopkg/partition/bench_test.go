@@ -38,5 +38,6 @@ func benchmarkPartition(b *testing.B, parts int) {
 	b.ReportMetric(float64(c)/float64(randomCut(g, parts, 1)), "cut/random")
 }
 
-func BenchmarkPartitionCSBM100k64(b *testing.B) { benchmarkPartition(b, 64) }
-func BenchmarkPartitionCSBM100k16(b *testing.B) { benchmarkPartition(b, 16) }
+func BenchmarkPartitionCSBM100k64(b *testing.B)  { benchmarkPartition(b, 64) }
+func BenchmarkPartitionCSBM100k16(b *testing.B)  { benchmarkPartition(b, 16) }
+func BenchmarkPartitionCSBM100k128(b *testing.B) { benchmarkPartition(b, 128) }

@@ -32,8 +32,14 @@
 //     applied even if its gain is negative, each node moves at most once per
 //     pass, a pass stops after a bounded run of non-improving moves, and the
 //     moves after the best point are rolled back. A move is admissible if the
-//     receiving part stays within the weight limit. Bisections are refined
-//     the same way with two parts.
+//     receiving part stays within the weight limit, the node is not the last
+//     one of its part, and (k-way only) the sending part keeps at least its
+//     floor weight ⌊min(0.9, 1/(1+Imbalance))·W/Parts⌋ (parts already below
+//     the floor can still receive nodes). Without the floor, hill climbing
+//     drained small parts down to one node or none. Bisections are refined
+//     the same way with two parts; a bisection that would leave a side with
+//     fewer nodes than parts assigned to it is corrected by moving the
+//     lightest nodes across.
 //
 // # Invariants
 //
@@ -48,10 +54,13 @@
 //     undirected edge {u, v}, both directions of an edge add up, parallel
 //     edges add up and self-loops are ignored. Edge weights are 1 unless
 //     CSR.Weights is set; zero-weight edges are ignored.
-//   - Parts == 1 puts every node in part 0. Parts ≥ NumNodes puts node i in
-//     part i, leaving parts NumNodes … Parts-1 empty. Parts may also end up
-//     empty when the graph is tiny compared with Parts or node weights are
-//     very uneven (for example all zero).
+//   - Non-empty parts: whenever NumNodes ≥ Parts every part holds at least
+//     one node, whatever the node weights (the guarantee is about node
+//     counts; with zero-weight nodes a part may hold weight 0). Parts == 1
+//     puts every node in part 0. Parts ≥ NumNodes puts node i in part i,
+//     leaving parts NumNodes … Parts-1 empty. Keeping parts non-empty never
+//     breaks the balance bound above: a part is only left overweight by the
+//     balancing step when it is a single node, of weight ≤ wmax.
 //   - The result depends only on the graph, NodeWeights, Parts, Imbalance
 //     and Seed, never on Workers or on goroutine scheduling.
 //

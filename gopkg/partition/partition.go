@@ -32,6 +32,16 @@ type Options struct {
 	Workers int
 }
 
+// floorFrac is the share of the target weight below which k-way
+// refinement does not take nodes out of a part (see minFloor).
+const floorFrac = 0.9
+
+// minFloor returns the weight floor of a part with the given target weight:
+// ⌊min(floorFrac, 1/(1+eps))·target⌋.
+func minFloor(target, eps float64) int64 {
+	return int64(math.Floor(min(floorFrac, 1/(1+eps)) * target))
+}
+
 // initTries is the number of greedy-growing tries per bisection.
 const initTries = 8
 
@@ -158,12 +168,16 @@ func (s *state) multilevel(g *wgraph, k int) []int32 {
 
 	maxW := make([]int64, k)
 	lw := limit(float64(g.total)/float64(k), s.eps)
+	minW := make([]int64, k)
+	fl := minFloor(float64(g.total)/float64(k), s.eps)
 	for b := range maxW {
 		maxW[b] = lw
+		minW[b] = fl
 	}
 	for lv := len(levels) - 1; ; lv-- {
 		lg := levels[lv]
 		r := newRefiner(lg, part, k, maxW, newRand(s.seed, 1<<40+uint64(lv)))
+		r.minW = minW
 		r.balance()
 		r.refine(4)
 		if lv == 0 {
@@ -197,6 +211,7 @@ func (s *state) recursiveBisect(g *wgraph, ids []int32, k int, first int32, out 
 	k0 := k / 2
 	frac := float64(k0) / float64(k)
 	side := s.multilevelBisect(g, frac, path)
+	ensureCounts(g, side, k0, k-k0)
 	var n0, n1 []int32
 	var id0, id1 []int32
 	for u, sd := range side {
@@ -359,4 +374,38 @@ func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand) ([]int32,
 	r.balance()
 	r.refine(8)
 	return side, !r.overweight()
+}
+
+// ensureCounts makes side 0 hold at least c0 nodes and side 1 at least c1
+// (g.n ≥ c0+c1 is assumed), so that recursive bisection can give every part
+// a node. It moves the lightest nodes of the other side, preferring those
+// with the largest connectivity to the receiving side.
+func ensureCounts(g *wgraph, side []int32, c0, c1 int) {
+	cnt := [2]int{}
+	for _, sd := range side {
+		cnt[sd]++
+	}
+	for to := int32(0); to < 2; to++ {
+		need := []int{c0, c1}[to] - cnt[to]
+		for ; need > 0; need-- {
+			best, bw, bc := -1, int64(0), 0.0
+			for u := 0; u < g.n; u++ {
+				if side[u] == to {
+					continue
+				}
+				c := 0.0
+				for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+					if side[g.adj[p]] == to {
+						c += g.ew[p]
+					}
+				}
+				if best < 0 || g.vw[u] < bw || (g.vw[u] == bw && c > bc) {
+					best, bw, bc = u, g.vw[u], c
+				}
+			}
+			side[best] = to
+			cnt[to]++
+			cnt[1-to]--
+		}
+	}
 }

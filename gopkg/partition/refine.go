@@ -67,7 +67,9 @@ type refiner struct {
 	part    []int32
 	k       int
 	pw      []int64
+	pn      []int32 // node count of every part
 	maxW    []int64
+	minW    []int64 // lower weight bound for sources of moves, or nil
 	conn    []float64
 	touched []int32
 	ver     []uint32
@@ -76,14 +78,132 @@ type refiner struct {
 	est     []float64 // last computed best-move gain (−Inf: none)
 	heap    pq
 	rng     *rand.Rand
+
+	// Per-node part-connectivity cache, valid while cached is set: node u
+	// owns the slots cstart[u] … cstart[u]+cn[u]-1, each naming a part
+	// cpart adjacent to u (its own part included), the total weight cw of
+	// u's edges into it and their number cc (an entry goes when cc hits 0,
+	// so float rounding never leaves ghosts). Capacity per node is
+	// min(degree, k).
+	cached bool
+	cstart []int64
+	cn     []int32
+	cpart  []int32
+	cw     []float64
+	cc     []int32
+}
+
+// buildCache fills the part-connectivity cache from scratch.
+func (r *refiner) buildCache() {
+	g := r.g
+	if r.cstart == nil {
+		r.cstart = make([]int64, g.n+1)
+		r.cn = make([]int32, g.n)
+		for u := 0; u < g.n; u++ {
+			r.cstart[u+1] = r.cstart[u] + min(g.xadj[u+1]-g.xadj[u], int64(r.k))
+		}
+		m := r.cstart[g.n]
+		r.cpart = make([]int32, m)
+		r.cw = make([]float64, m)
+		r.cc = make([]int32, m)
+	}
+	for u := 0; u < g.n; u++ {
+		base := r.cstart[u]
+		c := int32(0)
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			pv := r.part[g.adj[p]]
+			i := base
+			for ; i < base+int64(c) && r.cpart[i] != pv; i++ {
+			}
+			if i == base+int64(c) {
+				r.cpart[i], r.cw[i], r.cc[i] = pv, 0, 0
+				c++
+			}
+			r.cw[i] += g.ew[p]
+			r.cc[i]++
+		}
+		r.cn[u] = c
+	}
+	r.cached = true
+}
+
+// cacheShift moves one edge of weight w of v from part a to part b in a
+// single scan of v's entries.
+func (r *refiner) cacheShift(v int, a, b int32, w float64) {
+	base := r.cstart[v]
+	end := base + int64(r.cn[v])
+	ia, ib := int64(-1), int64(-1)
+	for i := base; i < end; i++ {
+		if c := r.cpart[i]; c == a {
+			ia = i
+			if ib >= 0 {
+				break
+			}
+		} else if c == b {
+			ib = i
+			if ia >= 0 {
+				break
+			}
+		}
+	}
+	if ib < 0 && r.cc[ia] == 1 {
+		// The only edge to a becomes the only edge to b.
+		r.cpart[ia], r.cw[ia] = b, w
+		return
+	}
+	if ib >= 0 {
+		r.cw[ib] += w
+		r.cc[ib]++
+	} else {
+		r.cpart[end], r.cw[end], r.cc[end] = b, w, 1
+		r.cn[v]++
+		end++
+	}
+	r.cw[ia] -= w
+	r.cc[ia]--
+	if r.cc[ia] == 0 {
+		last := end - 1
+		r.cpart[ia], r.cw[ia], r.cc[ia] = r.cpart[last], r.cw[last], r.cc[last]
+		r.cn[v]--
+	}
+}
+
+// cachedMove is bestMove computed from the cache.
+func (r *refiner) cachedMove(u int) (int32, float64) {
+	a := r.part[u]
+	base, end := r.cstart[u], r.cstart[u]+int64(r.cn[u])
+	if end-base == 0 || (end-base == 1 && r.cpart[base] == a) || !r.canLeave(u) {
+		return -1, negInf
+	}
+	w := r.g.vw[u]
+	internal := 0.0
+	for i := base; i < end; i++ {
+		if r.cpart[i] == a {
+			internal = r.cw[i]
+			break
+		}
+	}
+	best, bg := int32(-1), negInf
+	for i := base; i < end; i++ {
+		b := r.cpart[i]
+		if b == a || r.pw[b]+w > r.maxW[b] {
+			continue
+		}
+		gn := r.cw[i] - internal
+		if gn > bg || (gn == bg && r.pw[b] < r.pw[best]) {
+			best, bg = b, gn
+		}
+	}
+	return best, bg
 }
 
 func newRefiner(g *wgraph, part []int32, k int, maxW []int64, rng *rand.Rand) *refiner {
 	r := &refiner{g: g, part: part, k: k, maxW: maxW, rng: rng,
-		pw: make([]int64, k), conn: make([]float64, k),
+		pw: make([]int64, k), pn: make([]int32, k), conn: make([]float64, k),
 		ver: make([]uint32, g.n), locked: make([]uint32, g.n), est: make([]float64, g.n)}
 	for u, p := range part {
 		r.pw[p] += g.vw[u]
+		r.pn[p]++
 	}
 	return r
 }
@@ -108,9 +228,23 @@ func (r *refiner) release() {
 	}
 }
 
+// canLeave reports whether u may leave its part: the last node of a part
+// never moves (so refinement never empties a part), and with a floor set
+// the part must keep at least its floor weight.
+func (r *refiner) canLeave(u int) bool {
+	a := r.part[u]
+	if r.pn[a] <= 1 {
+		return false
+	}
+	return r.minW == nil || r.pw[a]-r.g.vw[u] >= r.minW[a]
+}
+
 // bestMove returns the admissible neighbouring part with the largest gain
-// for u, or -1.
+// for u, or -1. See canLeave for when u may not move at all.
 func (r *refiner) bestMove(u int) (int32, float64) {
+	if !r.canLeave(u) {
+		return -1, negInf
+	}
 	r.gather(u)
 	a := r.part[u]
 	w := r.g.vw[u]
@@ -141,6 +275,16 @@ func (r *refiner) move(u int, b int32) {
 	w := r.g.vw[u]
 	r.pw[r.part[u]] -= w
 	r.pw[b] += w
+	r.pn[r.part[u]]--
+	r.pn[b]++
+	if r.cached {
+		a := r.part[u]
+		g := r.g
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			v := int(g.adj[p])
+			r.cacheShift(v, a, b, g.ew[p])
+		}
+	}
 	r.part[u] = b
 }
 
@@ -167,13 +311,13 @@ func (r *refiner) refine(passes int) {
 		from int32
 	}
 	var log []undo
+	r.buildCache()
+	defer func() { r.cached = false }()
 	for pass := 0; pass < passes; pass++ {
 		r.nextStamp()
 		r.heap = r.heap[:0]
 		for u := 0; u < g.n; u++ {
-			r.est[u] = negInf
-			if b, gn := r.bestMove(u); b >= 0 {
-				r.est[u] = gn
+			if b, gn := r.cachedMove(u); b >= 0 {
 				r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[u], node: int32(u)})
 			}
 		}
@@ -185,14 +329,13 @@ func (r *refiner) refine(passes int) {
 			if r.locked[u] == r.stamp || it.ver != r.ver[u] {
 				continue
 			}
-			b, gn := r.bestMove(u)
-			r.est[u] = gn
+			b, gn := r.cachedMove(u)
 			if b < 0 {
-				r.est[u] = negInf
 				continue
 			}
 			if gn < it.gain {
-				// The key was an optimistic estimate: requeue exactly.
+				// A receiving part filled up since the key was set:
+				// requeue with the current gain.
 				r.ver[u]++
 				r.heap.push(item{gain: gn, tie: it.tie, ver: r.ver[u], node: int32(u)})
 				continue
@@ -205,27 +348,17 @@ func (r *refiner) refine(passes int) {
 			if sum > best || (sum == best && improves && bestLen == len(log)-1) {
 				best, bestLen = sum, len(log)
 			}
+			// The cache makes the neighbours' new gains cheap to compute
+			// exactly; their queue entries are replaced.
 			for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
 				v := int(g.adj[p])
 				if r.locked[v] == r.stamp {
 					continue
 				}
-				// Moving u changes the gains of v by at most 2·w(u,v), so
-				// est+2w is an optimistic key; it is made exact when popped.
-				// Nodes without a known move are evaluated now.
-				var key float64
-				if r.est[v] == negInf {
-					b, gn := r.bestMove(v)
-					if b < 0 {
-						continue
-					}
-					key = gn
-				} else {
-					key = r.est[v] + 2*g.ew[p]
-				}
-				r.est[v] = key
 				r.ver[v]++
-				r.heap.push(item{gain: key, tie: r.rng.Uint32(), ver: r.ver[v], node: int32(v)})
+				if b, gn := r.cachedMove(v); b >= 0 {
+					r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[v], node: int32(v)})
+				}
 			}
 		}
 		for i := len(log) - 1; i >= bestLen; i-- {
@@ -254,6 +387,9 @@ func (r *refiner) overweight() bool {
 // none is admissible, the lightest part when that still lowers the weight
 // of u's part below its current value.
 func (r *refiner) balanceMove(u int) (int32, float64) {
+	if r.pn[r.part[u]] <= 1 {
+		return -1, negInf
+	}
 	light := int32(0)
 	for b := 1; b < r.k; b++ {
 		if r.pw[b] < r.pw[light] {
