@@ -110,6 +110,7 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=1_000_000)
     ap.add_argument("--markdown")
     ap.add_argument("--skip-pyg", action="store_true")
+    ap.add_argument("--graphs", default="github,csbm", help="comma-separated: github, csbm")
     ap.add_argument("--worker")
     ap.add_argument("--graph")
     args = ap.parse_args()
@@ -121,7 +122,7 @@ def main() -> None:
              "| graph | nodes | edges | method | total s | batches s | batches | batch nodes | arena MB | graph MB | peak RSS MB | vs PyG |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
-    for name in ("github", "csbm"):
+    for name in args.graphs.split(","):
         ref = {}
         for method in ("pyg-node", "ibmb-node", "pyg-batch", "ibmb-batch"):
             if method.startswith("pyg") and (args.skip_pyg or name != "github"):
