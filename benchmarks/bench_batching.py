@@ -3,11 +3,15 @@
 Builds node-wise and batch-wise batches for every node of a graph and
 materializes them into the arena, reporting time, peak memory (ru_maxrss of
 the measuring process, each measurement in its own process) and arena bytes.
-Graphs: the GitHub graph (../shared/data; features are not part of it, so the
-arena stores ids, labels and edges) and a generated CSBM graph (default 1M
+Graphs: the GitHub graph (../shared/data; it has no node features, so both
+sides get two structural ones: a constant and log(1 + degree)) and a generated CSBM graph (default 1M
 nodes, 10M generated edges, 64 float32 features). PyG's loaders need
 torch_sparse (and METIS inside it for batch-wise); where they cannot be
 imported the table says so.
+
+PyG's loaders run with batch_order="rand": with "order" or "sample" PyG 2.8.1
+crashes under torch 2.11 (its samplers pass data_source to Sampler.__init__),
+and ibmb's construction is timed without ordering too.
 
 Settings: node-wise top-16 auxiliary nodes, at most 1024 output nodes per
 batch, alpha 0.25, eps 2e-4; batch-wise 32 partitions (GitHub) / 256
@@ -44,7 +48,11 @@ def load(name: str, nodes: int):
         y = np.loadtxt(DATA / "karateclub" / "github" / "target.csv", delimiter=",", skiprows=1, dtype=np.int64)
         y = y[np.argsort(y[:, 0]), 1]
         ei = np.ascontiguousarray(np.concatenate([e, e[::-1]], axis=1))
-        return ei, None, y, int(ei.max()) + 1
+        n = int(ei.max()) + 1
+        # No node features ship with GitHub: structural ones (constant, log degree).
+        deg = np.bincount(ei[0], minlength=n)
+        x = np.stack([np.ones(n), np.log1p(deg)], axis=1).astype(np.float32)
+        return ei, x, y, n
     import ibmb
 
     d = ibmb.datasets.csbm(num_nodes=nodes, num_classes=16, avg_degree=10, num_features=64, seed=0)
@@ -82,14 +90,15 @@ def worker(method: str, name: str, nodes: int) -> dict:
         data = Data(edge_index=torch.from_numpy(ei), y=torch.from_numpy(y), num_nodes=n)
         if x is not None:
             data.x = torch.from_numpy(x)
-        from torch_geometric.loader import IBMBBatchLoader, IBMBNodeLoader
+        # PyG 2.8 no longer re-exports these from torch_geometric.loader.
+        from torch_geometric.loader.ibmb_loader import IBMBBatchLoader, IBMBNodeLoader
 
         t = time.perf_counter()
         if method == "pyg-node":
-            loader = IBMBNodeLoader(data, batch_order="order", input_nodes=torch.arange(n), num_auxiliary_nodes=TOPK,
+            loader = IBMBNodeLoader(data, batch_order="rand", input_nodes=torch.arange(n), num_auxiliary_nodes=TOPK,
                                     num_nodes_per_batch=CAP, alpha=ALPHA, eps=EPS, batch_size=1)
         else:
-            loader = IBMBBatchLoader(data, batch_order="order", num_partitions=parts_n, input_nodes=torch.arange(n),
+            loader = IBMBBatchLoader(data, batch_order="rand", num_partitions=parts_n, input_nodes=torch.arange(n),
                                      batch_expand_ratio=RATIO, alpha=ALPHA, batch_size=1)
         out.update(seconds=time.perf_counter() - t, batches=len(loader))
     out["peak_mb"] = peak_mb()
