@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/schedule"
 	"github.com/ibmb-dev/ibmb/gopkg/synth"
 	"github.com/ibmb-dev/ibmb/kernels/cuda"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
@@ -39,6 +40,7 @@ var kinds = []struct {
 	{cuda.ErrCompile, kindRuntime},
 	{cuda.ErrCUDA, kindRuntime},
 	{synth.ErrValue, kindValue},
+	{schedule.ErrValue, kindValue},
 
 	{errHandle, kindValue},
 	{errArg, kindValue},

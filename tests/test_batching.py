@@ -150,3 +150,39 @@ def test_bad_input(cora_graph):
         Arena.build(cora_graph, b, y=np.zeros(3, dtype=np.int64))
     with pytest.raises(ValueError):
         Arena.build(cora_graph, b, norm="bogus")
+
+
+@pytest.mark.parametrize("mode", ["order", "sample", "rand"])
+def test_batch_order(cora, cora_graph, mode, rng):
+    from ibmb.batching import BatchOrder
+
+    b = node_wise(cora_graph, np.arange(cora_graph.num_nodes), 8, 64, alpha=0.25, eps=1e-4)
+    order = BatchOrder(b, cora.y, mode=mode, seed=3)
+    d = order.distances
+    assert d.shape == (len(b), len(b)) and np.allclose(d, d.T) and (np.diag(d) == 0).all() and (d >= 0).all()
+    e1, e2 = order.epoch(), order.epoch()
+    for e in (e1, e2):
+        assert np.array_equal(np.sort(e), np.arange(len(b)))
+    if mode == "order":
+        assert np.array_equal(e1, e2)
+        # Maximized, unlike PyG's port: far above random orders.
+        rand = [order.path_distance(rng.permutation(len(b))) for _ in range(50)]
+        assert order.path_distance(e1) > max(rand)
+    # Hand check of one distance: symmetric KL of add-one-smoothed label counts.
+    k = int(cora.y.max()) + 1
+    q = [np.bincount(cora.y.numpy()[b.batch(i)[0]], minlength=k) + 1.0 for i in (0, 1)]
+    q = [c / c.sum() for c in q]
+    want = float(np.sum(q[0] * np.log(q[0] / q[1])) + np.sum(q[1] * np.log(q[1] / q[0])))
+    assert d[0, 1] == pytest.approx(want, rel=1e-9)
+
+
+def test_batch_order_bad_input(cora_graph):
+    from ibmb.batching import BatchOrder
+
+    b = node_wise(cora_graph, np.arange(20), 4, 5)
+    with pytest.raises(ValueError):
+        BatchOrder(b, np.zeros(cora_graph.num_nodes, dtype=np.int64), mode="tsp")
+    with pytest.raises(TypeError):
+        BatchOrder(b, np.zeros(cora_graph.num_nodes))
+    with pytest.raises(ValueError):
+        BatchOrder(b, np.full(cora_graph.num_nodes, 9), num_classes=3)

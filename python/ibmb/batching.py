@@ -20,7 +20,7 @@ from ibmb._arrays import as_index, is_tensor, ptr, torch
 from ibmb._native import call, engine
 from ibmb.graph import CSRGraph
 
-__all__ = ["Batches", "node_wise", "batch_wise", "partition", "Arena", "ArenaBatch"]
+__all__ = ["Batches", "node_wise", "batch_wise", "partition", "BatchOrder", "Arena", "ArenaBatch"]
 
 
 @dataclass
@@ -302,3 +302,72 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
     call(engine.Partition, g._handle(), int(num_partitions), 0 if w is None else ptr(w),
          float(imbalance) if imbalance > 0 else 1e-9, int(seed), int(num_threads), ptr(out))
     return out
+
+
+class BatchOrder:
+    """The order in which training visits the batches, per epoch.
+
+    Batches whose output-label distributions differ should follow each other
+    (IBMB); the distance between two batches is the symmetric KL divergence of
+    their add-one-smoothed output-label distributions.
+
+    Modes:
+        ``"order"``: one fixed order maximizing the summed distance of
+        consecutive batches (farthest-neighbour tour improved by 2-opt); PyG's
+        port minimizes it instead.
+        ``"sample"``: each epoch a random walk choosing the next batch with
+        probability proportional to its distance from the current one.
+        ``"rand"``: a uniformly random permutation each epoch.
+
+    Args:
+        batches: the :class:`Batches`.
+        y: ``[N]`` integer labels (negative: unlabelled).
+        mode: ``"order"``, ``"sample"`` or ``"rand"``.
+        num_classes: number of classes (default: ``max(y) + 1``).
+        seed: random seed.
+    """
+
+    def __init__(self, batches: Batches, y: Any, mode: str = "order", num_classes: Optional[int] = None,
+                 seed: int = 0) -> None:
+        if mode not in ("order", "sample", "rand"):
+            raise ValueError(f"mode must be 'order', 'sample' or 'rand', got {mode!r}")
+        yy = np.asarray(y.detach().cpu().numpy() if is_tensor(y) else y)
+        if yy.dtype == np.bool_ or not np.issubdtype(yy.dtype, np.integer) or yy.ndim != 1:
+            raise TypeError(f"y must be a 1-D integer array, got {yy.dtype} {yy.shape}")
+        yy = np.ascontiguousarray(yy, dtype=np.int64)
+        k = int(yy.max()) + 1 if num_classes is None and yy.size else int(num_classes or 1)
+        self.mode, self.num_batches, self._seed, self._epoch = mode, batches.num_batches, int(seed), 0
+        nb = self.num_batches
+        self.distances = np.zeros((nb, nb), dtype=np.float64)
+        call(engine.ScheduleDistances, ptr(batches.out_ptr), ptr(batches.out), nb, batches.out.shape[0], ptr(yy),
+             yy.shape[0], k, ptr(self.distances))
+        self._fixed: Optional[np.ndarray] = None
+        self._sampler = 0
+        if mode == "order":
+            self._fixed = np.empty(nb, dtype=np.int64)
+            call(engine.ScheduleOrder, ptr(self.distances), nb, self._seed, ptr(self._fixed))
+        elif mode == "sample":
+            self._sampler = call(engine.ScheduleSampler, ptr(self.distances), nb, self._seed)
+
+    def epoch(self) -> np.ndarray:
+        """The ``[num_batches]`` batch order of the next epoch."""
+        self._epoch += 1
+        if self._fixed is not None:
+            return self._fixed.copy()
+        if self._sampler:
+            out = np.empty(self.num_batches, dtype=np.int64)
+            call(engine.SamplerEpoch, self._sampler, ptr(out), self.num_batches)
+            return out
+        return np.random.default_rng([self._seed, self._epoch]).permutation(self.num_batches)
+
+    def path_distance(self, order: np.ndarray) -> float:
+        """Summed distance of consecutive batches in ``order``."""
+        return float(self.distances[order[:-1], order[1:]].sum())
+
+    def __del__(self) -> None:
+        h, self._sampler = getattr(self, "_sampler", 0), 0
+        if h:
+            try:
+                call(engine.Free, h)
+            except Exception:
+                pass
