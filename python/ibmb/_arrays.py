@@ -39,6 +39,31 @@ def as_index(index: Any, name: str = "index") -> Any:
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
+def as_node_ids(value: Any, n: int, name: str) -> np.ndarray:
+    """Node ids for a graph of ``n`` nodes as a contiguous int64 numpy array.
+
+    ``value`` is ``None`` (every node), ``[M]`` integer ids (numpy or torch,
+    any order) or a ``[n]`` boolean mask. Raises ValueError when the result is
+    empty and TypeError for non-integer ids; range checks happen in the engine.
+    """
+    if value is None:
+        if n == 0:
+            raise ValueError(f"the graph has no nodes, so {name} is empty")
+        return np.arange(n, dtype=np.int64)
+    if is_tensor(value):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value)
+    if arr.dtype == np.bool_:
+        if arr.shape != (n,):
+            raise ValueError(f"a boolean {name} mask must have shape [{n}], got {arr.shape}")
+        arr = np.flatnonzero(arr).astype(np.int64)
+    else:
+        arr = as_index(arr, name)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: give at least one node")
+    return arr
+
+
 def as_edge_index(edge_index: Any) -> np.ndarray:
     """Return a PyG ``edge_index`` ([2, E] integers) as a C-contiguous int64
     numpy array on the host."""

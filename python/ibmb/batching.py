@@ -16,9 +16,9 @@ from typing import Any, Iterator, Optional, Union
 import numpy as np
 
 from ibmb import _jobs
-from ibmb._arrays import as_index, is_tensor, ptr, torch
+from ibmb._arrays import as_node_ids, is_tensor, ptr, torch
 from ibmb._native import call, engine
-from ibmb.graph import CSRGraph
+from ibmb.graph import CSRGraph, as_graph
 
 __all__ = ["Batches", "node_wise", "batch_wise", "partition", "BatchOrder", "Arena", "ArenaBatch"]
 
@@ -49,26 +49,6 @@ class Batches:
         return (self.out[self.out_ptr[b]:self.out_ptr[b + 1]], self.nodes[self.node_ptr[b]:self.node_ptr[b + 1]])
 
 
-def _graph(graph: Union[CSRGraph, Any], num_nodes: Optional[int]) -> CSRGraph:
-    return graph if isinstance(graph, CSRGraph) else CSRGraph.from_edge_index(graph, num_nodes)
-
-
-def _outputs(output_nodes: Any, n: int) -> np.ndarray:
-    if output_nodes is None:
-        return np.arange(n, dtype=np.int64)
-    if is_tensor(output_nodes):
-        output_nodes = output_nodes.detach().cpu().numpy()
-    arr = np.asarray(output_nodes)
-    if arr.dtype == np.bool_:
-        if arr.shape != (n,):
-            raise ValueError(f"a boolean output-node mask must have shape [{n}], got {arr.shape}")
-        arr = np.flatnonzero(arr)
-    arr = as_index(arr, "output_nodes")
-    if arr.size == 0:
-        raise ValueError("output_nodes is empty: give at least one output node")
-    return arr
-
-
 def _collect(job: int, desc: str, progress: Optional[bool]) -> Batches:
     try:
         _jobs.wait(job, desc, progress)
@@ -93,8 +73,8 @@ def node_wise(graph: Union[CSRGraph, Any], output_nodes: Any, num_auxiliary_node
     ``output_nodes``: ``[M]`` ids (any order; duplicates count once) or a
     ``[N]`` boolean mask; ``None`` means every node.
     """
-    g = _graph(graph, num_nodes)
-    out = _outputs(output_nodes, g.num_nodes)
+    g = as_graph(graph, num_nodes)
+    out = as_node_ids(output_nodes, g.num_nodes, "output_nodes")
     job = call(engine.BatchNodeWise, g._handle(), ptr(out), out.shape[0], int(num_auxiliary_nodes),
                int(num_nodes_per_batch), float(alpha), float(eps), int(num_threads))
     return _collect(job, "IBMB node-wise", progress)
@@ -107,8 +87,8 @@ def batch_wise(graph: Union[CSRGraph, Any], output_nodes: Any, parts: Any, num_p
     skipped) holding the part's output nodes and the
     ``ceil(batch_expand_ratio * N / num_partitions)`` nodes of highest
     topic-sensitive PPR seeded by them. ``parts``: ``[N]`` part id per node."""
-    g = _graph(graph, num_nodes)
-    out = _outputs(output_nodes, g.num_nodes)
+    g = as_graph(graph, num_nodes)
+    out = as_node_ids(output_nodes, g.num_nodes, "output_nodes")
     p = np.asarray(parts.detach().cpu().numpy() if is_tensor(parts) else parts)
     if p.dtype == np.bool_ or not np.issubdtype(p.dtype, np.integer):
         raise TypeError(f"parts must hold integers, got dtype {p.dtype}")
@@ -195,7 +175,7 @@ class Arena:
         (``"sym"``, ``"rw"`` or ``"none"``) within the batch, the labels ``y``
         (``[N]`` integers) and, if ``x`` is given (``[N, *]`` float32/float16/
         bfloat16), the batch nodes' feature rows."""
-        g = _graph(graph, num_nodes)
+        g = as_graph(graph, num_nodes)
         labels = None
         if y is not None:
             yy = np.asarray(y.detach().cpu().numpy() if is_tensor(y) else y)
@@ -289,7 +269,7 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
     ``node_weight``: optional ``[N]`` non-negative integer weights (e.g. a
     higher weight on output nodes); ``imbalance``: allowed excess of the
     heaviest part over the average."""
-    g = _graph(graph, num_nodes)
+    g = as_graph(graph, num_nodes)
     w = None
     if node_weight is not None:
         w = np.asarray(node_weight.detach().cpu().numpy() if is_tensor(node_weight) else node_weight)

@@ -15,7 +15,7 @@ import numpy as np
 from ibmb._arrays import as_edge_index, as_index, is_tensor, ptr, torch
 from ibmb._native import call, engine
 
-__all__ = ["CSRGraph", "degree", "normalize", "subgraph"]
+__all__ = ["CSRGraph", "as_graph", "degree", "normalize", "subgraph"]
 
 
 def _like(a: np.ndarray, ref: Any) -> Any:
@@ -135,6 +135,17 @@ class CSRGraph:
             idx = idx.cpu().numpy()
         h = call(engine.GraphInduce, self._handle(), ptr(idx), idx.shape[0])
         return CSRGraph(h, self._ref)
+
+
+def as_graph(graph: Any, num_nodes: Optional[int] = None) -> CSRGraph:
+    """``graph`` itself if it is a :class:`CSRGraph` (whose node count must
+    then agree with ``num_nodes``), else the CSR of the edge_index ``graph``
+    used as given."""
+    if isinstance(graph, CSRGraph):
+        if num_nodes is not None and int(num_nodes) != graph.num_nodes:
+            raise ValueError(f"num_nodes={num_nodes} disagrees with the graph's {graph.num_nodes} nodes")
+        return graph
+    return CSRGraph.from_edge_index(graph, num_nodes)
 
 
 def degree(edge_index: Any, num_nodes: Optional[int] = None) -> Any:

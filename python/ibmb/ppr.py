@@ -17,9 +17,9 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ibmb import _jobs
-from ibmb._arrays import as_index, is_tensor, ptr, torch
+from ibmb._arrays import as_index, as_node_ids, is_tensor, ptr, torch
 from ibmb._native import call, engine
-from ibmb.graph import CSRGraph
+from ibmb.graph import CSRGraph, as_graph
 
 __all__ = ["PPRResult", "node_ppr", "set_ppr", "get_ppr"]
 
@@ -104,14 +104,6 @@ def _order(order: str) -> int:
         raise ValueError(f"order must be 'fifo' or 'lifo', got {order!r}") from None
 
 
-def _graph(graph: Union[CSRGraph, Any], num_nodes: Optional[int]) -> CSRGraph:
-    if isinstance(graph, CSRGraph):
-        if num_nodes is not None and int(num_nodes) != graph.num_nodes:
-            raise ValueError(f"num_nodes={num_nodes} disagrees with the graph's {graph.num_nodes} nodes")
-        return graph
-    return CSRGraph.from_edge_index(graph, num_nodes)
-
-
 def _collect(job: int, desc: str, progress: Optional[bool], t0: float) -> PPRResult:
     try:
         _jobs.wait(job, desc, progress)
@@ -152,8 +144,8 @@ def node_ppr(graph: Union[CSRGraph, Any], targets: Any = None, alpha: float = 0.
     """
     k = _check_params(alpha, eps, topk)
     dev, o = _device(device), _order(order)
-    g = _graph(graph, num_nodes)
-    t = _targets(targets, g.num_nodes)
+    g = as_graph(graph, num_nodes)
+    t = as_node_ids(targets, g.num_nodes, "target")
     t0 = time.perf_counter()
     job = call(engine.PPRNodeWise, g._handle(), ptr(t), t.shape[0], float(alpha), float(eps), k, int(num_threads),
                o, dev)
@@ -168,7 +160,7 @@ def set_ppr(graph: Union[CSRGraph, Any], sets: Sequence[Any], alpha: float = 0.2
     sequence of id arrays. Other arguments as :func:`node_ppr`."""
     k = _check_params(alpha, eps, topk)
     dev, o = _device(device), _order(order)
-    g = _graph(graph, num_nodes)
+    g = as_graph(graph, num_nodes)
     if len(sets) == 0:
         raise ValueError("no target sets given")
     arrays = [np.asarray(s.cpu() if is_tensor(s) else s) for s in sets]
@@ -183,25 +175,6 @@ def set_ppr(graph: Union[CSRGraph, Any], sets: Sequence[Any], alpha: float = 0.2
     job = call(engine.PPRSetWise, g._handle(), ptr(set_ptr), len(arrays), ptr(set_nodes), set_nodes.shape[0],
                float(alpha), float(eps), k, int(num_threads), o, dev)
     return _collect(job, "PPR (sets)", progress, t0)
-
-
-def _targets(targets: Any, n: int) -> np.ndarray:
-    if targets is None:
-        if n == 0:
-            raise ValueError("the graph has no nodes, so there are no targets")
-        return np.arange(n, dtype=np.int64)
-    if is_tensor(targets):
-        targets = targets.detach().cpu().numpy()
-    arr = np.asarray(targets)
-    if arr.dtype == np.bool_:
-        if arr.shape != (n,):
-            raise ValueError(f"a boolean target mask must have shape [{n}], got {arr.shape}")
-        arr = np.flatnonzero(arr)
-    else:
-        arr = as_index(arr, "target")
-    if arr.size == 0:
-        raise ValueError("target is empty: give at least one target node")
-    return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 def get_ppr(edge_index: Any, alpha: float = 0.2, eps: float = 1e-5, target: Any = None,
@@ -238,8 +211,8 @@ def get_ppr(edge_index: Any, alpha: float = 0.2, eps: float = 1e-5, target: Any 
     if order is None:
         order = "lifo" if _device(device) < 0 else "fifo"
     _order(order)
-    g = _graph(edge_index, num_nodes)
-    t = _targets(target, g.num_nodes)
+    g = as_graph(edge_index, num_nodes)
+    t = as_node_ids(target, g.num_nodes, "target")
     res = node_ppr(g, t, alpha=alpha, eps=eps, topk=topk, device=device, progress=progress, order=order)
     rows = np.repeat(t, np.diff(res.indptr))
     ei = np.stack([rows, res.nodes])
