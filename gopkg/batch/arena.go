@@ -22,8 +22,9 @@ import (
 //	header      headerSize bytes: magic, version, counts, section table,
 //	            parameters, payload checksum, header checksum
 //	table       per batch: nodeOff, nodeCount, edgeOff, edgeCount, outCount (5 int64)
-//	nid         int64[totalNodes]    global ids of each batch's nodes, sorted
-//	outmask     uint8[totalNodes]    1 for output nodes
+//	nid         int64[totalNodes]    global ids of each batch's nodes: its output
+//	                                 nodes first (ascending), then the others (ascending)
+//	outmask     uint8[totalNodes]    1 for output nodes (so 1s then 0s in every batch)
 //	edges       int64[2·totalEdges]  per batch: local sources, then local targets
 //	weight      float32[totalEdges]  normalized edge weights
 //	y           int64[totalNodes]    labels of the batch nodes (if given)
@@ -31,12 +32,14 @@ import (
 //
 // A batch b is the set of views table[b] selects: its nodes nid[o:o+n],
 // its mask outmask[o:o+n], its edge_index edges[2e:2e+2m] as a [2, m]
-// array, weight[e:e+m], y[o:o+n] and x rows o..o+n.
+// array, weight[e:e+m], y[o:o+n] and x rows o..o+n. Output nodes come first
+// so that the first outCount rows of a batch are its outputs (PyG's
+// batch_size convention: a model's out[:batch_size] are the output nodes).
 
 // Arena format constants.
 const (
 	arenaMagic   = "IBMBARN1"
-	arenaVersion = 1
+	arenaVersion = 2
 	headerSize   = 4096
 	align        = 64
 	tableCols    = 5
@@ -117,8 +120,8 @@ type header struct {
 // View is one batch of an arena: slices into the arena's memory, valid
 // until the arena is closed.
 type View struct {
-	NID     []int64   // global node ids, sorted ascending
-	OutMask []uint8   // 1 where the node is an output node of the batch
+	NID     []int64   // global node ids: the NumOut outputs (ascending), then the others (ascending)
+	OutMask []uint8   // 1 where the node is an output node of the batch (the first NumOut)
 	Src     []int64   // local edge sources (edge_index[0])
 	Dst     []int64   // local edge targets (edge_index[1])
 	Weight  []float32 // normalized edge weights
@@ -136,7 +139,9 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // nodes out[outPtr[b]:outPtr[b+1]], a subset of them) over graph g into a
 // new arena. Each batch gets the subgraph of g induced by its nodes, with
 // local ids equal to positions in its node list and weights normalized by
-// opt.Norm within the batch. Errors wrap graph.ErrValue or graph.ErrIndex.
+// opt.Norm within the batch. In the arena each batch lists its output nodes
+// first, then the rest, each group ascending. Errors wrap graph.ErrValue or
+// graph.ErrIndex.
 func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) (*Arena, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: arena: graph is nil", graph.ErrValue)
@@ -203,8 +208,22 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 		nodeOff += n
 		edgeOff += edgeCnt[b]
 	}
-	copy(a.int64s(secNID), nodes)
+	nid := a.int64s(secNID)
 	err = forBatches(g, nb, workers, func(in *graph.Inducer, b int) error {
+		// Outputs first, then the other nodes; both lists are sorted, so
+		// one merge pass splits them and sets the mask.
+		o, ns := out[outPtr[b]:outPtr[b+1]], nodes[nodePtr[b]:nodePtr[b+1]]
+		dst := nid[table[b*tableCols]:][:len(ns)]
+		copy(dst, o)
+		rest, j := len(o), 0
+		for _, id := range ns {
+			if j < len(o) && o[j] == id {
+				j++
+				continue
+			}
+			dst[rest] = id
+			rest++
+		}
 		v := a.view(b)
 		sub, err := in.Induce(v.NID)
 		if err != nil {
@@ -221,14 +240,8 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 			}
 		}
 		copy(v.Weight, w)
-		// Output mask: out and NID are both sorted, so one merge pass.
-		o := out[outPtr[b]:outPtr[b+1]]
-		j := 0
-		for i, id := range v.NID {
-			if j < len(o) && o[j] == id {
-				v.OutMask[i] = 1
-				j++
-			}
+		for i := range o {
+			v.OutMask[i] = 1
 		}
 		if opt.Labels != nil {
 			for i, id := range v.NID {

@@ -84,8 +84,8 @@ func (f *arenaFixture) check(t *testing.T, a *Arena, norm graph.Norm, withX bool
 		v := a.Batch(b)
 		ns := f.nodes[f.nodePtr[b]:f.nodePtr[b+1]]
 		os := f.out[f.outPtr[b]:f.outPtr[b+1]]
-		if !slices.Equal(v.NID, ns) {
-			t.Fatalf("batch %d: nid differs", b)
+		if !slices.Equal(v.NID, outputsFirst(os, ns)) {
+			t.Fatalf("batch %d: nid %v, want outputs first %v", b, v.NID, outputsFirst(os, ns))
 		}
 		nout := 0
 		for i, id := range v.NID {
@@ -104,13 +104,21 @@ func (f *arenaFixture) check(t *testing.T, a *Arena, norm graph.Norm, withX bool
 		if nout != v.NumOut {
 			t.Fatalf("batch %d: NumOut %d, want %d", b, v.NumOut, nout)
 		}
-		// Induced edges by brute force: every (i, j) with an edge ns[i]→ns[j].
+		// Induced edges by brute force: every (i, j) with an edge ns[i]→ns[j]
+		// in local ids of the arena's order (outputs first), each row's
+		// targets ascending.
+		ns = outputsFirst(os, ns)
 		var want [][2]int64
 		for i, u := range ns {
+			var row []int64
 			for _, w := range f.g.Row(int(u)) {
-				if j, ok := slices.BinarySearch(ns, int64(w)); ok {
-					want = append(want, [2]int64{int64(i), int64(j)})
+				if j := slices.Index(ns, int64(w)); j >= 0 {
+					row = append(row, int64(j))
 				}
+			}
+			slices.Sort(row)
+			for _, j := range row {
+				want = append(want, [2]int64{int64(i), j})
 			}
 		}
 		var got [][2]int64
@@ -294,7 +302,7 @@ func TestMaterializeNodeWise(t *testing.T) {
 	for b := range a.NumBatches() {
 		v := a.Batch(b)
 		out, nodes := bs.Batch(b)
-		if !slices.Equal(v.NID, nodes) || v.NumOut != len(out) {
+		if !slices.Equal(v.NID, outputsFirst(out, nodes)) || v.NumOut != len(out) {
 			t.Fatalf("batch %d differs from its description", b)
 		}
 		outs += v.NumOut
@@ -302,4 +310,16 @@ func TestMaterializeNodeWise(t *testing.T) {
 	if outs != len(outputs) {
 		t.Fatalf("%d output nodes in the arena, want %d", outs, len(outputs))
 	}
+}
+
+// outputsFirst is the arena's node order for a batch: the (sorted) outputs,
+// then the other nodes in ascending order.
+func outputsFirst(out, nodes []int64) []int64 {
+	r := slices.Clone(out)
+	for _, v := range nodes {
+		if !slices.Contains(out, v) {
+			r = append(r, v)
+		}
+	}
+	return r
 }

@@ -109,12 +109,15 @@ class ArenaBatch:
     """One batch of an :class:`Arena`: numpy views into the arena (no copies).
 
     Attributes:
-        n_id: ``[n]`` int64 global node ids (sorted).
-        output_mask: ``[n]`` bool, True for the batch's output nodes.
+        n_id: ``[n]`` int64 global node ids: the ``batch_size`` output nodes
+            first (ascending), then the auxiliary nodes (ascending).
+        output_mask: ``[n]`` bool, True for the batch's output nodes (the
+            first ``batch_size`` entries).
         edge_index: ``[2, m]`` int64 local edges (ids index ``n_id``).
         edge_weight: ``[m]`` float32 weights normalized within the batch.
         y: ``[n]`` int64 labels, or None.
         x: ``[n, F]`` feature rows, or None (gather them with ``ibmb.gather``).
+        batch_size: number of output nodes.
     """
 
     n_id: np.ndarray
@@ -123,6 +126,7 @@ class ArenaBatch:
     edge_weight: np.ndarray
     y: Optional[np.ndarray]
     x: Optional[np.ndarray]
+    batch_size: int = 0
 
 
 class _Memory:
@@ -231,7 +235,7 @@ class Arena:
     def __getitem__(self, b: int) -> ArenaBatch:
         if not -self.num_batches <= b < self.num_batches:
             raise IndexError(f"batch {b} out of range for {self.num_batches} batches")
-        o, n, e, m, _ = (int(v) for v in self._table[b % self.num_batches])
+        o, n, e, m, nout = (int(v) for v in self._table[b % self.num_batches])
         x = None
         if self._x is not None:
             x = self._x[o * self.row_bytes:(o + n) * self.row_bytes].view(self._dtype)
@@ -243,6 +247,7 @@ class Arena:
             edge_weight=self._weight[e:e + m],
             y=None if self._y is None else self._y[o:o + n],
             x=x,
+            batch_size=nout,
         )
 
     def __iter__(self) -> Iterator[ArenaBatch]:
