@@ -1,0 +1,256 @@
+// Package profilingtest provides a scripted stand-in for NVML, so that
+// code using package profiling can be tested, and its examples run, on
+// machines without an NVIDIA GPU.
+//
+// A [Device] replays a script of [Reading]s: the k-th call of each of its
+// methods answers from Script[k] (the last reading repeats once the script
+// runs out), so the k-th sample a profiler takes sees Script[k] in every
+// field. Methods named in Unsupported answer nvml.ERROR_NOT_SUPPORTED.
+package profilingtest
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/ibmb-dev/ibmb/gopkg/profiling"
+)
+
+// Reading is what a fake device reports in one sample, in NVML's units.
+type Reading struct {
+	GPUUtil, MemUtil   uint32 // percent
+	MemUsed            uint64 // bytes, all processes
+	ProcessMem         uint64 // bytes used by the calling process (0: not listed)
+	PowerMW            uint32 // milliwatts
+	EnergyMJ           uint64 // energy counter, millijoules
+	SMClock, MemClock  uint32 // MHz
+	PCIeTXKB, PCIeRXKB uint32 // KB/s
+	Panic              bool   // GetUtilizationRates panics (to test recovery)
+}
+
+// NVML is a fake NVML library holding fake devices. InitReturn, when not
+// SUCCESS (the zero value), is what Init answers; CountReturn likewise for
+// DeviceGetCount. Its methods are safe for concurrent use.
+type NVML struct {
+	Devices     []*Device
+	InitReturn  nvml.Return
+	CountReturn nvml.Return
+
+	mu    sync.Mutex
+	inits int
+}
+
+var _ profiling.NVML = (*NVML)(nil)
+
+// Init counts an initialization unless InitReturn says it fails.
+func (l *NVML) Init() nvml.Return {
+	if l.InitReturn != nvml.SUCCESS {
+		return l.InitReturn
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inits++
+	return nvml.SUCCESS
+}
+
+// Shutdown undoes one Init; it answers ERROR_UNINITIALIZED when there is
+// none to undo.
+func (l *NVML) Shutdown() nvml.Return {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.inits == 0 {
+		return nvml.ERROR_UNINITIALIZED
+	}
+	l.inits--
+	return nvml.SUCCESS
+}
+
+// Open returns the number of Inits not yet shut down (0 when every user
+// released the library).
+func (l *NVML) Open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.inits
+}
+
+// DeviceGetCount returns len(Devices).
+func (l *NVML) DeviceGetCount() (int, nvml.Return) {
+	if l.CountReturn != nvml.SUCCESS {
+		return 0, l.CountReturn
+	}
+	return len(l.Devices), nvml.SUCCESS
+}
+
+// DeviceGetHandleByIndex returns Devices[i].
+func (l *NVML) DeviceGetHandleByIndex(i int) (profiling.Device, nvml.Return) {
+	if i < 0 || i >= len(l.Devices) {
+		return nil, nvml.ERROR_INVALID_ARGUMENT
+	}
+	return l.Devices[i], nvml.SUCCESS
+}
+
+// Device is a fake device replaying Script.
+type Device struct {
+	Name        string
+	MemoryTotal uint64 // bytes
+	Script      []Reading
+	// Unsupported holds the names of methods (e.g.
+	// "GetTotalEnergyConsumption") that answer ERROR_NOT_SUPPORTED.
+	Unsupported map[string]bool
+	// Pid is the process id listed with ProcessMem (0: this process).
+	Pid int
+
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+var _ profiling.Device = (*Device)(nil)
+
+// next returns the reading for the next call of method (false when the
+// method is unsupported).
+func (d *Device) next(method string) (Reading, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.calls == nil {
+		d.calls = map[string]int{}
+	}
+	k := d.calls[method]
+	d.calls[method] = k + 1
+	if d.Unsupported[method] || len(d.Script) == 0 {
+		return Reading{}, false
+	}
+	return d.Script[min(k, len(d.Script)-1)], true
+}
+
+// Calls returns how many times method was called.
+func (d *Device) Calls(method string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.calls[method]
+}
+
+// GetName returns Name.
+func (d *Device) GetName() (string, nvml.Return) {
+	if d.Unsupported["GetName"] {
+		return "", nvml.ERROR_NOT_SUPPORTED
+	}
+	return d.Name, nvml.SUCCESS
+}
+
+// GetUtilizationRates returns the reading's utilizations.
+func (d *Device) GetUtilizationRates() (nvml.Utilization, nvml.Return) {
+	r, ok := d.next("GetUtilizationRates")
+	if r.Panic {
+		panic(fmt.Sprintf("profilingtest: scripted panic in %s", "GetUtilizationRates"))
+	}
+	if !ok {
+		return nvml.Utilization{}, nvml.ERROR_NOT_SUPPORTED
+	}
+	return nvml.Utilization{Gpu: r.GPUUtil, Memory: r.MemUtil}, nvml.SUCCESS
+}
+
+// GetMemoryInfo returns MemoryTotal and the reading's MemUsed.
+func (d *Device) GetMemoryInfo() (nvml.Memory, nvml.Return) {
+	r, ok := d.next("GetMemoryInfo")
+	if !ok {
+		return nvml.Memory{}, nvml.ERROR_NOT_SUPPORTED
+	}
+	return nvml.Memory{Total: d.MemoryTotal, Used: r.MemUsed, Free: d.MemoryTotal - min(r.MemUsed, d.MemoryTotal)}, nvml.SUCCESS
+}
+
+// GetComputeRunningProcesses lists another process using 1 GiB and, when
+// the reading's ProcessMem is not 0, process Pid (default: the caller).
+func (d *Device) GetComputeRunningProcesses() ([]nvml.ProcessInfo, nvml.Return) {
+	r, ok := d.next("GetComputeRunningProcesses")
+	if !ok {
+		return nil, nvml.ERROR_NOT_SUPPORTED
+	}
+	pid := d.Pid
+	if pid == 0 {
+		pid = os.Getpid()
+	}
+	procs := []nvml.ProcessInfo{{Pid: uint32(pid) + 1, UsedGpuMemory: 1 << 30}}
+	if r.ProcessMem != 0 {
+		procs = append(procs, nvml.ProcessInfo{Pid: uint32(pid), UsedGpuMemory: r.ProcessMem})
+	}
+	return procs, nvml.SUCCESS
+}
+
+// GetPowerUsage returns the reading's PowerMW.
+func (d *Device) GetPowerUsage() (uint32, nvml.Return) {
+	r, ok := d.next("GetPowerUsage")
+	if !ok {
+		return 0, nvml.ERROR_NOT_SUPPORTED
+	}
+	return r.PowerMW, nvml.SUCCESS
+}
+
+// GetTotalEnergyConsumption returns the reading's EnergyMJ.
+func (d *Device) GetTotalEnergyConsumption() (uint64, nvml.Return) {
+	r, ok := d.next("GetTotalEnergyConsumption")
+	if !ok {
+		return 0, nvml.ERROR_NOT_SUPPORTED
+	}
+	return r.EnergyMJ, nvml.SUCCESS
+}
+
+// GetClockInfo returns the reading's SM or memory clock.
+func (d *Device) GetClockInfo(c nvml.ClockType) (uint32, nvml.Return) {
+	switch c {
+	case nvml.CLOCK_SM:
+		r, ok := d.next("GetClockInfo(SM)")
+		if !ok || d.Unsupported["GetClockInfo"] {
+			return 0, nvml.ERROR_NOT_SUPPORTED
+		}
+		return r.SMClock, nvml.SUCCESS
+	case nvml.CLOCK_MEM:
+		r, ok := d.next("GetClockInfo(MEM)")
+		if !ok || d.Unsupported["GetClockInfo"] {
+			return 0, nvml.ERROR_NOT_SUPPORTED
+		}
+		return r.MemClock, nvml.SUCCESS
+	}
+	return 0, nvml.ERROR_INVALID_ARGUMENT
+}
+
+// GetPcieThroughput returns the reading's PCIe throughput (without the
+// real call's 20 ms wait).
+func (d *Device) GetPcieThroughput(c nvml.PcieUtilCounter) (uint32, nvml.Return) {
+	switch c {
+	case nvml.PCIE_UTIL_TX_BYTES:
+		r, ok := d.next("GetPcieThroughput(TX)")
+		if !ok || d.Unsupported["GetPcieThroughput"] {
+			return 0, nvml.ERROR_NOT_SUPPORTED
+		}
+		return r.PCIeTXKB, nvml.SUCCESS
+	case nvml.PCIE_UTIL_RX_BYTES:
+		r, ok := d.next("GetPcieThroughput(RX)")
+		if !ok || d.Unsupported["GetPcieThroughput"] {
+			return 0, nvml.ERROR_NOT_SUPPORTED
+		}
+		return r.PCIeRXKB, nvml.SUCCESS
+	}
+	return 0, nvml.ERROR_INVALID_ARGUMENT
+}
+
+// Simple returns a fake NVML with one device ("Fake GPU", 16 GiB) whose
+// script ramps from an idle first reading to a busy second one that then
+// repeats: 1 GiB → 5 GiB used (the process: 0 → 3 GiB), 0 → 80 % GPU
+// utilization, 60 → 300 W. The energy counter is unsupported, so energy is
+// integrated from power. Samples after the first all see the busy reading,
+// so peaks and maxima do not depend on how many samples a run takes.
+func Simple() *NVML {
+	const gib = 1 << 30
+	return &NVML{Devices: []*Device{{
+		Name:        "Fake GPU",
+		MemoryTotal: 16 * gib,
+		Script: []Reading{
+			{GPUUtil: 0, MemUtil: 0, MemUsed: 1 * gib, ProcessMem: 0, PowerMW: 60000, SMClock: 210, MemClock: 1593},
+			{GPUUtil: 80, MemUtil: 40, MemUsed: 5 * gib, ProcessMem: 3 * gib, PowerMW: 300000, SMClock: 1980, MemClock: 1593,
+				PCIeTXKB: 1000, PCIeRXKB: 2000},
+		},
+		Unsupported: map[string]bool{"GetTotalEnergyConsumption": true},
+	}}}
+}
