@@ -146,7 +146,6 @@ func (p *Profiler) Start() error {
 	if p.state != idle {
 		return errorf(ErrState, "Start on a profiler that is %v (a Profiler records one run)", p.state)
 	}
-	p.t0 = p.now()
 	s, err := p.read(true)
 	if err != nil {
 		p.shutdown()
@@ -292,7 +291,11 @@ func (p *Profiler) read(first bool) (s Sample, err error) {
 	for i := range s.Values {
 		s.Values[i] = nan
 	}
-	s.Time = p.now().Sub(p.t0)
+	now := p.now()
+	if first {
+		p.t0 = now // the first sample defines time 0
+	}
+	s.Time = now.Sub(p.t0)
 	d := p.dev
 	// Power and energy first, so that they match s.Time best.
 	if mw, ret := d.GetPowerUsage(); ret == nvml.SUCCESS {
