@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/profiling"
 	"github.com/ibmb-dev/ibmb/gopkg/schedule"
 	"github.com/ibmb-dev/ibmb/gopkg/synth"
 	"github.com/ibmb-dev/ibmb/kernels/cuda"
@@ -41,6 +42,10 @@ var kinds = []struct {
 	{cuda.ErrCUDA, kindRuntime},
 	{synth.ErrValue, kindValue},
 	{schedule.ErrValue, kindValue},
+	{profiling.ErrUnavailable, kindUnavailable},
+	{profiling.ErrValue, kindValue},
+	{profiling.ErrState, kindRuntime},
+	{profiling.ErrNVML, kindRuntime},
 
 	{errHandle, kindValue},
 	{errArg, kindValue},
