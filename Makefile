@@ -5,7 +5,7 @@ GO     ?= go
 # Python packages the engine, its tests and its benchmarks need. torch 2.11 is
 # the version on the GPU machines; its CUDA wheels bring libnvrtc, which the
 # CUDA compile tests use (they run without a GPU).
-PY_DEPS = numpy scipy numba pybindgen==0.22.1 "setuptools>=70,<82" wheel pytest tqdm ml_dtypes \
+PY_DEPS = numpy scipy numba matplotlib pybindgen==0.22.1 "setuptools>=70,<82" wheel pytest tqdm ml_dtypes \
           torch==2.11.0 torch_geometric==2.8.1
 
 # Where pip's NVIDIA wheels put libnvrtc (CUDA 13: nvidia/cu13/lib, CUDA 12: nvidia/cuda_nvrtc/lib).
