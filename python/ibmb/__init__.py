@@ -22,6 +22,7 @@ __version__: str = _engine.Version()
 from ibmb import batching, datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
 from ibmb.ppr import get_ppr  # noqa: E402
+from ibmb.profile import profile  # noqa: E402
 
 
 def num_threads() -> int:
@@ -43,6 +44,7 @@ __all__ = [
     "__version__",
     "gather",
     "get_ppr",
+    "profile",
     "ppr",
     "batching",
     "graph",
