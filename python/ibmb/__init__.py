@@ -12,6 +12,8 @@ Main entry points:
 - :mod:`ibmb.graph`: CSR graphs from PyG ``edge_index``, normalization,
   induced subgraphs.
 - :mod:`ibmb.datasets`: built-in generated graphs (no download needed).
+- :class:`ibmb.IBMBNodeLoader`, :class:`ibmb.IBMBBatchLoader`: drop-in
+  replacements for PyG's IBMB loaders over a contiguous batch arena.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ __version__: str = _engine.Version()
 
 from ibmb import batching, datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
+from ibmb.loader import IBMBBatchLoader, IBMBNodeLoader  # noqa: E402
 from ibmb.ppr import get_ppr  # noqa: E402
 from ibmb.profile import profile  # noqa: E402
 
@@ -45,6 +48,8 @@ __all__ = [
     "gather",
     "get_ppr",
     "profile",
+    "IBMBNodeLoader",
+    "IBMBBatchLoader",
     "ppr",
     "batching",
     "graph",

@@ -161,6 +161,7 @@ class Arena:
             import ml_dtypes
 
             self._dtype = np.dtype(ml_dtypes.bfloat16)
+        self.address = addr  # where the block starts (e.g. to page-lock it for GPU copies)
         mem = np.asarray(_Memory(self, addr, self.nbytes))
         sec = [mem[o:o + s] for o, s in zip(off, size)]
         self._table = sec[0].view(np.int64).reshape(-1, 5)
