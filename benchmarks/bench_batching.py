@@ -13,6 +13,17 @@ PyG's loaders run with batch_order="rand": with "order" or "sample" PyG 2.8.1
 crashes under torch 2.11 (its samplers pass data_source to Sampler.__init__),
 and ibmb's construction is timed without ordering too.
 
+Batch-wise: PyG's IBMBBatchLoader partitions with METIS through torch_sparse
+(SparseTensor.partition; benchmarks/install_pyg_metis.sh builds torch_sparse
+with it) and ranks auxiliary nodes by 50 power iterations of topic-sensitive
+PPR (its default); ibmb partitions with its own multilevel partitioner and
+ranks them by push with eps. Without torch_sparse's METIS that row is skipped
+with the reason. The "partition s" column is METIS inside PyG's constructor
+(timed by wrapping its get_partitions) and ibmb.batching.partition; "batches s"
+runs to the finished output/auxiliary node sets (before the per-batch
+subgraphs/arena). Each batch-wise run is also checked: every output node in
+exactly one batch, outputs inside their batch's nodes, mean batch size.
+
 Settings: node-wise top-16 auxiliary nodes, at most 1024 output nodes per
 batch, alpha 0.25, eps 2e-4; batch-wise 32 partitions (GitHub) / 256
 (generated), expand ratio 1.0.
@@ -83,6 +94,7 @@ def worker(method: str, name: str, nodes: int) -> dict:
         out.update(seconds=time.perf_counter() - t, batches_s=t_batches, batches=len(b),
                    batch_nodes=int(b.nodes.shape[0]), arena_bytes=arena.nbytes,
                    graph_bytes=int(ei.nbytes + (x.nbytes if x is not None else 0) + y.nbytes))
+        pairs = [b.batch(i) for i in range(len(b))] if method == "ibmb-batch" else None
     else:
         import torch
         from torch_geometric.data import Data
@@ -91,19 +103,72 @@ def worker(method: str, name: str, nodes: int) -> dict:
         if x is not None:
             data.x = torch.from_numpy(x)
         # PyG 2.8 no longer re-exports these from torch_geometric.loader.
+        from torch_geometric.loader import ibmb_loader
         from torch_geometric.loader.ibmb_loader import IBMBBatchLoader, IBMBNodeLoader
 
+        if method == "pyg-batch":
+            missing = pyg_metis_missing()
+            if missing:
+                return {"skipped": missing}
+            # Phase times from inside the constructor: wrap the module functions it calls.
+            phase = {}
+
+            def timed(fn, key):
+                def wrapper(*a, **k):
+                    t0 = time.perf_counter()
+                    r = fn(*a, **k)
+                    phase[key] = (t0, time.perf_counter())
+                    return r
+                return wrapper
+
+            ibmb_loader.get_partitions = timed(ibmb_loader.get_partitions, "partition")
+            ibmb_loader.create_batchwise_out_aux_pairs = timed(ibmb_loader.create_batchwise_out_aux_pairs, "pairs")
         t = time.perf_counter()
         if method == "pyg-node":
             loader = IBMBNodeLoader(data, batch_order="rand", input_nodes=torch.arange(n), num_auxiliary_nodes=TOPK,
                                     num_nodes_per_batch=CAP, alpha=ALPHA, eps=EPS, batch_size=1)
+            pairs = None
         else:
             loader = IBMBBatchLoader(data, batch_order="rand", num_partitions=parts_n, input_nodes=torch.arange(n),
                                      batch_expand_ratio=RATIO, alpha=ALPHA, batch_size=1)
         out.update(seconds=time.perf_counter() - t, batches=len(loader))
+        if method == "pyg-batch":
+            out.update(partition_s=phase["partition"][1] - phase["partition"][0], batches_s=phase["pairs"][1] - t,
+                       ppr_device=str(torch.device("cuda" if torch.cuda.is_available() else "cpu")))
+            pairs = [(np.asarray(o), np.asarray(a)) for o, a in loader.batch_wise_out_aux_pairs]
+            out["batch_nodes"] = int(sum(len(a) for _, a in pairs))
     out["peak_mb"] = peak_mb()
     out["added_mb"] = peak_mb() - base
+    if pairs is not None:  # after the peak: the check is not part of construction
+        out["check"] = check_batches(pairs, n)
     return out
+
+
+def pyg_metis_missing() -> str | None:
+    """Why PyG's IBMBBatchLoader cannot partition here, or None when torch_sparse's METIS works."""
+    try:
+        import torch
+        from torch_sparse import SparseTensor
+    except ImportError as e:
+        return f"torch_sparse not importable ({e})"
+    ei = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    try:
+        SparseTensor.from_edge_index(ei, sparse_sizes=(4, 4)).partition(num_parts=2, recursive=False, weighted=False)
+    except RuntimeError as e:
+        return f"torch_sparse has no METIS ({str(e).splitlines()[0]}); see benchmarks/install_pyg_metis.sh"
+    return None
+
+
+def check_batches(pairs, n: int) -> dict:
+    """pairs: [(output nodes, all nodes)] per batch."""
+    outs = np.concatenate([o for o, _ in pairs]) if pairs else np.zeros(0, np.int64)
+    count = np.bincount(outs, minlength=n)
+    sizes = np.array([len(a) for _, a in pairs])
+    return {"outputs_once": bool((count == 1).all()), "outputs_missing": int((count == 0).sum()),
+            "outputs_repeated": int((count > 1).sum()),
+            "outputs_in_nodes": bool(all(np.isin(o, a).all() for o, a in pairs)),
+            "mean_nodes": float(sizes.mean()), "min_nodes": int(sizes.min()), "max_nodes": int(sizes.max()),
+            "mean_outputs": float(len(outs) / len(pairs))}
 
 
 def run(method: str, name: str, nodes: int) -> dict:
@@ -128,9 +193,10 @@ def main() -> None:
         return
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores; alpha {ALPHA}, eps {EPS}, top-k {TOPK}, "
              f"cap {CAP} outputs per batch, expand ratio {RATIO}; every node an output node", "",
-             "| graph | nodes | edges | method | total s | batches s | batches | batch nodes | arena MB | graph MB | peak RSS MB | vs PyG |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| graph | nodes | edges | method | total s | partition s | batches s | batches | batch nodes | arena MB | graph MB | peak RSS MB | vs PyG |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     print("\n".join(lines), flush=True)
+    notes = []
     for name in args.graphs.split(","):
         ref = {}
         for method in ("pyg-node", "ibmb-node", "pyg-batch", "ibmb-batch"):
@@ -142,17 +208,32 @@ def main() -> None:
                 ref[kind] = r
             label = {"pyg-node": "PyG IBMBNodeLoader", "ibmb-node": "ibmb node_wise + Arena",
                      "pyg-batch": "PyG IBMBBatchLoader", "ibmb-batch": "ibmb partition + batch_wise + Arena"}[method]
-            if "error" in r:
-                row = f"| {name} | | | {label} | not run: {r['error']} | | | | | | | |"
+            if "error" in r or "skipped" in r:
+                why = f"not run: {r['error']}" if "error" in r else f"skipped: {r['skipped']}"
+                row = f"| {name} | | | {label} | {why} | | | | | | | | |"
+                if "skipped" in r:
+                    print(f"{label} on {name} skipped: {r['skipped']}", file=sys.stderr, flush=True)
             else:
                 pr = ref.get(kind, {})
                 speed = f"{pr['seconds'] / r['seconds']:.1f}x" if "seconds" in pr and method.startswith("ibmb") else ""
-                row = (f"| {name} | {r['nodes']:,} | {r['edges']:,} | {label} | {r['seconds']:.2f} | "
+                part = f"{r['partition_s']:.2f}" if "partition_s" in r else ""
+                row = (f"| {name} | {r['nodes']:,} | {r['edges']:,} | {label} | {r['seconds']:.2f} | {part} | "
                        f"{r.get('batches_s', float('nan')):.2f} | {r['batches']} | {r.get('batch_nodes', '')} | "
                        f"{r.get('arena_bytes', 0) / 2**20:.0f} | {r.get('graph_bytes', 0) / 2**20:.0f} | "
                        f"{r['peak_mb']:.0f} | {speed} |")
+                if "check" in r:
+                    c = r["check"]
+                    dev = f"; PyG's PPR on {r['ppr_device']}" if "ppr_device" in r else ""
+                    notes.append(f"- {name}, {label}: {r['batches']} batches; every output node in exactly one batch: "
+                                 f"{c['outputs_once']} (missing {c['outputs_missing']}, repeated "
+                                 f"{c['outputs_repeated']}); outputs inside their batch: {c['outputs_in_nodes']}; "
+                                 f"nodes per batch mean {c['mean_nodes']:.1f} (min {c['min_nodes']}, max "
+                                 f"{c['max_nodes']}), outputs per batch mean {c['mean_outputs']:.1f}{dev}")
             lines.append(row)
             print(row, flush=True)
+    if notes:
+        lines += [""] + notes
+        print("\n" + "\n".join(notes), flush=True)
     if args.markdown:
         with open(args.markdown, "a") as f:
             f.write("\n".join(lines) + "\n")
