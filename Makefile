@@ -25,7 +25,7 @@ install: deps
 	$(PIP) install -q --no-build-isolation --force-reinstall --no-deps .
 
 run: install
-	$(PYTHON) -m ibmb demo
+	$(PYTHON) -m ibmb train --epochs 30
 
 vet:
 	$(GO) vet ./...

@@ -21,7 +21,7 @@ from ibmb._native import EngineError, UnavailableError, call as _call, engine as
 
 __version__: str = _engine.Version()
 
-from ibmb import batching, datasets, graph, ppr  # noqa: E402
+from ibmb import batching, data, datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
 from ibmb.loader import IBMBBatchLoader, IBMBNodeLoader  # noqa: E402
 from ibmb.ppr import get_ppr  # noqa: E402
