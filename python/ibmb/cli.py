@@ -120,6 +120,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=c.batch_size,
                    help=f"NeighborLoader seed nodes per batch (default: {c.batch_size})")
     p.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default: cpu)")
+    p.add_argument("--eval-every", type=int, default=c.eval_every, help="validate every n epochs (default: 1)")
+    p.add_argument("--val-nodes", type=int, default=0,
+                   help="validate on at most this many random val nodes (default: all)")
     p.add_argument("--seeds", type=int, default=1, help="runs with seeds 0..n-1, accuracies averaged (default: 1)")
     p.add_argument("--threads", type=int, default=0, help="torch and engine threads (default: all cores)")
     p.add_argument("--plot", default=None, help="write accuracy vs inference time as PNG here")
@@ -135,7 +138,8 @@ def _config(args: argparse.Namespace) -> "Any":
                   weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, alpha=args.alpha,
                   eps=args.eps, num_auxiliary_nodes=args.aux, num_nodes_per_batch=args.outputs_per_batch,
                   num_partitions=args.partitions, batch_order=args.batch_order, batch_size=args.batch_size,
-                  device=args.device, progress=False if args.quiet else None)
+                  device=args.device, eval_every=args.eval_every, val_nodes=args.val_nodes,
+                  progress=False if args.quiet else None)
 
 
 def _load_data(args: argparse.Namespace) -> "Any":

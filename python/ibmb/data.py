@@ -109,7 +109,7 @@ def load(name: str = "default", root: Optional[str] = None, *, num_nodes: int = 
 
     Args:
         name: ``"default"`` (alias ``"csbm"``): the built-in contextual SBM
-            graph (no download; 10%/10%/80% random split; ``homophily``
+            graph (no download; random 10%/10%/10% train/val/test split; ``homophily``
             and ``separation`` set how hard it is); ``"cora"``,
             ``"citeseer"``, ``"pubmed"``: Planetoid with its public split;
             ``"ogbn-*"``: an OGB node dataset with its official split (needs
@@ -131,9 +131,9 @@ def load(name: str = "default", root: Optional[str] = None, *, num_nodes: int = 
         data.edge_index = _undirected(data.edge_index, g.num_nodes)
         rng = np.random.default_rng(split_seed)
         perm = rng.permutation(g.num_nodes)
-        a, b = g.num_nodes // 10, g.num_nodes // 5
+        a, b, c = g.num_nodes // 10, g.num_nodes // 5, 3 * g.num_nodes // 10
         masks = [np.zeros(g.num_nodes, bool) for _ in range(3)]
-        masks[0][perm[:a]], masks[1][perm[a:b]], masks[2][perm[b:]] = True, True, True
+        masks[0][perm[:a]], masks[1][perm[a:b]], masks[2][perm[b:c]] = True, True, True
         data.train_mask, data.val_mask, data.test_mask = (torch.from_numpy(m) for m in masks)
         data.name = f"csbm-{g.num_nodes}"
         return data

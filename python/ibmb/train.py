@@ -39,6 +39,7 @@ class Config:
     lr_patience: int = 20  # ReduceLROnPlateau on validation accuracy
     lr_factor: float = 0.5
     eval_every: int = 1
+    val_nodes: int = 0  # validate on at most this many random val nodes (0: all)
     # IBMB
     alpha: float = 0.25
     eps: float = 2e-4
@@ -428,6 +429,12 @@ def train_eval(method: str, data: Any, cfg: Config, *, num_classes: Optional[int
     dev = cfg.device
     nc = int(num_classes or int(data.y.max()) + 1)
     res = Result(method)
+    val_mask = data.val_mask
+    if cfg.val_nodes and int(val_mask.sum()) > cfg.val_nodes:
+        idx = val_mask.nonzero().view(-1)
+        keep = idx[torch.randperm(len(idx), generator=torch.Generator().manual_seed(12345))[:cfg.val_nodes]]
+        val_mask = torch.zeros_like(val_mask)
+        val_mask[keep] = True
     with PeakMemory(dev) as mem:
         batches, infer, pre, note = _setup_method(method, data, cfg)
         res.preprocess_s, res.note = pre, note
@@ -469,7 +476,7 @@ def train_eval(method: str, data: Any, cfg: Config, *, num_classes: Optional[int
             res.epochs = epoch + 1
             if (epoch + 1) % cfg.eval_every == 0 or epoch == cfg.epochs - 1:
                 model.eval()
-                ids, pred, _ = infer(model, data.val_mask)
+                ids, pred, _ = infer(model, val_mask)
                 acc = _accuracy(pred, yv[ids])
                 sched.step(acc)
                 if acc > best:

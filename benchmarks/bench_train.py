@@ -1,0 +1,105 @@
+"""Training and inference with ibmb's IBMB loaders beside the baselines, same
+model, same hyperparameters, same run (issue 5).
+
+For every dataset it runs ``ibmb.train.run`` over the methods, prints the
+summary table, the target ratios (inference vs full-neighbourhood
+NeighborLoader, epoch time vs PyG's IBMB loaders and NeighborLoader, loader
+overhead share of an epoch) and writes the accuracy-vs-inference-time plot to
+benchmarks/out/.
+
+    python benchmarks/bench_train.py --datasets cora,twitch
+    python benchmarks/bench_train.py --datasets default --nodes 1000000 --epochs 10 --val-nodes 5000
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+DATA = Path(os.environ.get("IBMB_DATA", HERE.parents[1] / "shared" / "data"))
+
+
+def load(name: str, args: argparse.Namespace):
+    from ibmb import data as D
+
+    if name == "cora":
+        root = HERE / "out" / "planetoid"
+        raw = root / "Cora" / "raw"
+        if not raw.is_dir():
+            shutil.copytree(DATA / "planetoid" / "Cora" / "raw", raw)
+        return D.load("cora", str(root))
+    if name in ("twitch", "github", "facebook"):
+        return D.load(str(DATA / "karateclub" / name))
+    return D.load("default", num_nodes=args.nodes, homophily=args.homophily, separation=args.separation)
+
+
+def main() -> int:
+    import ibmb
+    from ibmb import train as T
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--datasets", default="cora,twitch")
+    p.add_argument("--methods", default=",".join(T.METHODS))
+    p.add_argument("--nodes", type=int, default=1_000_000)
+    p.add_argument("--homophily", type=float, default=0.6)
+    p.add_argument("--separation", type=float, default=0.3)
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--patience", type=int, default=50)
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--val-nodes", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=1)
+    p.add_argument("--outputs-per-batch", type=int, default=0, help="0: per dataset default")
+    p.add_argument("--model", default="gcn")
+    args = p.parse_args()
+    print(f"# machine: {platform.node()}, {os.cpu_count()} cores, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), ibmb {ibmb.__version__}, cuda: {ibmb.cuda_status() or 'available'}")
+    (HERE / "out").mkdir(exist_ok=True)
+    for name in args.datasets.split(","):
+        t = time.perf_counter()
+        data = load(name, args)
+        print(f"\n## {name}: {data.num_nodes:,} nodes, {data.edge_index.shape[1]:,} directed edges, "
+              f"{data.x.shape[1]} features, split {int(data.train_mask.sum())}/{int(data.val_mask.sum())}/"
+              f"{int(data.test_mask.sum())} (loaded in {time.perf_counter() - t:.1f} s)")
+        npb = args.outputs_per_batch or {"cora": 32, "twitch": 2048}.get(name, 1024)
+        cfg = T.Config(model=args.model, epochs=args.epochs, patience=args.patience, num_nodes_per_batch=npb,
+                       val_nodes=args.val_nodes, eval_every=args.eval_every, progress=False)
+        print(f"config: {T.config_dict(cfg)}")
+        res = T.run(args.methods.split(","), data, cfg, seeds=range(args.seeds), log=lambda s: print("  " + s))
+        print()
+        print(T.table(res))
+        by = {r.method: r for r in res}
+
+        def ratio(a: str, b: str, key: str) -> str:
+            x, y = getattr(by.get(a), key, math.nan) if a in by else math.nan, \
+                getattr(by.get(b), key, math.nan) if b in by else math.nan
+            return "-" if not (math.isfinite(x) and math.isfinite(y) and x > 0) else f"{y / x:.2f}x"
+
+        print()
+        for m in ("ibmb-node", "ibmb-batch"):
+            if m not in by or not math.isfinite(by[m].test_acc):
+                continue
+            r = by[m]
+            nb = by.get("neighbor")
+            dacc = (100 * (r.test_acc - nb.test_acc)) if nb is not None and math.isfinite(nb.test_acc) else math.nan
+            share = r.loader_s / r.epoch_s if r.epoch_s > 0 else math.nan
+            print(f"{m}: inference {ratio(m, 'neighbor', 'infer_s')} faster than full-neighbourhood NeighborLoader "
+                  f"(accuracy {dacc:+.2f} points); epoch {ratio(m, 'neighbor', 'epoch_s')} faster than "
+                  f"NeighborLoader, {ratio(m, 'pyg-' + m, 'epoch_s')} faster than PyG's {m}; loader time "
+                  f"{100 * share:.1f}% of an epoch")
+        png = HERE / "out" / f"train-{name}.png"
+        T.plot(res, str(png), title=f"{name}, {cfg.model.upper()}")
+        print(f"plot: {png}")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
