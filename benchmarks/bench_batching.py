@@ -221,6 +221,12 @@ def main() -> None:
                        f"{r.get('batches_s', float('nan')):.2f} | {r['batches']} | {r.get('batch_nodes', '')} | "
                        f"{r.get('arena_bytes', 0) / 2**20:.0f} | {r.get('graph_bytes', 0) / 2**20:.0f} | "
                        f"{r['peak_mb']:.0f} | {speed} |")
+                if method == "ibmb-batch" and "partition_s" in pr:
+                    rest_pyg, rest_ibmb = pr["seconds"] - pr["partition_s"], r["seconds"] - r["partition_s"]
+                    notes.append(f"- {name}, batch-wise split: partitioning {pr['partition_s']:.2f} s (PyG: METIS via "
+                                 f"SparseTensor.partition) vs {r['partition_s']:.2f} s (ibmb.batching.partition); "
+                                 f"everything else {rest_pyg:.2f} s (PyG) vs {rest_ibmb:.2f} s (ibmb), "
+                                 f"{rest_pyg / rest_ibmb:.1f}x; total {speed}")
                 if "check" in r:
                     c = r["check"]
                     dev = f"; PyG's PPR on {r['ppr_device']}" if "ppr_device" in r else ""
