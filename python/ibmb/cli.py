@@ -113,6 +113,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
                    help=f"node-wise: auxiliary nodes per output node (default: {c.num_auxiliary_nodes})")
     p.add_argument("--outputs-per-batch", type=int, default=c.num_nodes_per_batch,
                    help=f"output nodes per batch (default: {c.num_nodes_per_batch})")
+    p.add_argument("--infer-outputs-per-batch", type=int, default=0,
+                   help="output nodes per inference batch (default: max(outputs-per-batch, 4096))")
     p.add_argument("--partitions", type=int, default=0,
                    help="batch-wise: partitions (default: outputs / outputs-per-batch)")
     p.add_argument("--batch-order", default=c.batch_order, choices=("order", "sample", "rand"),
@@ -137,6 +139,7 @@ def _config(args: argparse.Namespace) -> "Any":
     return Config(model=args.model, hidden=args.hidden, layers=args.layers, dropout=args.dropout, lr=args.lr,
                   weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, alpha=args.alpha,
                   eps=args.eps, num_auxiliary_nodes=args.aux, num_nodes_per_batch=args.outputs_per_batch,
+                  infer_nodes_per_batch=args.infer_outputs_per_batch,
                   num_partitions=args.partitions, batch_order=args.batch_order, batch_size=args.batch_size,
                   device=args.device, eval_every=args.eval_every, val_nodes=args.val_nodes,
                   progress=False if args.quiet else None)
@@ -254,7 +257,8 @@ def infer_cmd(args: argparse.Namespace) -> int:
         loader = ibmb.IBMBNodeLoader.load(args.batches, data, batch_order=None, device=cfg.device)
         how = f"loaded {args.batches}"
     else:
-        loader = ibmb.IBMBNodeLoader(data, None, data.test_mask, cfg.num_auxiliary_nodes, cfg.num_nodes_per_batch,
+        npb = cfg.infer_nodes_per_batch or max(cfg.num_nodes_per_batch, 4096)
+        loader = ibmb.IBMBNodeLoader(data, None, data.test_mask, cfg.num_auxiliary_nodes, npb,
                                      alpha=cfg.alpha, eps=cfg.eps, norm="sym", add_self_loops=True,
                                      device=cfg.device, progress=False if args.quiet else None)
         how = "built"

@@ -45,6 +45,7 @@ class Config:
     eps: float = 2e-4
     num_auxiliary_nodes: int = 16
     num_nodes_per_batch: int = 256
+    infer_nodes_per_batch: int = 0  # output nodes per inference batch (0: max(num_nodes_per_batch, 4096))
     num_partitions: int = 0  # 0: about num_train / num_nodes_per_batch
     batch_expand_ratio: float = 1.0
     batch_order: str = "order"
@@ -178,6 +179,14 @@ class Result:
 # of nodes. Each returns (train_iterable_factory, infer_fn, preprocess_seconds).
 
 
+def _mask_key(mask: Any) -> tuple:
+    """A cache key naming exactly the nodes of a boolean mask."""
+    import hashlib
+
+    idx = mask.nonzero().view(-1).cpu().numpy()
+    return (len(idx), hashlib.sha1(idx.tobytes()).hexdigest())
+
+
 def _accuracy(pred: Any, y: Any) -> float:
     return float((pred == y).float().mean().item()) if len(y) else float("nan")
 
@@ -185,16 +194,21 @@ def _accuracy(pred: Any, y: Any) -> float:
 def _ibmb_loaders(data: Any, cfg: Config, kind: str, nodes: Any, order: Optional[str], cached: dict) -> Any:
     import ibmb
 
-    key = (kind, int(nodes.sum()), order)
+    key = (kind, _mask_key(nodes), order)
     if key in cached:
         return cached[key]
     common = dict(norm="sym", add_self_loops=True, device=cfg.device, seed=cfg.seed, progress=cfg.progress,
                   batch_size=1)
+    # Training batches hold num_nodes_per_batch outputs; inference (order None)
+    # batches may be larger: no gradients to keep.
+    npb = cfg.num_nodes_per_batch if order is not None else (
+        cfg.infer_nodes_per_batch or max(cfg.num_nodes_per_batch, 4096))
     if kind == "node":
-        loader = ibmb.IBMBNodeLoader(data, order, nodes, cfg.num_auxiliary_nodes, cfg.num_nodes_per_batch,
+        loader = ibmb.IBMBNodeLoader(data, order, nodes, cfg.num_auxiliary_nodes, npb,
                                      alpha=cfg.alpha, eps=cfg.eps, **common)
     else:
-        parts = cfg.num_partitions or max(1, math.ceil(int(nodes.sum()) / cfg.num_nodes_per_batch))
+        parts = cfg.num_partitions if order is not None and cfg.num_partitions else max(
+            1, math.ceil(int(nodes.sum()) / npb))
         loader = ibmb.IBMBBatchLoader(data, order, parts, nodes, cfg.batch_expand_ratio, alpha=cfg.alpha,
                                       eps=cfg.eps, **common)
     cached[key] = loader
@@ -316,18 +330,21 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
                     yield b
 
         def infer(model: Any, mask: Any) -> tuple:  # cluster inference: the partitions themselves
-            lo = ClusterLoader(cd, batch_size=max(1, parts // 10), shuffle=False)
+            bs = max(1, parts // 10)
+            lo = ClusterLoader(cd, batch_size=bs, shuffle=False)
+            part = cd.partition
+            perm = part.node_perm
             ids, preds = [], []
             with torch.no_grad():
-                for b in lo:
+                for k, b in enumerate(lo):
+                    # Batch k holds parts k*bs .. k*bs+bs-1, their (permuted) nodes in order.
+                    chunk = range(k * bs, min((k + 1) * bs, parts))
+                    gid = torch.cat([perm[int(part.partptr[q]):int(part.partptr[q + 1])] for q in chunk])
                     b = b.to(dev)
                     out = model(b.x, b.edge_index, None)
-                    gid = b.n_id if hasattr(b, "n_id") else None
-                    if gid is None:
-                        raise _Unavailable("ClusterLoader batches carry no n_id in this PyG version")
-                    sel = mask.to(dev)[gid]
-                    ids.append(gid[sel].cpu())
-                    preds.append(out[sel].argmax(-1).cpu())
+                    sel = mask[gid]
+                    ids.append(gid[sel])
+                    preds.append(out[sel.to(dev)].argmax(-1).cpu())
             return torch.cat(ids), torch.cat(preds), 0.0
 
         return Masked, infer, pre, f"{parts} METIS parts"
@@ -341,7 +358,7 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
         cache = {}
 
         def make(mask: Any, order: str) -> Any:
-            key = (int(mask.sum()), order)
+            key = (_mask_key(mask), order)
             if key not in cache:
                 idx = mask.nonzero().view(-1)
                 try:
