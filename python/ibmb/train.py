@@ -268,7 +268,6 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
                 yield b
 
         def infer(model: Any, mask: Any) -> tuple:
-            t0 = time.perf_counter()
             with torch.no_grad():
                 out = model(full.x, full.edge_index, full.edge_weight)
             idx = mask.nonzero().view(-1)
@@ -399,15 +398,8 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
             t0 = time.perf_counter()
             lo = make(mask, "rand")
             pre_i = time.perf_counter() - t0
-            ids, preds = [], []
-            with torch.no_grad():
-                for b in WithIds(lo):
-                    b = b.to(dev)
-                    out = model(b.x, b.edge_index, None)
-                    m = b.output_node_mask
-                    ids.append(b.n_id[m].cpu())
-                    preds.append(out[m].argmax(-1).cpu())
-            return torch.cat(ids), torch.cat(preds), pre_i
+            ids, preds = _batched_predict(model, WithIds(lo), dev, False)
+            return ids, preds, pre_i
 
         return (lambda: WithIds(tl)), infer, pre, "PyG's port, batch_order='rand'"
 
