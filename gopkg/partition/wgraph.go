@@ -22,6 +22,15 @@ type wgraph struct {
 // fromCSR symmetrises g, drops self-loops and zero-weight edges and merges
 // parallel edges.
 func fromCSR(g *graph.CSR, vw []int64) (*wgraph, error) {
+	if symmetric(g) {
+		return fromSymmetric(g, vw), nil
+	}
+	return fromAny(g, vw)
+}
+
+// fromAny is fromCSR for any graph: both directions of every entry are
+// added, then repeated neighbours merged.
+func fromAny(g *graph.CSR, vw []int64) (*wgraph, error) {
 	n := g.NumNodes
 	xadj := make([]int64, n+1)
 	for u := 0; u < n; u++ {
@@ -97,6 +106,71 @@ func fromCSR(g *graph.CSR, vw []int64) (*wgraph, error) {
 		out.total += w
 	}
 	return out, nil
+}
+
+// symmetric reports whether every entry u→v of g (with its weight) is
+// matched by an entry v→u of equal weight, counting repeats. It relies on
+// the CSR invariant that rows are sorted: walking the rows in order, the
+// entries that point at v arrive in ascending source order, which must be
+// the order of row v itself, so one cursor per row suffices (O(entries)).
+func symmetric(g *graph.CSR) bool {
+	n := g.NumNodes
+	pos := make([]int64, n)
+	copy(pos, g.Indptr[:n])
+	for u := 0; u < n; u++ {
+		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
+			v := g.Indices[p]
+			if v < 0 || int(v) >= n {
+				return false
+			}
+			q := pos[v]
+			if q >= g.Indptr[v+1] || int(g.Indices[q]) != u {
+				return false
+			}
+			if g.Weights != nil && g.Weights[q] != g.Weights[p] {
+				return false
+			}
+			pos[v] = q + 1
+		}
+	}
+	return true
+}
+
+// fromSymmetric is fromCSR for a graph that symmetric accepted: rows are
+// copied without self-loops and zero-weight entries, repeated neighbours
+// (adjacent, rows being sorted) merged. Each undirected edge keeps its
+// weight once per direction, where the general path adds both directions
+// (a uniform factor 2 that changes no decision).
+func fromSymmetric(g *graph.CSR, vw []int64) *wgraph {
+	n := g.NumNodes
+	m := len(g.Indices)
+	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw,
+		adj: make([]int32, 0, m), ew: make([]float64, 0, m)}
+	for u := 0; u < n; u++ {
+		last := int32(-1)
+		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
+			v := g.Indices[p]
+			w := 1.0
+			if g.Weights != nil {
+				w = float64(g.Weights[p])
+			}
+			if int(v) == u || w == 0 {
+				continue
+			}
+			if v == last {
+				out.ew[len(out.ew)-1] += w
+				continue
+			}
+			out.adj = append(out.adj, v)
+			out.ew = append(out.ew, w)
+			last = v
+		}
+		out.xadj[u+1] = int64(len(out.adj))
+	}
+	for _, w := range vw {
+		out.total += w
+	}
+	return out
 }
 
 // induce returns the subgraph of g induced by nodes; local maps global ids

@@ -1,0 +1,64 @@
+package partition
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// githubGraph reads the MUSAE GitHub edge list from $IBMB_DATA (default
+// ../../../shared/data) or skips the benchmark when it is absent.
+func githubGraph(b *testing.B) *graph.CSR {
+	root := os.Getenv("IBMB_DATA")
+	if root == "" {
+		root = "../../../shared/data"
+	}
+	f, err := os.Open(filepath.Join(root, "karateclub", "github", "edges.csv"))
+	if err != nil {
+		b.Skipf("github graph not available: %v", err)
+	}
+	defer f.Close()
+	var src, dst []int64
+	n := int64(0)
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		a, c, ok := strings.Cut(sc.Text(), ",")
+		if !ok {
+			continue
+		}
+		u, err1 := strconv.ParseInt(a, 10, 64)
+		v, err2 := strconv.ParseInt(c, 10, 64)
+		if err1 != nil || err2 != nil {
+			b.Fatalf("bad line %q", sc.Text())
+		}
+		src, dst = append(src, u, v), append(dst, v, u)
+		n = max(n, u+1, v+1)
+	}
+	return buildCSR(b, src, dst, int(n))
+}
+
+func benchmarkGithub(b *testing.B, parts int) {
+	g := githubGraph(b)
+	opt := Options{Parts: parts, Seed: 1}
+	var part []int32
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var err error
+		if part, err = Partition(g, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(EdgeCut(g, part)), "cut")
+	b.ReportMetric(Balance(part, parts, nil), "balance")
+}
+
+func BenchmarkPartitionGithub8(b *testing.B)   { benchmarkGithub(b, 8) }
+func BenchmarkPartitionGithub32(b *testing.B)  { benchmarkGithub(b, 32) }
+func BenchmarkPartitionGithub128(b *testing.B) { benchmarkGithub(b, 128) }
