@@ -8,12 +8,20 @@ overhead share of an epoch) and writes the accuracy-vs-inference-time plot to
 benchmarks/out/.
 
     python benchmarks/bench_train.py --datasets cora,twitch
-    python benchmarks/bench_train.py --datasets default --nodes 1000000 --epochs 10 --val-nodes 5000
+    python benchmarks/bench_train.py --datasets default --nodes 1000000 --epochs 10 --val-nodes 5000 --isolate
+
+--isolate runs every method in a child process of its own (one after the other, so the timings never overlap):
+a method that runs out of memory on a large graph is reported as killed instead of ending the whole run, and
+peak memory is per method. The children write their Result as JSON; the parent prints the table.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import math
+import subprocess
+import tempfile
 import os
 import platform
 import shutil
@@ -41,6 +49,66 @@ def load(name: str, args: argparse.Namespace):
     return D.load("default", num_nodes=args.nodes, homophily=args.homophily, separation=args.separation)
 
 
+def describe(name: str, args: argparse.Namespace):
+    """Loads dataset name and prints a line about it."""
+    t = time.perf_counter()
+    data = load(name, args)
+    print(f"\n## {name}: {data.num_nodes:,} nodes, {data.edge_index.shape[1]:,} directed edges, "
+          f"{data.x.shape[1]} features, split {int(data.train_mask.sum())}/{int(data.val_mask.sum())}/"
+          f"{int(data.test_mask.sum())} (loaded in {time.perf_counter() - t:.1f} s)")
+    sys.stdout.flush()
+    return data
+
+
+def config(name: str, args: argparse.Namespace):
+    from ibmb import train as T
+
+    npb = args.outputs_per_batch or {"cora": 32, "twitch": 2048}.get(name, 1024)
+    return T.Config(model=args.model, epochs=args.epochs, patience=args.patience, num_nodes_per_batch=npb,
+                    val_nodes=args.val_nodes, eval_every=args.eval_every, progress=False)
+
+
+def child(args: argparse.Namespace) -> int:
+    """--isolate's child: one dataset, one method; the Result goes to --result-json."""
+    from ibmb import train as T
+
+    name = args.datasets
+    data = describe(name, args)
+    res = T.run([args.methods], data, config(name, args), seeds=range(args.seeds), log=lambda s: print("  " + s))
+    rows = []
+    for r in res:
+        d = dataclasses.asdict(r)
+        # extra also carries objects (the trained model); keep what JSON can hold.
+        d["extra"] = {k: v for k, v in d["extra"].items() if isinstance(v, (int, float, str, bool, type(None)))}
+        rows.append(d)
+    Path(args.result_json).write_text(json.dumps(rows))
+    return 0
+
+
+def isolated(name: str, args: argparse.Namespace) -> list:
+    """Runs every method of args.methods on dataset name in a child process of its own."""
+    from ibmb import train as T
+
+    out = []
+    for m in args.methods.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            js = Path(tmp) / "result.json"
+            cmd = [sys.executable, __file__, "--datasets", name, "--methods", m, "--result-json", str(js)]
+            for k in ("nodes", "homophily", "separation", "epochs", "patience", "seeds", "val_nodes", "eval_every",
+                      "outputs_per_batch", "model"):
+                cmd += ["--" + k.replace("_", "-"), str(getattr(args, k))]
+            t = time.perf_counter()
+            proc = subprocess.run(cmd)
+            if proc.returncode == 0 and js.exists():
+                out += [T.Result(**r) for r in json.loads(js.read_text())]
+            else:
+                why = f"killed by signal {-proc.returncode}" if proc.returncode < 0 else f"exit {proc.returncode}"
+                out.append(T.Result(method=m, note=f"failed: {why} after {time.perf_counter() - t:.0f} s"))
+                print(f"  {m}: {out[-1].note}")
+        sys.stdout.flush()
+    return out
+
+
 def main() -> int:
     import ibmb
     from ibmb import train as T
@@ -58,21 +126,24 @@ def main() -> int:
     p.add_argument("--eval-every", type=int, default=1)
     p.add_argument("--outputs-per-batch", type=int, default=0, help="0: per dataset default")
     p.add_argument("--model", default="gcn")
+    p.add_argument("--isolate", action="store_true", help="one child process per method")
+    p.add_argument("--result-json", default="", help=argparse.SUPPRESS)  # child mode of --isolate
     args = p.parse_args()
+    if args.result_json:
+        return child(args)
     print(f"# machine: {platform.node()}, {os.cpu_count()} cores, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), ibmb {ibmb.__version__}, cuda: {ibmb.cuda_status() or 'available'}")
     (HERE / "out").mkdir(exist_ok=True)
     for name in args.datasets.split(","):
-        t = time.perf_counter()
-        data = load(name, args)
-        print(f"\n## {name}: {data.num_nodes:,} nodes, {data.edge_index.shape[1]:,} directed edges, "
-              f"{data.x.shape[1]} features, split {int(data.train_mask.sum())}/{int(data.val_mask.sum())}/"
-              f"{int(data.test_mask.sum())} (loaded in {time.perf_counter() - t:.1f} s)")
-        npb = args.outputs_per_batch or {"cora": 32, "twitch": 2048}.get(name, 1024)
-        cfg = T.Config(model=args.model, epochs=args.epochs, patience=args.patience, num_nodes_per_batch=npb,
-                       val_nodes=args.val_nodes, eval_every=args.eval_every, progress=False)
-        print(f"config: {T.config_dict(cfg)}")
-        res = T.run(args.methods.split(","), data, cfg, seeds=range(args.seeds), log=lambda s: print("  " + s))
+        cfg = config(name, args)
+        if args.isolate:
+            # The children load the dataset and describe it; the parent holds nothing.
+            print(f"\n## {name} (one process per method)\nconfig: {T.config_dict(cfg)}")
+            res = isolated(name, args)
+        else:
+            data = describe(name, args)
+            print(f"config: {T.config_dict(cfg)}")
+            res = T.run(args.methods.split(","), data, cfg, seeds=range(args.seeds), log=lambda s: print("  " + s))
         print()
         print(T.table(res))
         by = {r.method: r for r in res}
