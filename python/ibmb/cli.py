@@ -114,7 +114,8 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--outputs-per-batch", type=int, default=c.num_nodes_per_batch,
                    help=f"output nodes per batch (default: {c.num_nodes_per_batch})")
     p.add_argument("--infer-outputs-per-batch", type=int, default=0,
-                   help="output nodes per inference batch (default: outputs-per-batch, as in training)")
+                   help="output nodes per inference batch (default: node-wise max(outputs-per-batch, 4096), "
+                        "batch-wise outputs-per-batch)")
     p.add_argument("--partitions", type=int, default=0,
                    help="batch-wise: partitions (default: outputs / outputs-per-batch)")
     p.add_argument("--batch-order", default=c.batch_order, choices=("order", "sample", "rand"),
@@ -257,7 +258,7 @@ def infer_cmd(args: argparse.Namespace) -> int:
         loader = ibmb.IBMBNodeLoader.load(args.batches, data, batch_order=None, device=cfg.device)
         how = f"loaded {args.batches}"
     else:
-        npb = cfg.infer_nodes_per_batch or cfg.num_nodes_per_batch
+        npb = cfg.infer_nodes_per_batch or max(cfg.num_nodes_per_batch, 4096)
         loader = ibmb.IBMBNodeLoader(data, None, data.test_mask, cfg.num_auxiliary_nodes, npb,
                                      alpha=cfg.alpha, eps=cfg.eps, norm="sym", add_self_loops=True,
                                      device=cfg.device, progress=False if args.quiet else None)

@@ -45,7 +45,7 @@ class Config:
     eps: float = 2e-4
     num_auxiliary_nodes: int = 16
     num_nodes_per_batch: int = 256
-    infer_nodes_per_batch: int = 0  # output nodes per inference batch (0: num_nodes_per_batch, as in training)
+    infer_nodes_per_batch: int = 0  # outputs per inference batch (0: node-wise max(num_nodes_per_batch, 4096), batch-wise num_nodes_per_batch)
     num_partitions: int = 0  # 0: about num_train / num_nodes_per_batch
     batch_expand_ratio: float = 1.0
     batch_order: str = "order"
@@ -199,15 +199,22 @@ def _ibmb_loaders(data: Any, cfg: Config, kind: str, nodes: Any, order: Optional
         return cached[key]
     common = dict(norm="sym", add_self_loops=True, device=cfg.device, seed=cfg.seed, progress=cfg.progress,
                   batch_size=1)
-    # Inference batches are built like the training batches unless
-    # infer_nodes_per_batch says otherwise. Larger ones are not better: on the
-    # 200k-node default graph, 4096-output inference batches (1024 in
-    # training) were 3x slower than 1024-output ones, +0.3 points node-wise
-    # and -0.9 points batch-wise: batch-wise batches shaped like the training
-    # ones keep the induced degrees, hence the normalisation, the model was
-    # trained with.
-    npb = cfg.num_nodes_per_batch if order is not None else (
-        cfg.infer_nodes_per_batch or cfg.num_nodes_per_batch)
+    # Inference batches (order None) need no gradients and may differ from
+    # the training ones. Measured (benchmarks/RESULTS.md, 1024-output training
+    # batches): node-wise, 4096-output inference batches are ~3x slower than
+    # 1024-output ones but more accurate (+0.3 points on an easy 200k-node
+    # graph, +5.8 on a hard 100k-node one: more of every auxiliary node's
+    # neighbourhood is in the batch); batch-wise, batches shaped like the
+    # training ones were 0.9 points more accurate (they keep the induced
+    # degrees, hence the normalisation, the model was trained with) and 3x
+    # faster. Hence: node-wise max(num_nodes_per_batch, 4096), batch-wise
+    # num_nodes_per_batch, unless infer_nodes_per_batch is set.
+    if order is not None:
+        npb = cfg.num_nodes_per_batch
+    elif cfg.infer_nodes_per_batch:
+        npb = cfg.infer_nodes_per_batch
+    else:
+        npb = max(cfg.num_nodes_per_batch, 4096) if kind == "node" else cfg.num_nodes_per_batch
     if kind == "node":
         loader = ibmb.IBMBNodeLoader(data, order, nodes, cfg.num_auxiliary_nodes, npb,
                                      alpha=cfg.alpha, eps=cfg.eps, **common)
