@@ -43,21 +43,7 @@ func githubGraph(b *testing.B) *graph.CSR {
 	return buildCSR(b, src, dst, int(n))
 }
 
-func benchmarkGithub(b *testing.B, parts int) {
-	g := githubGraph(b)
-	opt := Options{Parts: parts, Seed: 1}
-	var part []int32
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		var err error
-		if part, err = Partition(g, opt); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(EdgeCut(g, part)), "cut")
-	b.ReportMetric(Balance(part, parts, nil), "balance")
-}
+func benchmarkGithub(b *testing.B, parts int) { partitionBench(b, githubGraph(b), parts) }
 
 func BenchmarkPartitionGithub8(b *testing.B)   { benchmarkGithub(b, 8) }
 func BenchmarkPartitionGithub32(b *testing.B)  { benchmarkGithub(b, 32) }
