@@ -140,20 +140,7 @@ func limit(total float64, eps float64) int64 {
 func (s *state) multilevel(g *wgraph, k int) []int32 {
 	coarsenTo := max(20*k, 200)
 	capVW := int64(1.5 * float64(g.total) / float64(coarsenTo))
-	levels := []*wgraph{g}
-	var cmaps [][]int32
-	for cur := g; cur.n > coarsenTo && len(levels) < 64; {
-		cg, cmap := coarsen(cur, max(capVW, 1), newRand(s.seed, uint64(len(levels))))
-		if cg.n == cur.n {
-			break
-		}
-		levels = append(levels, cg)
-		cmaps = append(cmaps, cmap)
-		if float64(cg.n) > 0.95*float64(cur.n) {
-			break
-		}
-		cur = cg
-	}
+	levels, cmaps := s.coarsenLevels(g, coarsenTo, max(capVW, 1), func(level int) uint64 { return uint64(level) })
 	coarsest := levels[len(levels)-1]
 	part := make([]int32, coarsest.n)
 	local := make([]int32, coarsest.n)
@@ -190,6 +177,29 @@ func (s *state) multilevel(g *wgraph, k int) []int32 {
 		part = fine
 	}
 	return part
+}
+
+// coarsenLevels contracts g by heavy-edge matching (merged nodes weigh at
+// most capVW) until it has at most target nodes, a level shrinks it by less
+// than 5% or 64 levels exist. levels[0] is g; cmaps[i] maps the nodes of
+// levels[i] to those of levels[i+1]. Level i draws its random choices from
+// stream stream(i).
+func (s *state) coarsenLevels(g *wgraph, target int, capVW int64, stream func(level int) uint64) ([]*wgraph, [][]int32) {
+	levels := []*wgraph{g}
+	var cmaps [][]int32
+	for cur := g; cur.n > target && len(levels) < 64; {
+		cg, cmap := coarsen(cur, capVW, newRand(s.seed, stream(len(levels))))
+		if cg.n == cur.n {
+			break
+		}
+		levels = append(levels, cg)
+		cmaps = append(cmaps, cmap)
+		if float64(cg.n) > 0.95*float64(cur.n) {
+			break
+		}
+		cur = cg
+	}
+	return levels, cmaps
 }
 
 // recursiveBisect assigns parts first … first+k-1 to the nodes of g (whose
@@ -236,21 +246,9 @@ const bisectCoarsenTo = 100
 // frac of the weight: it coarsens g, bisects the coarsest graph with
 // bestBisection and refines the bisection on every level back up.
 func (s *state) multilevelBisect(g *wgraph, frac float64, path uint64) []int32 {
-	levels := []*wgraph{g}
-	var cmaps [][]int32
 	capVW := max(int64(1.5*float64(g.total)/bisectCoarsenTo), 1)
-	for cur := g; cur.n > bisectCoarsenTo && len(levels) < 64; {
-		cg, cmap := coarsen(cur, capVW, newRand(s.seed, path<<8|uint64(len(levels))+2<<50))
-		if cg.n == cur.n {
-			break
-		}
-		levels = append(levels, cg)
-		cmaps = append(cmaps, cmap)
-		if float64(cg.n) > 0.95*float64(cur.n) {
-			break
-		}
-		cur = cg
-	}
+	levels, cmaps := s.coarsenLevels(g, bisectCoarsenTo, capVW,
+		func(level int) uint64 { return path<<8 | uint64(level) + 2<<50 })
 	side := s.bestBisection(levels[len(levels)-1], frac, path)
 	t0 := float64(g.total) * frac
 	maxW := []int64{limit(t0, s.eps), limit(float64(g.total)-t0, s.eps)}
