@@ -39,6 +39,15 @@ def as_index(index: Any, name: str = "index") -> Any:
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
+def as_node_ints(value: Any, n: int, must: str) -> np.ndarray:
+    """One integer per node (``[n]``, numpy or torch) as a contiguous int64
+    numpy array; anything else raises ValueError("<must>, got <dtype> <shape>")."""
+    arr = np.asarray(value.detach().cpu().numpy() if is_tensor(value) else value)
+    if not np.issubdtype(arr.dtype, np.integer) or arr.shape != (n,):
+        raise ValueError(f"{must}, got {arr.dtype} {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
 def as_node_ids(value: Any, n: int, name: str) -> np.ndarray:
     """Node ids for a graph of ``n`` nodes as a contiguous int64 numpy array.
 

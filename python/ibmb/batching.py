@@ -16,7 +16,7 @@ from typing import Any, Iterator, Optional, Union
 import numpy as np
 
 from ibmb import _jobs
-from ibmb._arrays import as_node_ids, is_tensor, ptr, torch
+from ibmb._arrays import as_node_ids, as_node_ints, is_tensor, ptr, torch
 from ibmb._native import call, engine
 from ibmb.graph import CSRGraph, as_graph
 
@@ -183,10 +183,7 @@ class Arena:
         g = as_graph(graph, num_nodes)
         labels = None
         if y is not None:
-            yy = np.asarray(y.detach().cpu().numpy() if is_tensor(y) else y)
-            if not np.issubdtype(yy.dtype, np.integer) or yy.shape != (g.num_nodes,):
-                raise ValueError(f"y must be [{g.num_nodes}] integer labels, got {yy.dtype} {yy.shape}")
-            labels = np.ascontiguousarray(yy, dtype=np.int64)
+            labels = as_node_ints(y, g.num_nodes, f"y must be [{g.num_nodes}] integer labels")
         xx, row_bytes, code = None, 0, 0
         if x is not None:
             if is_tensor(x):
@@ -278,10 +275,7 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
     g = as_graph(graph, num_nodes)
     w = None
     if node_weight is not None:
-        w = np.asarray(node_weight.detach().cpu().numpy() if is_tensor(node_weight) else node_weight)
-        if not np.issubdtype(w.dtype, np.integer) or w.shape != (g.num_nodes,):
-            raise ValueError(f"node_weight must be [{g.num_nodes}] integers, got {w.dtype} {w.shape}")
-        w = np.ascontiguousarray(w, dtype=np.int64)
+        w = as_node_ints(node_weight, g.num_nodes, f"node_weight must be [{g.num_nodes}] integers")
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
     out = np.empty(g.num_nodes, dtype=np.int64)
