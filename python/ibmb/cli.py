@@ -258,7 +258,7 @@ def infer_cmd(args: argparse.Namespace) -> int:
         loader = ibmb.IBMBNodeLoader.load(args.batches, data, batch_order=None, device=cfg.device)
         how = f"loaded {args.batches}"
     else:
-        npb = cfg.infer_nodes_per_batch or max(cfg.num_nodes_per_batch, 4096)
+        npb = T.infer_outputs_per_batch(cfg, "node")
         loader = ibmb.IBMBNodeLoader(data, None, data.test_mask, cfg.num_auxiliary_nodes, npb,
                                      alpha=cfg.alpha, eps=cfg.eps, norm="sym", add_self_loops=True,
                                      device=cfg.device, progress=False if args.quiet else None)

@@ -191,6 +191,26 @@ def _accuracy(pred: Any, y: Any) -> float:
     return float((pred == y).float().mean().item()) if len(y) else float("nan")
 
 
+
+def infer_outputs_per_batch(cfg: Config, kind: str) -> int:
+    """Output nodes per IBMB inference batch for ``kind`` "node" or "batch".
+
+    Inference batches need no gradients and may differ from
+    the training ones. Measured (benchmarks/RESULTS.md, 1024-output training
+    batches): node-wise, 4096-output inference batches are ~3x slower than
+    1024-output ones but more accurate (+0.3 points on an easy 200k-node
+    graph, +5.8 on a hard 100k-node one: more of every auxiliary node's
+    neighbourhood is in the batch); batch-wise, batches shaped like the
+    training ones were 0.9 points more accurate (they keep the induced
+    degrees, hence the normalisation, the model was trained with) and 3x
+    faster. Hence: node-wise max(num_nodes_per_batch, 4096), batch-wise
+    num_nodes_per_batch, unless infer_nodes_per_batch is set.
+    """
+    if cfg.infer_nodes_per_batch:
+        return cfg.infer_nodes_per_batch
+    return max(cfg.num_nodes_per_batch, 4096) if kind == "node" else cfg.num_nodes_per_batch
+
+
 def _ibmb_loaders(data: Any, cfg: Config, kind: str, nodes: Any, order: Optional[str], cached: dict) -> Any:
     import ibmb
 
@@ -199,22 +219,7 @@ def _ibmb_loaders(data: Any, cfg: Config, kind: str, nodes: Any, order: Optional
         return cached[key]
     common = dict(norm="sym", add_self_loops=True, device=cfg.device, seed=cfg.seed, progress=cfg.progress,
                   batch_size=1)
-    # Inference batches (order None) need no gradients and may differ from
-    # the training ones. Measured (benchmarks/RESULTS.md, 1024-output training
-    # batches): node-wise, 4096-output inference batches are ~3x slower than
-    # 1024-output ones but more accurate (+0.3 points on an easy 200k-node
-    # graph, +5.8 on a hard 100k-node one: more of every auxiliary node's
-    # neighbourhood is in the batch); batch-wise, batches shaped like the
-    # training ones were 0.9 points more accurate (they keep the induced
-    # degrees, hence the normalisation, the model was trained with) and 3x
-    # faster. Hence: node-wise max(num_nodes_per_batch, 4096), batch-wise
-    # num_nodes_per_batch, unless infer_nodes_per_batch is set.
-    if order is not None:
-        npb = cfg.num_nodes_per_batch
-    elif cfg.infer_nodes_per_batch:
-        npb = cfg.infer_nodes_per_batch
-    else:
-        npb = max(cfg.num_nodes_per_batch, 4096) if kind == "node" else cfg.num_nodes_per_batch
+    npb = cfg.num_nodes_per_batch if order is not None else infer_outputs_per_batch(cfg, kind)
     if kind == "node":
         loader = ibmb.IBMBNodeLoader(data, order, nodes, cfg.num_auxiliary_nodes, npb,
                                      alpha=cfg.alpha, eps=cfg.eps, **common)
