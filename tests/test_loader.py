@@ -61,6 +61,25 @@ def test_batch_loader_cora_rw_self_loops(cora):
     _check_batches(loader, cora, val.numpy(), norm="rw", self_loops=True)
 
 
+def test_batch_loader_reuses_given_partitions(cora):
+    train, test = cora.train_mask, cora.test_mask
+    a = IBMBBatchLoader(cora, None, 6, test, 1.0, batch_size=1, seed=3)
+    b = IBMBBatchLoader(cora, "order", 6, train, 1.0, batch_size=1, seed=3)
+    # The train loader's partition is the test loader's (same graph, part count, seed) ...
+    assert np.array_equal(a.partitions, b.partitions)
+    # ... so passing it on gives the same test batches without partitioning again.
+    c = IBMBBatchLoader(cora, None, 6, test, 1.0, batch_size=1, partitions=torch.from_numpy(b.partitions))
+    assert [x.n_id.tolist() for x in a] == [x.n_id.tolist() for x in c]
+    _check_batches(c, cora, test.nonzero().view(-1).numpy())
+    # A different partition gives other batches, still valid ones.
+    d = IBMBBatchLoader(cora, None, 6, test, 1.0, batch_size=1, partitions=np.arange(cora.num_nodes) % 6)
+    _check_batches(d, cora, test.nonzero().view(-1).numpy())
+    for bad, err in (([0, 1], ValueError), (np.full(cora.num_nodes, 6), ValueError),
+                     (np.full(cora.num_nodes, -1), ValueError), (np.zeros(cora.num_nodes), TypeError)):
+        with pytest.raises(err, match="partitions"):
+            IBMBBatchLoader(cora, None, 6, test, 1.0, partitions=bad)
+
+
 def test_mask_index_unsorted_duplicates_agree(cora):
     mask = cora.test_mask
     idx = mask.nonzero().view(-1)

@@ -527,6 +527,18 @@ class IBMBNodeLoader(_IBMBLoader):
                params=params, kwargs=dict(kwargs))
 
 
+def _given_partitions(parts: Any, n: int, k: int) -> np.ndarray:
+    """Checks a user's ``[n]`` part ids in ``[0, k)``; returns them as int64."""
+    p = np.asarray(parts.detach().cpu().numpy() if hasattr(parts, "detach") else parts)
+    if p.dtype == np.bool_ or not np.issubdtype(p.dtype, np.integer):
+        raise TypeError(f"partitions must hold integers, got dtype {p.dtype}")
+    if p.shape != (n,):
+        raise ValueError(f"partitions must have shape [{n}] (one part per node), got {list(p.shape)}")
+    if n and (p.min() < 0 or p.max() >= k):
+        raise ValueError(f"partitions must lie in [0, num_partitions={k}), got values in [{p.min()}, {p.max()}]")
+    return np.ascontiguousarray(p, dtype=np.int64)
+
+
 class IBMBBatchLoader(_IBMBLoader):
     r"""Batch-wise influence-based mini-batching (Gasteiger et al., LoG 2022),
     with the arguments of ``torch_geometric.loader.IBMBBatchLoader``.
@@ -554,7 +566,15 @@ class IBMBBatchLoader(_IBMBLoader):
             fixed number of power iterations.
         return_edge_index_type: ``"edge_index"`` or ``"adj"``.
         eps: PPR push threshold. (default: 1e-5)
+        partitions: ibmb extension: a precomputed ``[N]`` part id per node in
+            ``[0, num_partitions)``, e.g. another loader's ``.partitions``, so
+            that loaders over train and test nodes of one graph partition it
+            once (without ``metis_input_node_weight`` the partition does not
+            depend on ``input_nodes``). (default: None: partition here)
         Other keyword arguments: as :class:`IBMBNodeLoader`.
+
+    Attributes:
+        partitions: the ``[N]`` int64 part id of every node.
     """
 
     def __init__(self, data: Any, batch_order: Optional[str] = "order", num_partitions: int = 8,
@@ -563,7 +583,8 @@ class IBMBBatchLoader(_IBMBLoader):
                  approximate_ppr_iterations: int = 50, return_edge_index_type: str = "edge_index", *,
                  eps: float = 1e-5, norm: str = "sym", add_self_loops: bool = False,
                  store_features: Optional[bool] = None, device: Any = None, prefetch: int = 2, seed: int = 0,
-                 num_threads: int = 0, progress: Optional[bool] = None, **kwargs: Any) -> None:
+                 num_threads: int = 0, progress: Optional[bool] = None, partitions: Any = None,
+                 **kwargs: Any) -> None:
         if batch_order not in _ORDERS:
             raise ValueError(f"batch_order must be 'order', 'sample', 'rand' or None, got {batch_order!r}")
         if not isinstance(num_partitions, (int, np.integer)) or num_partitions < 1:
@@ -572,14 +593,18 @@ class IBMBBatchLoader(_IBMBLoader):
             raise ValueError(f"batch_expand_ratio must be a positive number, got {batch_expand_ratio!r}")
         src = _Source(data, input_nodes, need_y=batch_order in ("order", "sample"))
         g = src.graph(False)
-        weight = None
-        if metis_input_node_weight is not None and metis_input_node_weight != 1:
-            w = float(metis_input_node_weight)
-            if not (math.isfinite(w) and w > 0):
-                raise ValueError(f"metis_input_node_weight must be a positive number, got {metis_input_node_weight}")
-            weight = np.ones(src.num_nodes, np.int64)
-            weight[src.inputs] = max(1, int(round(w)))
-        parts = partition(g, int(num_partitions), node_weight=weight, seed=seed, num_threads=num_threads)
+        if partitions is not None:
+            parts = _given_partitions(partitions, src.num_nodes, int(num_partitions))
+        else:
+            weight = None
+            if metis_input_node_weight is not None and metis_input_node_weight != 1:
+                w = float(metis_input_node_weight)
+                if not (math.isfinite(w) and w > 0):
+                    raise ValueError(
+                        f"metis_input_node_weight must be a positive number, got {metis_input_node_weight}")
+                weight = np.ones(src.num_nodes, np.int64)
+                weight[src.inputs] = max(1, int(round(w)))
+            parts = partition(g, int(num_partitions), node_weight=weight, seed=seed, num_threads=num_threads)
         batches = batch_wise(g, src.inputs, parts, int(num_partitions), batch_expand_ratio=batch_expand_ratio,
                              alpha=alpha, eps=eps, num_threads=num_threads, progress=progress)
         ag = src.graph(True) if add_self_loops else g
