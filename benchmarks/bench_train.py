@@ -65,6 +65,8 @@ def config(name: str, args: argparse.Namespace):
 
     npb = args.outputs_per_batch or {"cora": 32, "twitch": 2048}.get(name, 1024)
     return T.Config(model=args.model, epochs=args.epochs, patience=args.patience, num_nodes_per_batch=npb,
+                    infer_nodes_per_batch=args.infer_outputs_per_batch, batch_expand_ratio=args.expand_ratio,
+                    infer_expand_ratio=args.infer_expand_ratio,
                     val_nodes=args.val_nodes, eval_every=args.eval_every, progress=False)
 
 
@@ -95,7 +97,8 @@ def isolated(name: str, args: argparse.Namespace) -> list:
             js = Path(tmp) / "result.json"
             cmd = [sys.executable, __file__, "--datasets", name, "--methods", m, "--result-json", str(js)]
             for k in ("nodes", "homophily", "separation", "epochs", "patience", "seeds", "val_nodes", "eval_every",
-                      "outputs_per_batch", "model"):
+                      "outputs_per_batch", "infer_outputs_per_batch", "expand_ratio", "infer_expand_ratio",
+                      "model"):
                 cmd += ["--" + k.replace("_", "-"), str(getattr(args, k))]
             t = time.perf_counter()
             proc = subprocess.run(cmd)
@@ -125,6 +128,11 @@ def main() -> int:
     p.add_argument("--val-nodes", type=int, default=0)
     p.add_argument("--eval-every", type=int, default=1)
     p.add_argument("--outputs-per-batch", type=int, default=0, help="0: per dataset default")
+    p.add_argument("--infer-outputs-per-batch", type=int, default=0,
+                   help="outputs per IBMB inference batch (0: ibmb.train.infer_outputs_per_batch's rule)")
+    p.add_argument("--expand-ratio", type=float, default=1.0, help="batch_expand_ratio of the batch-wise loaders")
+    p.add_argument("--infer-expand-ratio", type=float, default=0.0,
+                   help="expand ratio of the batch-wise inference batches (0: --expand-ratio)")
     p.add_argument("--model", default="gcn")
     p.add_argument("--isolate", action="store_true", help="one child process per method")
     p.add_argument("--result-json", default="", help=argparse.SUPPRESS)  # child mode of --isolate

@@ -118,6 +118,11 @@ def _train_args(p: argparse.ArgumentParser) -> None:
                         "batch-wise outputs-per-batch)")
     p.add_argument("--partitions", type=int, default=0,
                    help="batch-wise: partitions (default: outputs / outputs-per-batch)")
+    p.add_argument("--expand-ratio", type=float, default=c.batch_expand_ratio,
+                   help="batch-wise: auxiliary nodes per batch = ratio * nodes / partitions "
+                        f"(default: {c.batch_expand_ratio})")
+    p.add_argument("--infer-expand-ratio", type=float, default=0.0,
+                   help="batch-wise: expand ratio of the inference batches (default: --expand-ratio)")
     p.add_argument("--batch-order", default=c.batch_order, choices=("order", "sample", "rand"),
                    help="IBMB batch order (default: order)")
     p.add_argument("--batch-size", type=int, default=c.batch_size,
@@ -140,7 +145,8 @@ def _config(args: argparse.Namespace) -> "Any":
     return Config(model=args.model, hidden=args.hidden, layers=args.layers, dropout=args.dropout, lr=args.lr,
                   weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, alpha=args.alpha,
                   eps=args.eps, num_auxiliary_nodes=args.aux, num_nodes_per_batch=args.outputs_per_batch,
-                  infer_nodes_per_batch=args.infer_outputs_per_batch,
+                  infer_nodes_per_batch=args.infer_outputs_per_batch, batch_expand_ratio=args.expand_ratio,
+                  infer_expand_ratio=args.infer_expand_ratio,
                   num_partitions=args.partitions, batch_order=args.batch_order, batch_size=args.batch_size,
                   device=args.device, eval_every=args.eval_every, val_nodes=args.val_nodes,
                   progress=False if args.quiet else None)
