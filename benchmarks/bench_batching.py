@@ -28,7 +28,13 @@ Settings: node-wise top-16 auxiliary nodes, at most 1024 output nodes per
 batch, alpha 0.25, eps 2e-4; batch-wise 32 partitions (GitHub) / 256
 (generated), expand ratio 1.0.
 
-Usage: python benchmarks/bench_batching.py [--nodes 1000000] [--markdown FILE]
+With --kaminpar (GitHub only; `pip install kaminpar`) a reference row swaps
+ibmb's partitioner for KaMinPar's (fast context, all cores), the fastest
+partitioner we found at METIS's cut (benchmarks/bench_partition.py --others):
+it asks how far a faster partitioner alone could take batch-wise
+construction. Handing the graph to KaMinPar through a file is not timed.
+
+Usage: python benchmarks/bench_batching.py [--nodes 1000000] [--markdown FILE] [--graphs github --kaminpar]
 """
 from __future__ import annotations
 
@@ -71,6 +77,32 @@ def load(name: str, nodes: int):
     return g.edge_index(), d.x, d.y, d.num_nodes
 
 
+def kaminpar_parts(g, k: int) -> tuple:
+    """KaMinPar's partition of g (fast context, all cores, 3% imbalance) and the seconds spent handing g over
+    through a METIS-format file, which the caller leaves out of its timings: the reference row asks what ibmb's
+    construction would take with a partitioner as fast as KaMinPar's compute_partition."""
+    import tempfile
+
+    import kaminpar
+
+    t = time.perf_counter()
+    indptr, indices = g.csr()
+    rows = np.repeat(np.arange(g.num_nodes), np.diff(indptr))
+    keep = rows != indices
+    with tempfile.NamedTemporaryFile("w", suffix=".metis", delete=False) as f:
+        f.write(f"{g.num_nodes} {int(keep.sum()) // 2}\n")
+        for v in range(g.num_nodes):
+            nb = indices[indptr[v]:indptr[v + 1]]
+            f.write(" ".join(map(str, nb[nb != v] + 1)) + "\n")
+    kg = kaminpar.load_graph(f.name, kaminpar.GraphFileFormat.METIS)
+    os.unlink(f.name)
+    kp = kaminpar.KaMinPar(os.cpu_count() or 1, kaminpar.context_by_name("fast"))
+    kaminpar.reseed(0)
+    untimed = time.perf_counter() - t
+    parts = np.asarray(kp.compute_partition(kg, k, 0.03), dtype=np.int64)
+    return parts, untimed
+
+
 def worker(method: str, name: str, nodes: int) -> dict:
     ei, x, y, n = load(name, nodes)
     parts_n = 32 if name == "github" else 256
@@ -82,19 +114,23 @@ def worker(method: str, name: str, nodes: int) -> dict:
 
         t = time.perf_counter()
         g = ibmb.graph.CSRGraph.from_edge_index(ei, n)
+        untimed = 0.0
         if method == "ibmb-node":
             b = node_wise(g, None, TOPK, CAP, alpha=ALPHA, eps=EPS, progress=False)
         else:
             t_part = time.perf_counter()
-            parts = partition(g, parts_n)
-            out["partition_s"] = time.perf_counter() - t_part
+            if method == "ibmb-batch-kaminpar":
+                parts, untimed = kaminpar_parts(g, parts_n)
+            else:
+                parts = partition(g, parts_n)
+            out["partition_s"] = time.perf_counter() - t_part - untimed
             b = batch_wise(g, None, parts, parts_n, batch_expand_ratio=RATIO, alpha=ALPHA, eps=EPS, progress=False)
-        t_batches = time.perf_counter() - t
+        t_batches = time.perf_counter() - t - untimed
         arena = Arena.build(g, b, x=x, y=y, norm="sym")
-        out.update(seconds=time.perf_counter() - t, batches_s=t_batches, batches=len(b),
+        out.update(seconds=time.perf_counter() - t - untimed, batches_s=t_batches, batches=len(b),
                    batch_nodes=int(b.nodes.shape[0]), arena_bytes=arena.nbytes,
                    graph_bytes=int(ei.nbytes + (x.nbytes if x is not None else 0) + y.nbytes))
-        pairs = [b.batch(i) for i in range(len(b))] if method == "ibmb-batch" else None
+        pairs = [b.batch(i) for i in range(len(b))] if method.startswith("ibmb-batch") else None
     else:
         import torch
         from torch_geometric.data import Data
@@ -185,6 +221,8 @@ def main() -> None:
     ap.add_argument("--markdown")
     ap.add_argument("--skip-pyg", action="store_true")
     ap.add_argument("--graphs", default="github,csbm", help="comma-separated: github, csbm")
+    ap.add_argument("--kaminpar", action="store_true",
+                    help="GitHub: also a reference row with KaMinPar's partition (pip install kaminpar), not shipped")
     ap.add_argument("--worker")
     ap.add_argument("--graph")
     args = ap.parse_args()
@@ -199,15 +237,18 @@ def main() -> None:
     notes = []
     for name in args.graphs.split(","):
         ref = {}
-        for method in ("pyg-node", "ibmb-node", "pyg-batch", "ibmb-batch"):
+        for method in ("pyg-node", "ibmb-node", "pyg-batch", "ibmb-batch", "ibmb-batch-kaminpar"):
             if method.startswith("pyg") and (args.skip_pyg or name != "github"):
                 continue
+            if method == "ibmb-batch-kaminpar" and (not args.kaminpar or name != "github"):
+                continue
             r = run(method, name, args.nodes)
-            kind = method.split("-")[1]
+            kind = method.split("-")[1]  # node / batch
             if method.startswith("pyg"):
                 ref[kind] = r
             label = {"pyg-node": "PyG IBMBNodeLoader", "ibmb-node": "ibmb node_wise + Arena",
-                     "pyg-batch": "PyG IBMBBatchLoader", "ibmb-batch": "ibmb partition + batch_wise + Arena"}[method]
+                     "pyg-batch": "PyG IBMBBatchLoader", "ibmb-batch": "ibmb partition + batch_wise + Arena",
+                     "ibmb-batch-kaminpar": "reference: KaMinPar partition + ibmb batch_wise + Arena"}[method]
             if "error" in r or "skipped" in r:
                 why = f"not run: {r['error']}" if "error" in r else f"skipped: {r['skipped']}"
                 row = f"| {name} | | | {label} | {why} | | | | | | | | |"
@@ -221,10 +262,10 @@ def main() -> None:
                        f"{r.get('batches_s', float('nan')):.2f} | {r['batches']} | {r.get('batch_nodes', '')} | "
                        f"{r.get('arena_bytes', 0) / 2**20:.0f} | {r.get('graph_bytes', 0) / 2**20:.0f} | "
                        f"{r['peak_mb']:.0f} | {speed} |")
-                if method == "ibmb-batch" and "partition_s" in pr:
+                if method.startswith("ibmb-batch") and "partition_s" in pr:
                     rest_pyg, rest_ibmb = pr["seconds"] - pr["partition_s"], r["seconds"] - r["partition_s"]
                     notes.append(f"- {name}, batch-wise split: partitioning {pr['partition_s']:.2f} s (PyG: METIS via "
-                                 f"SparseTensor.partition) vs {r['partition_s']:.2f} s (ibmb.batching.partition); "
+                                 f"SparseTensor.partition) vs {r['partition_s']:.2f} s ({label}); "
                                  f"everything else {rest_pyg:.2f} s (PyG) vs {rest_ibmb:.2f} s (ibmb), "
                                  f"{rest_pyg / rest_ibmb:.1f}x; total {speed}")
                 if "check" in r:

@@ -8,7 +8,14 @@ within 10% of METIS's at balance <= 1.05.
 Graphs: Cora-sized CSBM, the GitHub and Facebook graphs (../shared/data) and
 a generated 100k-node CSBM graph.
 
-Usage: python benchmarks/bench_partition.py [--markdown FILE]
+With --others, also the fast configurations of two other multilevel
+partitioners where their PyPI wheels are installed (`pip install kaminpar
+kahip`): KaMinPar (deep multilevel with label propagation; its "fast" and
+"default" contexts, all cores) and KaHIP (kaffpa "fast" and "fastsocial"),
+on the same graphs, same part counts and 3% imbalance, in the same run. They
+answer how fast a partitioner can be at METIS's cut on this machine.
+
+Usage: python benchmarks/bench_partition.py [--markdown FILE] [--others]
 """
 from __future__ import annotations
 
@@ -46,10 +53,61 @@ def stats(g, parts, k):
     return cut, sizes.max() / (len(parts) / k)
 
 
+def others(name: str, xadj: np.ndarray, adjncy: np.ndarray, ks, cuts: dict) -> list:
+    """Rows for KaMinPar and KaHIP (where importable) on one graph; cuts maps k to METIS's cut."""
+    import tempfile
+
+    rows = []
+    n = len(xadj) - 1
+    try:
+        import kaminpar
+    except ImportError:
+        kaminpar = None
+    try:
+        import kahip
+    except ImportError:
+        kahip = None
+    if kaminpar is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".metis", delete=False) as f:
+            f.write(f"{n} {len(adjncy) // 2}\n")
+            for v in range(n):
+                f.write(" ".join(map(str, adjncy[xadj[v]:xadj[v + 1]] + 1)) + "\n")
+        kg = kaminpar.load_graph(f.name, kaminpar.GraphFileFormat.METIS)
+        os.unlink(f.name)
+        for ctxname in ("fast", "default"):
+            for threads in sorted({1, os.cpu_count() or 1}):
+                kp = kaminpar.KaMinPar(threads, kaminpar.context_by_name(ctxname))
+                for k in ks:
+                    kaminpar.reseed(0)
+                    t = time.perf_counter()
+                    parts = np.asarray(kp.compute_partition(kg, k, 0.03), dtype=np.int64)
+                    dt = time.perf_counter() - t
+                    rows.append((name, k, f"KaMinPar {kaminpar.__version__ if hasattr(kaminpar, '__version__') else ''} "
+                                 f"{ctxname}, {threads} thread(s)", parts, dt))
+    if kahip is not None:
+        vw = [1] * n
+        xa, aj, ew = xadj.tolist(), adjncy.tolist(), [1] * len(adjncy)
+        for mode, label in ((kahip.FAST, "fast"), (kahip.FASTSOCIAL, "fastsocial")):
+            for k in ks:
+                t = time.perf_counter()
+                _, parts = kahip.kaffpa(vw, xa, ew, aj, k, 0.03, True, 0, mode)
+                dt = time.perf_counter() - t
+                rows.append((name, k, f"KaHIP {kahip.__version__} kaffpa {label}, 1 thread",
+                             np.asarray(parts, dtype=np.int64), dt))
+    out = []
+    for gname, k, who, parts, dt in rows:
+        cut = int((parts[np.repeat(np.arange(n), np.diff(xadj))] != parts[adjncy]).sum()) // 2
+        bal = np.bincount(parts, minlength=k).max() / (n / k)
+        out.append(f"| {gname} | {k} | {who} | {cut:,} | {bal:.3f} | {dt:.3f} | {cut / max(cuts[k], 1):.3f} |")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--markdown")
+    ap.add_argument("--others", action="store_true", help="also KaMinPar and KaHIP where installed")
     args = ap.parse_args()
+    more = ["", "| graph | parts | partitioner | cut | balance | s | cut / METIS's |", "|---|---:|---|---:|---:|---:|---:|"]
     import pymetis
 
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores; ibmb {ibmb.__version__}, pymetis (METIS 5)", "",
@@ -65,6 +123,7 @@ def main() -> None:
         xadj = np.zeros(g.num_nodes + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows[keep], minlength=g.num_nodes), out=xadj[1:])
         adjncy = indices[keep]
+        cuts = {}
         for k in (8, 32, 128):
             t = time.perf_counter()
             _, mparts = pymetis.part_graph(k, xadj=xadj, adjncy=adjncy)
@@ -75,10 +134,16 @@ def main() -> None:
             t_ibmb = time.perf_counter() - t
             mc, mb = stats(g, mparts, k)
             ic, ib = stats(g, iparts, k)
+            cuts[k] = mc
             row = (f"| {name} | {g.num_nodes:,} | {int(keep.sum()) // 2:,} | {k} | {mc:,} | {mb:.3f} | {t_metis:.2f} | "
                    f"{ic:,} | {ib:.3f} | {t_ibmb:.2f} | {ic / max(mc, 1):.3f} |")
             lines.append(row)
             print(row, flush=True)
+        if args.others:
+            more += others(name, xadj, adjncy, (8, 32, 128), cuts)
+    if args.others:
+        lines += more
+        print("\n".join(more), flush=True)
     if args.markdown:
         with open(args.markdown, "a") as f:
             f.write("\n".join(lines) + "\n")
