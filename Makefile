@@ -47,6 +47,7 @@ bench: install
 	$(PYTHON) benchmarks/bench_ppr.py
 	$(PYTHON) -W ignore benchmarks/bench_partition.py
 	$(PYTHON) benchmarks/bench_batching.py
+	$(PYTHON) -W ignore benchmarks/bench_floor.py
 
 clean:
 	rm -rf _build build dist python/ibmb/_core python/*.egg-info
