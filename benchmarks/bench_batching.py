@@ -81,21 +81,12 @@ def kaminpar_parts(g, k: int) -> tuple:
     """KaMinPar's partition of g (fast context, all cores, 3% imbalance) and the seconds spent handing g over
     through a METIS-format file, which the caller leaves out of its timings: the reference row asks what ibmb's
     construction would take with a partitioner as fast as KaMinPar's compute_partition."""
-    import tempfile
-
     import kaminpar
 
+    from bench_partition import kaminpar_graph, metis_arrays
+
     t = time.perf_counter()
-    indptr, indices = g.csr()
-    rows = np.repeat(np.arange(g.num_nodes), np.diff(indptr))
-    keep = rows != indices
-    with tempfile.NamedTemporaryFile("w", suffix=".metis", delete=False) as f:
-        f.write(f"{g.num_nodes} {int(keep.sum()) // 2}\n")
-        for v in range(g.num_nodes):
-            nb = indices[indptr[v]:indptr[v + 1]]
-            f.write(" ".join(map(str, nb[nb != v] + 1)) + "\n")
-    kg = kaminpar.load_graph(f.name, kaminpar.GraphFileFormat.METIS)
-    os.unlink(f.name)
+    kg = kaminpar_graph(*metis_arrays(g))
     kp = kaminpar.KaMinPar(os.cpu_count() or 1, kaminpar.context_by_name("fast"))
     kaminpar.reseed(0)
     untimed = time.perf_counter() - t

@@ -53,10 +53,34 @@ def stats(g, parts, k):
     return cut, sizes.max() / (len(parts) / k)
 
 
-def others(name: str, xadj: np.ndarray, adjncy: np.ndarray, ks, cuts: dict) -> list:
-    """Rows for KaMinPar and KaHIP (where importable) on one graph; cuts maps k to METIS's cut."""
+def metis_arrays(g) -> tuple:
+    """(xadj, adjncy) of a symmetric CSRGraph without its self-loops (METIS rejects them)."""
+    indptr, indices = g.csr()
+    rows = np.repeat(np.arange(g.num_nodes), np.diff(indptr))
+    keep = rows != indices
+    xadj = np.zeros(g.num_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=g.num_nodes), out=xadj[1:])
+    return xadj, indices[keep]
+
+
+def kaminpar_graph(xadj: np.ndarray, adjncy: np.ndarray):
+    """A kaminpar.Graph of (xadj, adjncy); its Python API loads graphs from files only, so through a METIS file."""
     import tempfile
 
+    import kaminpar
+
+    with tempfile.NamedTemporaryFile("w", suffix=".metis", delete=False) as f:
+        f.write(f"{len(xadj) - 1} {len(adjncy) // 2}\n")
+        for v in range(len(xadj) - 1):
+            f.write(" ".join(map(str, adjncy[xadj[v]:xadj[v + 1]] + 1)) + "\n")
+    try:
+        return kaminpar.load_graph(f.name, kaminpar.GraphFileFormat.METIS)
+    finally:
+        os.unlink(f.name)
+
+
+def others(name: str, xadj: np.ndarray, adjncy: np.ndarray, ks, cuts: dict) -> list:
+    """Rows for KaMinPar and KaHIP (where importable) on one graph; cuts maps k to METIS's cut."""
     rows = []
     n = len(xadj) - 1
     try:
@@ -68,12 +92,7 @@ def others(name: str, xadj: np.ndarray, adjncy: np.ndarray, ks, cuts: dict) -> l
     except ImportError:
         kahip = None
     if kaminpar is not None:
-        with tempfile.NamedTemporaryFile("w", suffix=".metis", delete=False) as f:
-            f.write(f"{n} {len(adjncy) // 2}\n")
-            for v in range(n):
-                f.write(" ".join(map(str, adjncy[xadj[v]:xadj[v + 1]] + 1)) + "\n")
-        kg = kaminpar.load_graph(f.name, kaminpar.GraphFileFormat.METIS)
-        os.unlink(f.name)
+        kg = kaminpar_graph(xadj, adjncy)
         for ctxname in ("fast", "default"):
             for threads in sorted({1, os.cpu_count() or 1}):
                 kp = kaminpar.KaMinPar(threads, kaminpar.context_by_name(ctxname))
@@ -116,13 +135,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     for name, ei in graphs():
         g = ibmb.graph.CSRGraph.from_edge_index(ei, symmetrize=True, drop_duplicates=True)
-        # Self-loops removed for METIS (it rejects them).
-        indptr, indices = g.csr()
-        rows = np.repeat(np.arange(g.num_nodes), np.diff(indptr))
-        keep = rows != indices
-        xadj = np.zeros(g.num_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows[keep], minlength=g.num_nodes), out=xadj[1:])
-        adjncy = indices[keep]
+        xadj, adjncy = metis_arrays(g)
         cuts = {}
         for k in (8, 32, 128):
             t = time.perf_counter()
@@ -135,7 +148,7 @@ def main() -> None:
             mc, mb = stats(g, mparts, k)
             ic, ib = stats(g, iparts, k)
             cuts[k] = mc
-            row = (f"| {name} | {g.num_nodes:,} | {int(keep.sum()) // 2:,} | {k} | {mc:,} | {mb:.3f} | {t_metis:.2f} | "
+            row = (f"| {name} | {g.num_nodes:,} | {len(adjncy) // 2:,} | {k} | {mc:,} | {mb:.3f} | {t_metis:.2f} | "
                    f"{ic:,} | {ib:.3f} | {t_ibmb:.2f} | {ic / max(mc, 1):.3f} |")
             lines.append(row)
             print(row, flush=True)
