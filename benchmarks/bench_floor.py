@@ -26,25 +26,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_gather import timeit as median_time  # noqa: E402  (median of repeats after a warm-up)
 from bench_train import load  # noqa: E402  (same datasets, same splits)
-
-
-def median_time(fn, reps: int) -> float:
-    fn()  # warm-up
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
 
 
 def hop(data, nodes: torch.Tensor) -> torch.Tensor:
