@@ -26,7 +26,6 @@ Each batch is a ``Data`` with
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import queue
