@@ -13,7 +13,7 @@ NVRTC_DIRS = $(shell $(PYTHON) -c "import glob,os,site,sys; \
   r=[os.path.join(p,s) for p in site.getsitepackages()+sys.path for s in ('nvidia/cu13/lib','nvidia/cuda_nvrtc/lib')]; \
   print(':'.join(dict.fromkeys(d for d in r if glob.glob(os.path.join(d,'libnvrtc.so*')))))" 2>/dev/null)
 
-.PHONY: all deps install run test test-go test-py vet bench clean
+.PHONY: all deps install develop run test test-go test-py vet bench clean
 
 all: install
 
@@ -23,6 +23,11 @@ deps:
 
 install: deps
 	$(PIP) install -q --no-build-isolation --force-reinstall --no-deps .
+
+# Build the engine in place (python/ibmb/_core) to run from the source tree
+# with PYTHONPATH=python, without installing.
+develop:
+	$(PYTHON) setup.py engine
 
 run: install
 	$(PYTHON) -m ibmb train --epochs 30

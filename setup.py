@@ -79,4 +79,9 @@ class BinaryDistribution(Distribution):
         return True
 
 
-setup(cmdclass={"build_py": BuildEngine}, distclass=BinaryDistribution)
+if __name__ == "__main__" and sys.argv[1:] == ["engine"]:
+    # `python setup.py engine` (make develop): build the engine in place, for
+    # running from the source tree with PYTHONPATH=python.
+    build_engine()
+else:
+    setup(cmdclass={"build_py": BuildEngine}, distclass=BinaryDistribution)

@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"context"
 	"slices"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
@@ -23,7 +24,7 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 		return 0, err
 	}
 	out = slices.Clone(out)
-	return startJob(func(progress func(int, int)) (any, error) {
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		return batch.NodeWise(g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
 	}), nil
@@ -55,7 +56,7 @@ func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int,
 		p[i] = int32(v)
 	}
 	out = slices.Clone(out)
-	return startJob(func(progress func(int, int)) (any, error) {
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		return batch.BatchWise(g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
 	}), nil

@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -24,6 +25,8 @@ const (
 	kindUnavailable = "unavailable"
 	kindInternal    = "internal"
 	kindRuntime     = "runtime"
+	kindMemory      = "memory"
+	kindCanceled    = "canceled"
 )
 
 // kinds maps the sentinel errors of the engine's packages to their kind.
@@ -49,11 +52,14 @@ var kinds = []struct {
 
 	{errHandle, kindValue},
 	{errArg, kindValue},
+	{errMemory, kindMemory},
+	{context.Canceled, kindCanceled},
 }
 
 var (
 	errHandle = errors.New("invalid handle")
 	errArg    = errors.New("invalid argument")
+	errMemory = errors.New("not enough memory")
 )
 
 // tag prefixes err's message with its kind. Errors that are already tagged

@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -8,20 +9,27 @@ import (
 
 // job is long engine work running on its own goroutine, so that Python can
 // poll its progress (and draw a progress bar) between short calls instead of
-// blocking in one call it cannot interrupt.
+// blocking in one call it cannot interrupt, and can cancel it (Ctrl-C).
+//
+// Invariant: done is closed exactly once, after result and err are set; the
+// work function sees ctx cancelled after JobCancel or Free, and must return
+// promptly (the engine's loops check ctx at least every few milliseconds).
 type job struct {
 	done        chan struct{}
-	once        sync.Once
+	ctx         context.Context
+	cancel      context.CancelFunc
 	step, total atomic.Int64
 	err         error
 	result      any
+	closeOnce   sync.Once
 }
 
 // startJob runs work on a new goroutine and returns the job's handle. work
-// reports progress through the callback it is given; its panics become
-// errors of the job.
-func startJob(work func(progress func(done, total int)) (any, error)) int {
-	j := &job{done: make(chan struct{})}
+// gets a context that JobCancel (or Free) cancels, and reports progress
+// through the callback it is given; its panics become errors of the job.
+func startJob(work func(ctx context.Context, progress func(done, total int)) (any, error)) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	j := &job{done: make(chan struct{}), ctx: ctx, cancel: cancel}
 	go func() {
 		defer close(j.done)
 		defer func() {
@@ -29,12 +37,34 @@ func startJob(work func(progress func(done, total int)) (any, error)) int {
 				j.err = fmt.Errorf("panic in engine: %v", r)
 			}
 		}()
-		j.result, j.err = work(func(done, total int) {
+		j.result, j.err = work(ctx, func(done, total int) {
 			j.total.Store(int64(total))
 			j.step.Store(int64(done))
 		})
+		if j.err == nil && ctx.Err() != nil {
+			// Cancelled after the work finished its last check: the result is
+			// complete, but the caller asked to stop, so report that.
+			j.err = ctx.Err()
+		}
 	}()
 	return put(j)
+}
+
+// Close cancels the job if it is still running and releases what its result
+// holds outside the Go heap (Free calls it). It does not wait for the work
+// goroutine; a cancelled goroutine exits on its next context check and its
+// result is then dropped.
+func (j *job) Close() error {
+	j.closeOnce.Do(func() {
+		j.cancel()
+		go func() {
+			<-j.done
+			if c, ok := j.result.(interface{ Close() error }); ok {
+				_ = c.Close()
+			}
+		}()
+	})
+	return nil
 }
 
 // JobPoll writes the progress of job h as three int64 at out: steps done,
@@ -55,6 +85,19 @@ func JobPoll(h int, out uintptr) (err error) {
 		o[2] = 1
 	default:
 	}
+	return nil
+}
+
+// JobCancel asks job h to stop. It returns at once; JobWait then returns the
+// job's error (a "canceled" error unless the work had already finished).
+// Cancelling a finished job does nothing.
+func JobCancel(h int) (err error) {
+	defer guard(&err)
+	j, err := get[*job](h)
+	if err != nil {
+		return err
+	}
+	j.cancel()
 	return nil
 }
 

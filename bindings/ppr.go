@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"context"
 	"slices"
 	"unsafe"
 
@@ -38,7 +39,7 @@ func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, worke
 		return 0, err
 	}
 	t = slices.Clone(t)
-	return startJob(func(progress func(int, int)) (any, error) {
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt := pprOptions(alpha, eps, topk, workers, order, device)
 		opt.Progress = progress
 		res, st, err := ppr.NodeWise(g, t, opt)
@@ -65,7 +66,7 @@ func PPRSetWise(gh int, setPtr uintptr, numSets int, setNodes uintptr, numNodes 
 		return 0, err
 	}
 	sp, sn = slices.Clone(sp), slices.Clone(sn)
-	return startJob(func(progress func(int, int)) (any, error) {
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt := pprOptions(alpha, eps, topk, workers, order, device)
 		opt.Progress = progress
 		res, st, err := ppr.SetWise(g, sp, sn, opt)

@@ -17,9 +17,9 @@ Main entry points:
 """
 from __future__ import annotations
 
-from ibmb._native import EngineError, UnavailableError, call as _call, engine as _engine
+from ibmb._native import EngineError, ForkError, UnavailableError, call as _call, engine as _engine
 
-__version__: str = _engine.Version()
+__version__: str = _call(_engine.Version)
 
 from ibmb import batching, data, datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
@@ -30,17 +30,17 @@ from ibmb.profile import profile  # noqa: E402
 
 def num_threads() -> int:
     """Number of threads the engine uses for parallel work (Go's GOMAXPROCS)."""
-    return int(_engine.NumThreads())
+    return int(_call(_engine.NumThreads))
 
 
 def set_num_threads(n: int) -> int:
     """Set the engine's thread count (``n < 1``: all cores); returns the old value."""
-    return int(_engine.SetNumThreads(int(n)))
+    return int(_call(_engine.SetNumThreads, int(n)))
 
 
 def cuda_status() -> str:
     """``""`` when the engine can use a CUDA device, else the reason it cannot."""
-    return str(_engine.CUDAStatus())
+    return str(_call(_engine.CUDAStatus))
 
 
 __all__ = [
@@ -59,4 +59,5 @@ __all__ = [
     "cuda_status",
     "EngineError",
     "UnavailableError",
+    "ForkError",
 ]

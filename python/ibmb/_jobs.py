@@ -1,21 +1,33 @@
-"""Waiting for engine jobs with an optional progress bar."""
+"""Waiting for engine jobs: progress bars and Ctrl-C.
+
+Long engine work (PPR, partitioning, batching, arena build and save) runs as
+a job on the engine's own goroutines. Python polls it with short calls
+instead of blocking in one long call, so the main thread stays responsive to
+signals: on Ctrl-C (or any exception while waiting) the job is cancelled,
+waited for (the engine's loops check for cancellation every few
+milliseconds) and freed before ``KeyboardInterrupt`` propagates, so no work
+keeps running in the background.
+"""
 from __future__ import annotations
 
 import sys
 import time
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import numpy as np
 
 from ibmb._native import call, engine
 
+T = TypeVar("T")
+
 
 def wait(handle: int, desc: str, progress: Optional[bool]) -> None:
     """Wait for engine job ``handle`` to finish, then raise its error, if any.
 
-    Polls the job instead of blocking in one engine call, so Ctrl-C works and a
-    tqdm progress bar can be drawn. ``progress=None`` shows the bar only when
-    stderr is a terminal and the job runs longer than half a second.
+    ``progress=None`` shows a tqdm bar only when stderr is a terminal and the
+    job runs longer than half a second. If waiting is interrupted (Ctrl-C),
+    the job is cancelled and waited for before the exception propagates; the
+    caller still frees the handle.
     """
     state = np.zeros(3, dtype=np.int64)
     bar = None
@@ -42,7 +54,37 @@ def wait(handle: int, desc: str, progress: Optional[bool]) -> None:
             pause = min(pause * 2, 0.05)
         if bar is not None:
             bar.update(int(state[0]) - bar.n)
+    except BaseException:
+        # Stop the work before letting the exception (usually Ctrl-C) go on.
+        try:
+            call(engine.JobCancel, handle)
+            _wait_quietly(handle)
+        except BaseException:  # a second Ctrl-C while cancelling: the job is cancelled anyway
+            pass
+        raise
     finally:
         if bar is not None:
             bar.close()
     call(engine.JobWait, handle)
+
+
+def _wait_quietly(handle: int) -> None:
+    """Poll cancelled job ``handle`` until it has stopped (errors ignored)."""
+    state = np.zeros(3, dtype=np.int64)
+    while True:
+        call(engine.JobPoll, handle, state.ctypes.data)
+        if state[2]:
+            return
+        time.sleep(0.002)
+
+
+def run(start: Callable[[], int], collect: Callable[[int], T], desc: str, progress: Optional[bool] = False) -> T:
+    """Start a job with ``start()``, wait for it (see :func:`wait`), return
+    ``collect(handle)`` and free the job whatever happens."""
+    h = start()
+    try:
+        wait(h, desc, progress)
+        return collect(h)
+    finally:
+        call(engine.Free, h)
+

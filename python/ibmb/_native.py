@@ -1,8 +1,17 @@
-"""Loading of the Go engine and translation of its errors.
+"""Loading of the Go engine, translation of its errors, ownership of its
+objects, and the fork rule.
 
 The engine is one gopy extension, ``ibmb._core``. Every call goes through
 :func:`call`, which turns the engine's tagged error messages
-(``"ibmb:<kind>: ..."``) into the matching Python exception.
+(``"ibmb:<kind>: ..."``) into the matching Python exception and refuses to
+run in a process forked after the engine started (the Go runtime's threads do
+not survive ``fork``, so any call there would hang forever).
+
+Engine objects (graphs, arenas, PPR results, samplers) are owned by one
+:class:`Handle` each, which frees the object exactly once: on
+:meth:`Handle.close` or when the handle becomes unreachable
+(``weakref.finalize``, so no ``__del__`` that a reference cycle could keep
+from running).
 """
 from __future__ import annotations
 
@@ -11,9 +20,10 @@ import os
 import re
 import site
 import sys
+import weakref
 from typing import Any, Callable
 
-__all__ = ["engine", "call", "UnavailableError", "EngineError"]
+__all__ = ["engine", "call", "Handle", "UnavailableError", "EngineError", "ForkError"]
 
 
 class EngineError(RuntimeError):
@@ -24,6 +34,10 @@ class UnavailableError(RuntimeError):
     """A requested backend (CUDA device, NVRTC, NVML) is not available here."""
 
 
+class ForkError(RuntimeError):
+    """The engine was called in a process forked after it started."""
+
+
 _KINDS: dict[str, type[Exception]] = {
     "index": IndexError,
     "type": TypeError,
@@ -32,6 +46,8 @@ _KINDS: dict[str, type[Exception]] = {
     "unavailable": UnavailableError,
     "runtime": RuntimeError,
     "internal": EngineError,
+    "memory": MemoryError,
+    "canceled": KeyboardInterrupt,
 }
 _TAG = re.compile(r"^ibmb:(\w+): ", re.S)
 
@@ -79,8 +95,36 @@ finally:
     sys.setdlopenflags(_old_dlopen_flags)
 
 
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+_FORK_MESSAGE = (
+    "ibmb's engine cannot be used in a process forked after it started: the Go runtime's threads do not survive "
+    "fork, so the call would hang. Use the 'spawn' or 'forkserver' start method "
+    "(multiprocessing.set_start_method('spawn'), or multiprocessing_context='spawn' for a torch DataLoader), "
+    "or keep engine calls in the parent process (ibmb's loaders need no worker processes).")
+
+
+def check_not_forked() -> None:
+    """Raise :class:`ForkError` in a process forked after the engine started."""
+    if _forked:
+        raise ForkError(_FORK_MESSAGE)
+
+
 def call(fn: Callable[..., Any], *args: Any) -> Any:
-    """Call engine function ``fn`` and map its errors to Python exceptions."""
+    """Call engine function ``fn`` and map its errors to Python exceptions.
+
+    Raises :class:`ForkError` (a RuntimeError) in a forked child instead of
+    calling into the engine."""
+    if _forked:
+        raise ForkError(_FORK_MESSAGE)
     try:
         return fn(*args)
     except RuntimeError as e:
@@ -90,3 +134,46 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
             raise EngineError(msg) from None
         exc = _KINDS.get(m.group(1), EngineError)
         raise exc(msg[m.end():]) from None
+
+
+def _free(h: int) -> None:
+    # In a forked child the engine cannot run; the memory goes with the process.
+    if not _forked and h:
+        try:
+            engine.Free(h)
+        except Exception:  # pragma: no cover - freeing cannot fail for a live handle
+            pass
+
+
+class Handle:
+    """Owns one engine object and frees it exactly once.
+
+    The object is freed by :meth:`close` or when the ``Handle`` becomes
+    unreachable. Python objects that view engine memory hold the ``Handle``
+    (never the other way round), so the memory lives exactly as long as its
+    last view.
+    """
+
+    __slots__ = ("_h", "_finalizer", "__weakref__")
+
+    def __init__(self, h: int) -> None:
+        self._h = int(h)
+        self._finalizer = weakref.finalize(self, _free, self._h)
+
+    @property
+    def value(self) -> int:
+        """The engine handle; raises ValueError once closed."""
+        if not self._finalizer.alive:
+            raise ValueError("the engine object was closed")
+        return self._h
+
+    @property
+    def alive(self) -> bool:
+        return self._finalizer.alive
+
+    def close(self) -> None:
+        """Free the engine object now (idempotent)."""
+        self._finalizer()
+
+    def __repr__(self) -> str:
+        return f"Handle({self._h}{'' if self.alive else ', closed'})"
