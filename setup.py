@@ -49,6 +49,8 @@ def build_engine() -> None:
     env = dict(os.environ)
     env["PATH"] = str(bindir) + os.pathsep + env.get("PATH", "")
     env.setdefault("CGO_ENABLED", "1")
+    # csrc/ edits must rebuild the kernels: refresh the glue files' source hashes first (internal/csrchash).
+    _run([go, "run", "./internal/csrchash/update"], env)
     _run([go, "build", "-o", str(bindir / "goimports"), "golang.org/x/tools/cmd/goimports"], env)
     shutil.rmtree(out, ignore_errors=True)
     # The output folder must sit inside the module so gopy's `go build` finds go.mod.

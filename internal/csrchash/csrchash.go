@@ -1,0 +1,92 @@
+// Package csrchash keeps the cgo glue files of kernels/ in step with the C
+// sources in csrc/ that they #include.
+//
+// cgo compiles only the .c files of a package's own directory, so each
+// kernels/ package has a one-line glue file that #includes its sources from
+// csrc/. The go command's build cache hashes the package's files but not
+// what they #include: an edit to csrc/ alone would leave a stale object in
+// the cache. Each glue file therefore carries a line
+//
+//	// csrc-sha256: <SHA-256 of its csrc sources>
+//
+// that changes with every edit of those sources, which makes the go command
+// rebuild. `go run ./internal/csrchash/update` rewrites the lines (the
+// engine's build, setup.py, runs it first, so `pip install .` never uses a
+// stale kernel); TestGlueUpToDate fails loudly when a line is stale, so a
+// plain `go test` after an edit cannot pass on an old build.
+package csrchash
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// Glue is one cgo glue file and the csrc/ files it depends on, relative to
+// the module root.
+type Glue struct {
+	File    string
+	Sources []string
+}
+
+// Glues lists every glue file of the module.
+var Glues = []Glue{
+	{"kernels/gather/gather_c.c", []string{"csrc/gather.h", "csrc/gather.c"}},
+	{"kernels/cuda/shim_c.c", []string{"csrc/cuda_shim.h", "csrc/cuda_shim.c"}},
+}
+
+var hashLine = regexp.MustCompile(`(?m)^// csrc-sha256: ([0-9a-f]{64})$`)
+
+// Sum is the SHA-256 over the named files (name, NUL, content, NUL each),
+// read relative to root.
+func Sum(root string, files []string) (string, error) {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			return "", err
+		}
+		h.Write([]byte(filepath.Base(f) + "\x00"))
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Check reports whether g's recorded hash matches its sources: it returns
+// the recorded and the current hash, and an error when the glue file cannot
+// be read or has no csrc-sha256 line.
+func Check(root string, g Glue) (have, want string, err error) {
+	want, err = Sum(root, g.Sources)
+	if err != nil {
+		return "", "", err
+	}
+	b, err := os.ReadFile(filepath.Join(root, g.File))
+	if err != nil {
+		return "", "", err
+	}
+	m := hashLine.FindSubmatch(b)
+	if m == nil {
+		return "", want, fmt.Errorf("%s has no '// csrc-sha256: <hex>' line", g.File)
+	}
+	return string(m[1]), want, nil
+}
+
+// Update rewrites g's csrc-sha256 line when it is stale and reports whether
+// it changed the file.
+func Update(root string, g Glue) (bool, error) {
+	have, want, err := Check(root, g)
+	if err != nil || have == want {
+		return false, err
+	}
+	path := filepath.Join(root, g.File)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	out := hashLine.ReplaceAll(b, []byte("// csrc-sha256: "+want))
+	return true, os.WriteFile(path, out, 0o644)
+}
