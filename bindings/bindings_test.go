@@ -1,9 +1,11 @@
 package bindings
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -121,4 +123,26 @@ func TestGraphFacade(t *testing.T) {
 	if err := GraphShape(s, addr(shape)); err != nil || shape[0] != 2 || shape[1] != 1 {
 		t.Fatalf("induced shape %v, %v (want 2 nodes, 1 edge 2->0)", shape, err)
 	}
+}
+
+type panicky struct{}
+
+func (*panicky) Close() error { panic("close failed") }
+
+// TestFreeOfCancelledJobSurvivesItsResult: freeing a running job cancels it
+// and closes its result later on another goroutine; a typed-nil result or a
+// Close that panics must not kill the process.
+func TestFreeOfCancelledJobSurvivesItsResult(t *testing.T) {
+	for _, res := range []any{(*panicky)(nil), &panicky{}} {
+		release := make(chan struct{})
+		h := startJob(func(ctx context.Context, _ func(int, int)) (any, error) {
+			<-release
+			return res, ctx.Err()
+		})
+		if err := Free(h); err != nil {
+			t.Fatal(err)
+		}
+		close(release)
+	}
+	time.Sleep(50 * time.Millisecond) // the closing goroutines run; a panic there would end the test binary
 }

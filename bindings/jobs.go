@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 )
@@ -59,9 +60,7 @@ func (j *job) Close() error {
 		j.cancel()
 		go func() {
 			<-j.done
-			if c, ok := j.result.(interface{ Close() error }); ok {
-				_ = c.Close()
-			}
+			closeResult(j.result)
 		}()
 	})
 	return nil
@@ -133,4 +132,28 @@ func jobResult[T any](h int) (T, error) {
 		return zero, fmt.Errorf("%w: job %d holds a %T, not a %T", errHandle, h, j.result, zero)
 	}
 	return r, nil
+}
+
+// closeResult releases what a job's result holds outside the Go heap. A
+// result may be a typed nil (a cancelled job), and a Close that panics must
+// not take the process down: this runs on its own goroutine, outside any
+// guard.
+func closeResult(r any) {
+	defer func() { _ = recover() }()
+	if c, ok := r.(interface{ Close() error }); ok && !isNil(r) {
+		_ = c.Close()
+	}
+}
+
+// isNil reports whether r is nil or a nil pointer in an interface.
+func isNil(r any) bool {
+	if r == nil {
+		return true
+	}
+	v := reflect.ValueOf(r)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
