@@ -121,7 +121,11 @@ type Arena struct {
 	release func() error
 	hdr     header
 	params  string
-	closed  atomic.Bool
+	// mu guards closed and users: Close while a WriteFile is running only
+	// marks the arena closed, and the last user releases the memory.
+	mu     sync.Mutex
+	closed bool
+	users  int
 }
 
 // header is the decoded fixed part of the arena header.
@@ -172,27 +176,10 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 // Errors about the inputs wrap graph.ErrValue or graph.ErrIndex, a size the
 // machine cannot give wraps memlimit.ErrMemory.
 func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) (*Arena, error) {
-	if g == nil {
-		return nil, fmt.Errorf("%w: arena: graph is nil", graph.ErrValue)
-	}
-	nb, err := checkBatchCSR(g.NumNodes, nodePtr, nodes, outPtr, out)
-	if err != nil {
+	if err := CheckArenaInputs(g, nodePtr, nodes, outPtr, out, opt); err != nil {
 		return nil, err
 	}
-	if opt.Labels != nil && len(opt.Labels) != g.NumNodes {
-		return nil, fmt.Errorf("%w: arena: %d labels for %d nodes", graph.ErrValue, len(opt.Labels), g.NumNodes)
-	}
-	if opt.X != nil {
-		if opt.RowBytes <= 0 || opt.DType == DTypeNone || opt.DType > DTypeBFloat16 {
-			return nil, fmt.Errorf("%w: arena: features need row bytes > 0 and a dtype (got %d, %d)", graph.ErrValue, opt.RowBytes, opt.DType)
-		}
-		if opt.RowBytes%opt.DType.Size() != 0 {
-			return nil, fmt.Errorf("%w: arena: feature rows of %d bytes are not whole %d-byte elements", graph.ErrValue, opt.RowBytes, opt.DType.Size())
-		}
-	}
-	if len(opt.Params) > maxParams {
-		return nil, fmt.Errorf("%w: arena: parameters text of %d bytes exceeds %d", graph.ErrValue, len(opt.Params), maxParams)
-	}
+	nb := len(nodePtr) - 1
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -306,6 +293,35 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 	a.hdr.payloadCRC = crc32.Checksum(a.mem[headerSize:], crcTable)
 	a.writeHeader()
 	return a, nil
+}
+
+// CheckArenaInputs checks everything BuildArenaContext checks before it
+// allocates: the graph, the batch description (pointers first, so no input
+// makes it panic; ids in range; nodes sorted and distinct; outputs a sorted
+// subset of the nodes), the labels' length, the feature description and the
+// parameters' length. Errors wrap graph.ErrValue or graph.ErrIndex.
+func CheckArenaInputs(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) error {
+	if g == nil {
+		return fmt.Errorf("%w: arena: graph is nil", graph.ErrValue)
+	}
+	if _, err := checkBatchCSR(g.NumNodes, nodePtr, nodes, outPtr, out); err != nil {
+		return err
+	}
+	if opt.Labels != nil && len(opt.Labels) != g.NumNodes {
+		return fmt.Errorf("%w: arena: %d labels for %d nodes", graph.ErrValue, len(opt.Labels), g.NumNodes)
+	}
+	if opt.X != nil {
+		if opt.RowBytes <= 0 || opt.DType == DTypeNone || opt.DType > DTypeBFloat16 {
+			return fmt.Errorf("%w: arena: features need row bytes > 0 and a dtype (got %d, %d)", graph.ErrValue, opt.RowBytes, opt.DType)
+		}
+		if opt.RowBytes%opt.DType.Size() != 0 {
+			return fmt.Errorf("%w: arena: feature rows of %d bytes are not whole %d-byte elements", graph.ErrValue, opt.RowBytes, opt.DType.Size())
+		}
+	}
+	if len(opt.Params) > maxParams {
+		return fmt.Errorf("%w: arena: parameters text of %d bytes exceeds %d", graph.ErrValue, len(opt.Params), maxParams)
+	}
+	return nil
 }
 
 // checkBatchCSR validates the batch description and returns the batch
@@ -538,12 +554,48 @@ func (a *Arena) view(b int) View {
 }
 
 // Close releases the arena's memory; views must not be used afterwards.
-// Closing twice is a no-op.
+// Closing twice, or closing a nil *Arena, is a no-op. If a WriteFile is
+// still reading the arena, the memory is released when it returns.
 func (a *Arena) Close() error {
-	if a.closed.Swap(true) {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	busy := a.users > 0
+	a.mu.Unlock()
+	if busy {
 		return nil
 	}
 	return a.release()
+}
+
+// acquire registers a user that reads the arena's memory outside the
+// caller's control (a save); it fails once the arena is closed.
+func (a *Arena) acquire() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return fmt.Errorf("%w: arena: the arena is closed", graph.ErrValue)
+	}
+	a.users++
+	return nil
+}
+
+// unacquire ends a use begun with acquire, releasing the memory if the
+// arena was closed meanwhile.
+func (a *Arena) unacquire() {
+	a.mu.Lock()
+	a.users--
+	last := a.closed && a.users == 0
+	a.mu.Unlock()
+	if last {
+		_ = a.release()
+	}
 }
 
 // Materialize is BuildArena for the batches of b.

@@ -72,9 +72,13 @@ func (a *Arena) WriteFile(path string) error {
 // short. When ctx is cancelled the temporary file is removed, path is left
 // as it was, and ctx's error is returned.
 func (a *Arena) WriteFileContext(ctx context.Context, path string) (err error) {
-	if a.closed.Load() {
-		return fmt.Errorf("%w: arena: write of a closed arena", graph.ErrValue)
+	if path == "" {
+		return &fs.PathError{Op: "save", Path: path, Err: syscall.ENOENT}
 	}
+	if err := a.acquire(); err != nil {
+		return err
+	}
+	defer a.unacquire()
 	target, perm, replace, err := saveTarget(path)
 	if err != nil {
 		return err

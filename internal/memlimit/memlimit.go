@@ -16,9 +16,11 @@
 // SwapFree from /proc/meminfo (Linux). Where MemAvailable is missing,
 // MemTotal is used; where /proc/meminfo cannot be read, only sizes that
 // overflow or exceed 2^47 bytes (more than any address space Go allocates
-// from) are refused. The check is a guard against absurd requests, not an
-// accounting of memory: a size below the limit may still fail if other
-// processes take the memory first. Container limits (cgroups) are not
+// from) are refused. The environment variable IBMB_MEMORY_LIMIT (bytes, or
+// with a K, M, G or T suffix for powers of 1024) lowers the limit, e.g. on a
+// shared machine or in tests. The check is a guard against absurd requests,
+// not an accounting of memory: a size below the limit may still fail if
+// other processes take the memory first. Container limits (cgroups) are not
 // consulted.
 package memlimit
 
@@ -31,6 +33,8 @@ import (
 	"math/bits"
 	"os"
 	"strconv"
+	"strings"
+	"sync"
 )
 
 // ErrMemory is wrapped by every error of this package: the machine cannot
@@ -44,9 +48,65 @@ const maxBytes = 1 << 47
 // meminfo is the file read for the limit; tests point it elsewhere.
 var meminfo = "/proc/meminfo"
 
+// override, when set, replaces what Available reads (see Override).
+var override struct {
+	sync.Mutex
+	set   bool
+	bytes int64
+}
+
+// Override makes Available report n bytes (n < 0: unknown) until the
+// returned function is called, so that tests of the callers give the same
+// answers on every machine. Not for concurrent tests.
+func Override(n int64) (restore func()) {
+	override.Lock()
+	defer override.Unlock()
+	oldSet, oldBytes := override.set, override.bytes
+	override.set, override.bytes = true, n
+	return func() {
+		override.Lock()
+		defer override.Unlock()
+		override.set, override.bytes = oldSet, oldBytes
+	}
+}
+
 // Available returns the bytes the machine can give now (see the package
 // documentation) and whether they could be determined.
 func Available() (int64, bool) {
+	override.Lock()
+	set, n := override.set, override.bytes
+	override.Unlock()
+	if set {
+		return n, n >= 0
+	}
+	avail, ok := fromMeminfo()
+	if lim, found := envLimit(); found && (!ok || lim < avail) {
+		return lim, true
+	}
+	return avail, ok
+}
+
+// envLimit parses IBMB_MEMORY_LIMIT; a missing or unparsable value is no
+// limit.
+func envLimit() (int64, bool) {
+	v := strings.TrimSpace(os.Getenv("IBMB_MEMORY_LIMIT"))
+	if v == "" {
+		return 0, false
+	}
+	mult := int64(1)
+	if i := strings.IndexByte("KMGT", v[len(v)-1]&^0x20); i >= 0 {
+		mult = 1 << (10 * (i + 1))
+		v = v[:len(v)-1]
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, false
+	}
+	return n * mult, true
+}
+
+// fromMeminfo reads MemAvailable (or MemTotal) plus SwapFree.
+func fromMeminfo() (int64, bool) {
 	b, err := os.ReadFile(meminfo)
 	if err != nil {
 		return 0, false

@@ -89,3 +89,43 @@ func TestAvailableFallbacks(t *testing.T) {
 		t.Fatalf("unknown memory, 2^48 bytes: %v", err)
 	}
 }
+
+func TestOverride(t *testing.T) {
+	restore := Override(1 << 20)
+	if err := CheckN("x", 1<<18, 8); !errors.Is(err, ErrMemory) {
+		t.Fatalf("2 MiB with 1 MiB available: %v", err)
+	}
+	inner := Override(-1)
+	if _, ok := Available(); ok {
+		t.Fatal("Override(-1): want unknown")
+	}
+	inner()
+	if n, ok := Available(); !ok || n != 1<<20 {
+		t.Fatalf("after the inner restore: %d, %v", n, ok)
+	}
+	restore()
+	if err := CheckN("x", 1<<18, 8); err != nil && !strings.Contains(err.Error(), "available") {
+		t.Fatalf("after restore: %v", err)
+	}
+}
+
+func TestEnvLimit(t *testing.T) {
+	withMeminfo(t, "MemAvailable: 8000000 kB\n")
+	for _, tc := range []struct {
+		env  string
+		want int64
+	}{
+		{"", 8000000 * 1024},
+		{"1000", 1000},
+		{"2G", 2 << 30},
+		{"3 m", 3 << 20},
+		{"64T", 8000000 * 1024}, // above what is available: no effect
+		{"bogus", 8000000 * 1024},
+		{"-5", 8000000 * 1024},
+	} {
+		t.Setenv("IBMB_MEMORY_LIMIT", tc.env)
+		if got, ok := Available(); !ok || got != tc.want {
+			t.Errorf("IBMB_MEMORY_LIMIT=%q: %d, %v; want %d", tc.env, got, ok, tc.want)
+		}
+	}
+}
