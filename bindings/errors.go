@@ -90,10 +90,10 @@ func tag(err error) error {
 // fileErr tags the error of a file operation. Cancellation, memory and
 // argument errors keep their kinds; everything else (missing file,
 // permissions, a non-regular file, a corrupt or truncated arena) is an io
-// error, which Python raises as OSError. When the cause is a system call
-// that failed with an errno, the tag carries it, "ibmb:io:<errno>: <op>:
-// <reason>", so that Python raises the matching OSError subclass
-// (FileNotFoundError, PermissionError, IsADirectoryError, ...).
+// error. When the cause is a system call that failed with an errno, the tag
+// carries it, "ibmb:io:<errno>: <op>: <reason>", so that the caller can
+// raise the errno's own kind of io error (file not found, permission
+// denied, is a directory, ...); the path is left for the caller to name.
 func fileErr(err error) error {
 	if err == nil {
 		return nil
