@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -132,6 +133,12 @@ def test_directories_and_devices_refused(tmp_path):
         _small_arena().save(tmp_path)
     with pytest.raises(OSError, match="not a regular file"):
         Arena.load("/dev/null")
+    sock_path = tmp_path / "sock"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(sock_path))
+        with pytest.raises(OSError) as e:  # open(2) itself refuses a socket: ENXIO
+            Arena.load(sock_path)
+        assert e.value.errno == errno.ENXIO and e.value.filename == str(sock_path)
 
 
 def test_fifo_refused_without_blocking(tmp_path):
