@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
@@ -101,19 +102,27 @@ func BatchesCopy(h int, outPtr, out, nodePtr, nodes uintptr) (err error) {
 	return nil
 }
 
-// ArenaBuild materializes nb batches of graph gh into a new arena and
-// returns its handle. The batches come in CSR form (int64 buffers):
-// nodePtr/outPtr with nb+1 entries, nodes (numNodes entries, sorted per
-// batch) and out (numOut entries, a sorted subset per batch). norm is
-// "sym", "rw" or "none". labels (NumNodes int64) and x (NumNodes rows of
-// rowBytes bytes, dtype 1 float32, 2 float16, 3 bfloat16) may be 0 to leave
-// them out. params is stored as text in the header.
-func ArenaBuild(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
+// ArenaBuildJob starts a job that materializes nb batches of graph gh into
+// a new arena and returns the job's handle; after JobWait, ArenaFromJob
+// gives the arena. The batches come in CSR form (int64 buffers, all read
+// before this returns and copied): nodePtr/outPtr with nb+1 entries, nodes
+// (numNodes entries, sorted per batch) and out (numOut entries, a sorted
+// subset per batch). norm is "sym", "rw" or "none". labels (NumNodes int64,
+// copied) and x (NumNodes rows of rowBytes bytes, dtype 1 float32, 2
+// float16, 3 bfloat16) may be 0 to leave them out; x is read while the job
+// runs, so it must stay alive until JobWait returns. params is stored as
+// text in the header. The batch description is checked before the job
+// starts; the job checks for cancellation before every batch and reports
+// progress in batches (two passes).
+func ArenaBuildJob(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
 	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
 		return 0, err
+	}
+	if nb < 0 {
+		return 0, argErr("negative number of batches %d", nb)
 	}
 	np, err := int64s(nodePtr, nb+1)
 	if err != nil {
@@ -142,12 +151,54 @@ func ArenaBuild(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOu
 		}
 	}
 	if x != 0 {
+		if rowBytes <= 0 {
+			return 0, argErr("feature rows of %d bytes", rowBytes)
+		}
+		if _, err := mulLen("features", g.NumNodes, rowBytes); err != nil {
+			return 0, err
+		}
 		opt.X, opt.RowBytes, opt.DType = ptr(x), int64(rowBytes), batch.DType(dtype)
 	}
-	a, err := batch.BuildArena(g, np, ns, op, os, opt)
+	// Check the description now, so that a bad one is an error of this call
+	// (and Python's buffers need not outlive it), then copy it for the job.
+	if err := batch.CheckArenaInputs(g, np, ns, op, os, opt); err != nil {
+		return 0, err
+	}
+	np, ns, op, os, opt.Labels = slices.Clone(np), slices.Clone(ns), slices.Clone(op), slices.Clone(os), slices.Clone(opt.Labels)
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
+		opt.Progress = progress
+		a, err := batch.BuildArenaContext(ctx, g, np, ns, op, os, opt)
+		if err != nil {
+			// Not a typed nil: the job's Close would call (*Arena)(nil).Close.
+			return nil, err
+		}
+		return a, nil
+	}), nil
+}
+
+// ArenaFromJob moves the arena built by finished job j (ArenaBuildJob) into
+// a handle of its own and returns it; the job no longer holds it, so
+// Free(j) leaves the arena alive. It returns the job's error if the build
+// failed or was cancelled.
+func ArenaFromJob(j int) (h int, err error) {
+	defer guard(&err)
+	a, err := jobResult[*batch.Arena](j)
 	if err != nil {
 		return 0, err
 	}
+	jb, err := get[*job](j)
+	if err != nil {
+		return 0, err
+	}
+	// Under the handles lock, so that a later Free(j), which takes the lock
+	// too, sees the result gone and does not close the arena.
+	handles.Lock()
+	if jb.result != a {
+		handles.Unlock()
+		return 0, fmt.Errorf("%w: the arena of job %d was taken already", errArg, j)
+	}
+	jb.result = nil
+	handles.Unlock()
 	return put(a), nil
 }
 
@@ -188,26 +239,33 @@ func ArenaParams(h int) (s string, err error) {
 	return a.Params(), nil
 }
 
-// ArenaSave writes arena h to path atomically.
-func ArenaSave(h int, path string) (err error) {
+// ArenaSaveJob starts a job that writes arena h to path atomically (see
+// batch.WriteFileContext: temporary file in the same folder, mode kept,
+// stale temporary files of dead writers removed) and returns the job's
+// handle. Cancelling the job stops the write between two 64 MiB chunks and
+// removes the temporary file, leaving path as it was. The arena must not be
+// freed before the job has finished. File errors carry their errno (see
+// fileErr).
+func ArenaSaveJob(h int, path string) (j int, err error) {
 	defer guard(&err)
 	a, err := get[*batch.Arena](h)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := a.WriteFile(path); err != nil {
-		return ioErr(err)
-	}
-	return nil
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
+		return nil, fileErr(a.WriteFileContext(ctx, path))
+	}), nil
 }
 
-// ArenaOpen maps the arena saved at path and returns its handle; verify
-// also checks the payload checksum (reads the whole file).
+// ArenaOpen maps the arena saved at path and returns its handle. Every
+// offset, count and id the views index with is checked; verify also checks
+// the payload checksum (reads the whole file). File errors carry their
+// errno (see fileErr).
 func ArenaOpen(path string, verify bool) (h int, err error) {
 	defer guard(&err)
 	a, err := batch.OpenFile(path, verify)
 	if err != nil {
-		return 0, ioErr(err)
+		return 0, fileErr(err)
 	}
 	return put(a), nil
 }

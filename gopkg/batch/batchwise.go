@@ -57,7 +57,7 @@ type BatchWiseOptions struct {
 //
 // The result depends only on the inputs and the options other than Workers
 // and Progress. Errors wrap graph.ErrValue for a nil or invalid graph, no
-// outputs, len(parts) ≠ NumNodes, numParts < 1, a non-positive, NaN or
+// outputs, len(parts) ≠ NumNodes, numParts < 1 or > NumNodes, a non-positive, NaN or
 // infinite ExpandRatio, negative Workers and bad Alpha or Eps, and
 // graph.ErrIndex for an output id or a part id out of range.
 func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt BatchWiseOptions) (*Batches, error) {
@@ -80,6 +80,11 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 		}
 	}
 	n := g.NumNodes
+	if numParts > n {
+		// The part counts below are numParts long; more parts than nodes
+		// cannot all be used and would only size them (2^33 parts: 64 GiB).
+		return nil, valueErrorf("num_parts %d exceeds the %d nodes of the graph", numParts, n)
+	}
 	kf := math.Ceil(opt.ExpandRatio * float64(n) / float64(numParts))
 	k := n
 	if kf < float64(n) {

@@ -10,6 +10,7 @@ memory-maps it as one file.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Union
 
@@ -204,23 +205,79 @@ class Arena:
             if row_bytes == 0:
                 xx, code = None, 0
         text = json.dumps(params or {})
-        h = call(engine.ArenaBuild, g._handle(), ptr(batches.node_ptr), ptr(batches.nodes), ptr(batches.out_ptr),
-                 ptr(batches.out), batches.num_batches, batches.nodes.shape[0], batches.out.shape[0], str(norm),
-                 ptr(labels) if labels is not None else 0, ptr(xx) if xx is not None else 0, row_bytes, code, text)
-        arena = cls(h)
+
+        def start() -> int:
+            # Go copies the batches and labels before this returns; it reads
+            # xx while the job runs, and this frame keeps xx alive until the
+            # job has stopped (also on Ctrl-C: _jobs waits for it).
+            return call(engine.ArenaBuildJob, g._handle(), ptr(batches.node_ptr), ptr(batches.nodes),
+                        ptr(batches.out_ptr), ptr(batches.out), batches.num_batches, batches.nodes.shape[0],
+                        batches.out.shape[0], str(norm), ptr(labels) if labels is not None else 0,
+                        ptr(xx) if xx is not None else 0, row_bytes, code, text)
+
+        h = _jobs.run(start, lambda job: call(engine.ArenaFromJob, job), "IBMB arena", progress=False)
+        try:
+            arena = cls(h)
+        except BaseException:
+            try:
+                engine.Free(h)
+            except Exception:  # already owned and freed by the half-built Arena
+                pass
+            raise
         if xx is not None:
             arena._feature_shape = tuple(xx.shape[1:])
         return arena
 
     @classmethod
-    def load(cls, path: str, verify: bool = True) -> "Arena":
-        """Memory-map an arena saved with :meth:`save` (copy-on-write). Raises
-        OSError for a missing, truncated, corrupt or wrong-version file."""
-        return cls(call(engine.ArenaOpen, str(path), bool(verify)))
+    def load(cls, path: Union[str, bytes, os.PathLike], verify: bool = True) -> "Arena":
+        """Memory-map an arena saved with :meth:`save` (copy-on-write: writes
+        through the views never reach the file).
 
-    def save(self, path: str) -> None:
-        """Write the arena to ``path`` atomically (temporary file + rename)."""
-        call(engine.ArenaSave, self._h, str(path))
+        Verified or not, the file must be a regular file whose size equals
+        the size its header declares, and every offset, count and node id the
+        batches index with is checked, so a corrupt file gives an exception,
+        never a crash; ``verify=True`` also checks the payload checksum
+        (reads the whole file), which catches damaged labels, weights and
+        features too.
+
+        Raises:
+            FileNotFoundError, PermissionError, IsADirectoryError: as ``open``
+                would (``errno`` and ``filename`` set).
+            OSError: a FIFO, device or socket (refused without blocking), or
+                a truncated, corrupt or wrong-version file.
+
+        Warning:
+            The file is mapped, not read: it must not be truncated or
+            rewritten in place while the arena (or any batch view of it) is
+            alive. Pages that no longer exist in the file raise ``SIGBUS``
+            when touched, which ends the process. :meth:`save` replaces files
+            by renaming, which is safe for arenas already loaded.
+        """
+        name = os.fspath(path)
+        return cls(call(engine.ArenaOpen, os.fsdecode(name), bool(verify), filename=name))
+
+    def save(self, path: Union[str, bytes, os.PathLike]) -> None:
+        """Write the arena to ``path`` atomically: a temporary file in the
+        same folder (named ``.<name>.tmp-<pid>-<random>``), synced, then
+        renamed over ``path``. A new file gets mode ``0o666`` minus the umask;
+        a replaced file keeps its mode; a symbolic link is followed (the
+        file it points to is replaced). Temporary files left by writers that
+        were killed are removed by the next save of the same path.
+
+        Ctrl-C stops the write within about a second (between 64 MiB chunks),
+        removes the temporary file, leaves ``path`` as it was and raises
+        ``KeyboardInterrupt``. Errors as for :meth:`load` (a directory gives
+        IsADirectoryError)."""
+        name = os.fspath(path)
+        job = call(engine.ArenaSaveJob, self._h, os.fsdecode(name), filename=name)
+        try:
+            _jobs.wait(job, "IBMB save", False)
+        except OSError as e:
+            if e.errno is not None and e.filename is None:
+                raise OSError(e.errno, e.strerror, name) from None
+            raise
+        finally:
+            call(engine.Free, job)
 
     @property
     def params(self) -> dict:
