@@ -108,7 +108,7 @@ def _fmt(v: Any) -> str:
 
 def markdown(report: dict) -> str:
     """The report as markdown: a table of the parts, then each part's checks and figures."""
-    lines = [f"# ibmb device check ({report['mode']})", "",
+    lines = [f"# ibmb device check: {report['mode']}", "",
              f"{report['started']}, {report['seconds']:.0f} s; machine: {_fmt(report['machine'])}", "",
              "| part | status | seconds | reason |", "| --- | --- | --- | --- |"]
     for name, r in report["parts"].items():

@@ -43,8 +43,10 @@ def _count_host_register(counts: dict) -> str:
             orig = getattr(rt, f"cudaHost{name}")
 
             def counted(*a: Any, _orig: Any = orig, _name: str = name.lower()) -> Any:
+                err = _orig(*a)
                 counts[_name] += 1
-                return _orig(*a)
+                counts[f"{_name}_ok"] += int(getattr(err, "value", err)) == 0
+                return err
 
             setattr(rt, f"cudaHost{name}", counted)
         return ""
@@ -70,10 +72,10 @@ def part_loaders(ctx: Ctx) -> dict:
     ref.save(path)
     cpu: dict = {"checks": {}, "batches": ref.num_batches, "arena_mib": ref.stats()["arena_bytes"] / 2**20}
     cpu["cpu_epoch_s"] = _median_s(lambda: [None for _ in ref], reps=3)
-    counts = {"register": 0, "unregister": 0}
+    counts = {"register": 0, "register_ok": 0, "unregister": 0, "unregister_ok": 0}
     no_count = _count_host_register(counts) if dev == "cuda" else ""
     checks: dict = {}
-    fig: dict = {"host_register_counting": no_count or "torch.cuda.cudart()"}
+    fig: dict = {"host_register_counting": no_count or "torch.cuda.cudart()"} if dev == "cuda" else {}
     target = checks if dev == "cuda" else cpu["checks"]
     try:
         lo = ibmb.IBMBNodeLoader.load(path, data, batch_order=None, device=dev)
@@ -85,11 +87,14 @@ def part_loaders(ctx: Ctx) -> dict:
             fig.update(_overlap(lo))
             checks["prefetch_overlaps_preparation_and_model"] = fig["overlap"] >= 0.25
         del lo
-        # Leaks: load, iterate and drop loaders; registrations, handles and memory must come back.
+        # Leaks: build or load, iterate and drop loaders (arenas in allocated and in mapped memory); registrations,
+        # handles and memory must come back.
         gc.collect()
         handles0, mem0, k, alive, after = call(engine.NumHandles), _mem_available(), ctx.size(4, 2), [], []
-        for _ in range(k):
-            lo = ibmb.IBMBNodeLoader.load(path, data, batch_order=None, device=dev)
+        for i in range(k):
+            lo = (ibmb.IBMBNodeLoader.load(path, data, batch_order=None, device=dev) if i % 2 else
+                  ibmb.IBMBNodeLoader(data, None, train, 16, ctx.size(1024, 128), alpha=0.25, eps=2e-4, norm="sym",
+                                      add_self_loops=True, progress=False, device=dev))
             for _b in lo:
                 pass
             address, nbytes = lo.arena.address, lo.arena.nbytes
@@ -105,7 +110,9 @@ def part_loaders(ctx: Ctx) -> dict:
             fig["leak"] = leak
             checks["no_registration_left_after_drop"] = leak["registered_after_drop"] == 0
             if not no_count:
-                checks["host_register_paired_with_unregister"] = counts["register"] == counts["unregister"]
+                checks["host_register_paired_with_unregister"] = counts["register_ok"] == counts["unregister_ok"]
+                if counts["register_ok"]:  # else the check above is empty: the loader page-locked nothing
+                    checks["registrations_seen_while_alive"] = leak["registered_while_alive"] > 0
         else:
             cpu["leak"] = leak
     finally:
@@ -153,6 +160,13 @@ def _overlap(loader: Any) -> dict:
             "overlap_without_prefetch": max(0.0, (load + model - serial) / min(load, model))}
 
 
+def _num(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:  # "[N/A]"
+        return float("nan")
+
+
 def part_nvml(ctx: Ctx) -> dict:
     """ibmb.profile (NVML) against nvidia-smi's samples over the same busy period."""
     import ibmb
@@ -193,20 +207,21 @@ def part_nvml(ctx: Ctx) -> dict:
     for line in smi_file.read_text().splitlines()[1:]:
         parts = [s.strip() for s in line.split(",")]
         try:
-            ts = time.mktime(time.strptime(parts[0].split(".")[0], "%Y/%m/%d %H:%M:%S")) + float("0." + parts[0].split(".")[1])
-            if t0 <= ts <= t1:
-                rows.append([float(v) for v in parts[1:5]])
+            day, frac = parts[0].split(".")
+            ts = time.mktime(time.strptime(day, "%Y/%m/%d %H:%M:%S")) + float("0." + frac)
         except (ValueError, IndexError):
             continue
+        if t0 <= ts <= t1 and len(parts) >= 5:
+            rows.append([_num(v) for v in parts[1:5]])
     prof.plot(ctx.out / "nvml-profile.png")
     s = prof.summary
     smi_a = np.array(rows) if rows else np.full((1, 4), np.nan)
-    fig = {"nvml_samples": s.samples, "smi_samples": len(rows),
+    fig = {"nvml_samples": s.samples, "smi_samples": len(rows), "smi_csv": smi_file.name,
            "nvml": {"mean_util": s.mean_gpu_util, "peak_mem_mib": s.peak_memory_bytes / 2**20,
                     "mean_power_w": s.mean_power_w, "max_sm_mhz": s.max_sm_clock_mhz, "energy_j": s.energy_j,
                     "peak_process_mem_mib": s.peak_process_memory_bytes / 2**20},
-           "smi": {"mean_util": float(np.mean(smi_a[:, 0])), "peak_mem_mib": float(np.max(smi_a[:, 1])),
-                   "mean_power_w": float(np.mean(smi_a[:, 2])), "max_sm_mhz": float(np.max(smi_a[:, 3]))}}
+           "smi": {"mean_util": float(np.nanmean(smi_a[:, 0])), "peak_mem_mib": float(np.nanmax(smi_a[:, 1])),
+                   "mean_power_w": float(np.nanmean(smi_a[:, 2])), "max_sm_mhz": float(np.nanmax(smi_a[:, 3]))}}
     n, m = fig["nvml"], fig["smi"]
     checks = {"samples_taken": s.samples >= 0.5 * (t1 - t0) / 0.1 and len(rows) >= 10,
               "peak_memory_agrees": abs(n["peak_mem_mib"] - m["peak_mem_mib"]) <= max(256, 0.02 * m["peak_mem_mib"]),

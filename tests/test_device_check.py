@@ -47,7 +47,7 @@ def test_dry_run_report(tmp_path):
     assert report["summary"] == {s: sum(v == s for v in statuses.values()) for s in report["summary"]}
     assert r.returncode == (1 if report["summary"]["fail"] else 0), r.stdout + r.stderr
     md = (tmp_path / "report.md").read_text()
-    assert md.startswith("# ibmb device check (dry run") and all(f"| {n} | " in md for n in PARTS)
+    assert md.startswith("# ibmb device check: dry run") and all(f"| {n} | " in md for n in PARTS)
     assert "## Not verified on a GPU in this run" in md
     log = (tmp_path / "device_check.log").read_text()
     assert all(f"===== part {n} " in log for n in PARTS)
