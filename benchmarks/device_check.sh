@@ -26,8 +26,8 @@ else
     exit 2
 fi
 export PYTHONUNBUFFERED=1
-# The script bounds each part (450 s in all); this bounds everything, start-up included.
-timeout -k 10 "${DEVICE_CHECK_TIMEOUT:-470}" "$PY" benchmarks/device_check.py --out "$OUT" "$@"
+# The script bounds each part (410 s in all, plus one start-up); this bounds everything.
+timeout -k 10 "${DEVICE_CHECK_TIMEOUT:-500}" "$PY" benchmarks/device_check.py --out "$OUT" "$@"
 rc=$?
-((rc == 124 || rc == 137)) && echo "device_check.sh: stopped after ${DEVICE_CHECK_TIMEOUT:-470} s" >&2
+((rc == 124 || rc == 137)) && echo "device_check.sh: stopped after ${DEVICE_CHECK_TIMEOUT:-500} s" >&2
 exit $rc

@@ -30,6 +30,7 @@ def test_dry_run_report(tmp_path):
     r = _run(tmp_path, "--dry-run")
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["schema"] == 1 and report["dry_run"] is True and report["mode"].startswith("dry run")
+    assert report["complete"] is True and report["startup_s"] >= 0 and len(report["source_hash"]) == 64
     assert list(report["parts"]) == PARTS
     statuses = {n: p["status"] for n, p in report["parts"].items()}
     for name, part in report["parts"].items():
