@@ -29,7 +29,7 @@ PYMETIS_VERSION=2023.1.1 # setuptools-based sdist: downloading it compiles nothi
 TORCH_SPARSE_VERSION=0.6.18
 TORCH_SCATTER_VERSION=2.1.2
 # Part of the cache key: change it whenever the build recipe changes what the wheels hold.
-RECIPE=sparse${TORCH_SPARSE_VERSION}-scatter${TORCH_SCATTER_VERSION}-metis64-r2
+RECIPE=sparse${TORCH_SPARSE_VERSION}-scatter${TORCH_SCATTER_VERSION}-metis64-r3
 export MAX_JOBS=${MAX_JOBS:-$(nproc)}
 export FORCE_ONLY_CPU=${FORCE_ONLY_CPU:-1}
 
@@ -99,8 +99,7 @@ build() {
     mkdir -p "$CACHE_ROOT"
     work=$(mktemp -d "$CACHE_ROOT/.build-$KEY.XXXXXX")
     trap 'rm -rf "'"$work"'"' EXIT
-    log=$CACHE_ROOT/build-$KEY.log
-    : >"$log"
+    log=$CACHE_ROOT/build-$KEY-$(date +%Y%m%dT%H%M%S).log
     say "building torch_scatter $TORCH_SCATTER_VERSION + torch_sparse $TORCH_SPARSE_VERSION with METIS for $KEY"
     say "once per machine, 20-40 minutes on 2 cores (MAX_JOBS=$MAX_JOBS); log: $log"
     local missing=()
@@ -142,22 +141,30 @@ build() {
         "$metis/lib/libmetis.a" -lm
     run "$log" "running the METIS check" "$work/check"
 
-    # Both setup.py files turn ninja off, so each extension's files compile one after another; build_ext's
-    # `parallel` (set through DIST_EXTRA_CONFIG) builds MAX_JOBS extensions at once instead (torch_sparse has 12).
-    # CXXFLAGS: Python's build flags without -g (debug information makes these template-heavy builds slower and the
-    # wheels larger); setuptools either replaces its flags with them or appends them, and both give -O3 -g0.
+    # CFLAGS/CXXFLAGS: Python's build flags without -g (debug information makes these template-heavy builds slower
+    # and the wheels larger); setuptools either replaces its flags with them or appends them: both give -O3 -g0.
     # Include/library paths reach the build through CPATH/LIBRARY_PATH (searched before the system's) and LDFLAGS;
     # -Wl,--exclude-libs,ALL keeps METIS's symbols out of the dynamic symbol table.
-    printf '[build_ext]\nparallel = %s\n' "$MAX_JOBS" >"$work/parallel.cfg"
-    local penv=(env "DIST_EXTRA_CONFIG=$work/parallel.cfg" "CXXFLAGS=-DNDEBUG -fwrapv -O3 -g0"
+    local penv=(env "CFLAGS=-DNDEBUG -fwrapv -O3 -g0" "CXXFLAGS=-DNDEBUG -fwrapv -O3 -g0"
         "LDFLAGS=-L$metis/lib -Wl,--exclude-libs,ALL ${LDFLAGS:-}"
         "CPATH=$metis/include${CPATH:+:$CPATH}" "LIBRARY_PATH=$metis/lib${LIBRARY_PATH:+:$LIBRARY_PATH}")
+    # torch_scatter turns ninja off, so each extension's files compile one after another: build_ext's `parallel`
+    # (through DIST_EXTRA_CONFIG) builds MAX_JOBS of its extensions at once. torch_sparse compiles with ninja
+    # (MAX_JOBS files at once; from pip into the scratch folder when the system has none), and there `parallel`
+    # must stay off: concurrent extensions share one build.ninja and break each other's builds.
+    printf '[build_ext]\nparallel = %s\n' "$MAX_JOBS" >"$work/parallel.cfg"
+    if ! command -v ninja >/dev/null; then
+        run "$log" "installing ninja (build tool) into the scratch folder" \
+            "$PYTHON" -m pip install -q --no-cache-dir --target "$work/tools" ninja
+    fi
     local wheel=("$PYTHON" -m pip wheel --no-cache-dir --no-build-isolation --no-deps -w "$work/wheels")
     say "torch_scatter $TORCH_SCATTER_VERSION from its sdist"
-    run "$log" "building torch_scatter" "${penv[@]}" "${wheel[@]}" --no-binary torch_scatter \
+    run "$log" "building torch_scatter" "${penv[@]}" "DIST_EXTRA_CONFIG=$work/parallel.cfg" "${wheel[@]}" \
+        --no-binary torch_scatter \
         "torch_scatter==$TORCH_SCATTER_VERSION"
     say "torch_sparse $TORCH_SPARSE_VERSION from its sdist with WITH_METIS=1"
-    run "$log" "building torch_sparse" "${penv[@]}" WITH_METIS=1 "${wheel[@]}" --no-binary torch_sparse \
+    run "$log" "building torch_sparse" "${penv[@]}" "PATH=$work/tools/bin:$PATH" \
+        "PYTHONPATH=$work/tools${PYTHONPATH:+:$PYTHONPATH}" WITH_METIS=1 "${wheel[@]}" --no-binary torch_sparse \
         "torch_sparse==$TORCH_SPARSE_VERSION"
 
     say "verifying the wheels before caching them"
