@@ -193,7 +193,12 @@ def _jobs(args: argparse.Namespace, methods: list) -> int:
         print(f"plot written to {args.plot}")
     if getattr(args, "save_model", None):
         _save_model(args, results[0], data, cfg)
-    return 0 if all(r.note.startswith("skipped") or r.test_acc == r.test_acc for r in results) else 1
+    unavailable = [r for r in results if r.note.startswith("unavailable")]
+    if unavailable and len(unavailable) == len(results):  # nothing could run (e.g. `train --method neighbor`)
+        for r in unavailable:
+            print(f"{r.method}: {r.note}", file=sys.stderr)
+        return 1
+    return 0 if all(r in unavailable or r.test_acc == r.test_acc for r in results) else 1
 
 
 def _cuda_index(device: str) -> int:
