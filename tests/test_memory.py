@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -181,3 +183,20 @@ def test_merged_batches_equal_an_arena_of_the_union(cora, norm, self_loops, stor
         assert np.array_equal(got.edge_weight.numpy().view(np.int32), want.edge_weight.view(np.int32))  # bitwise
         assert np.array_equal(got.y.numpy(), want.y)
         assert torch.equal(got.x, cora.x[got.n_id])
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_leaving_a_prefetching_loop_early_returns(cora, batch_size):
+    # The prefetch thread used to block forever putting its end marker into
+    # the full queue once the consumer had stopped reading: `break` hung.
+    loader = ibmb.IBMBNodeLoader(cora, "rand", cora.train_mask, 4, 32, batch_size=batch_size, prefetch=2,
+                                 store_features=False)
+    assert len(loader) >= 3
+    for _ in range(3):
+        it = iter(loader)
+        next(it)
+        time.sleep(0.5)  # let the thread fill the queue and finish
+        done = threading.Event()
+        threading.Thread(target=lambda: (it.close(), done.set()), daemon=True).start()
+        assert done.wait(30), "closing the loader's iterator hung"
+    assert not [t for t in threading.enumerate() if t.name == "ibmb-prefetch"]

@@ -448,22 +448,25 @@ class _IBMBLoader:
         q: "queue.Queue[Any]" = queue.Queue(maxsize=self.prefetch)
         stop = threading.Event()
 
+        def put(item: Any) -> bool:
+            # Never block for good: the consumer may stop reading (break).
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def work() -> None:
             try:
                 for g in groups:
-                    if stop.is_set():
+                    if stop.is_set() or not put(self._make(g, stream)):
                         return
-                    item = self._make(g, stream)
-                    while not stop.is_set():
-                        try:
-                            q.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
             except BaseException as e:  # handed to the consumer
-                q.put(e)
+                put(e)
                 return
-            q.put(None)
+            put(None)
 
         t = threading.Thread(target=work, name="ibmb-prefetch", daemon=True)
         t.start()
