@@ -200,3 +200,23 @@ def test_leaving_a_prefetching_loop_early_returns(cora, batch_size):
         threading.Thread(target=lambda: (it.close(), done.set()), daemon=True).start()
         assert done.wait(30), "closing the loader's iterator hung"
     assert not [t for t in threading.enumerate() if t.name == "ibmb-prefetch"]
+
+
+def test_merge_asks_again_when_the_edge_estimate_is_short():
+    # A complete graph: members without edges make the first capacity guess
+    # (members' edges + 4 per node) too small, so the engine is asked twice.
+    from ibmb._steps import StepMerger
+    from ibmb.batching import ArenaBatch
+
+    n = 12
+    src, dst = np.nonzero(~np.eye(n, dtype=bool))
+    g = CSRGraph.from_edge_index(np.stack([src, dst]), n)
+    none = np.zeros(0, np.float32)
+    views = [ArenaBatch(np.array([0, 1, 2, 3, 4, 5]), np.ones(6, bool), np.zeros((2, 0), np.int64), none, None, None, 2),
+             ArenaBatch(np.array([6, 7, 8, 9, 10, 11]), np.ones(6, bool), np.zeros((2, 0), np.int64), none, None, None, 1)]
+    got = StepMerger(g, "sym", np.arange(n)).merge(views)
+    out, nodes = np.array([0, 1, 6]), np.arange(n)
+    want = Arena.build(g, Batches(np.array([0, 3]), out, np.array([0, n]), nodes), y=np.arange(n))[0]
+    assert got.edge_index.shape == (2, n * (n - 1)) and np.array_equal(got.edge_index, want.edge_index)
+    assert np.array_equal(got.n_id, want.n_id) and np.array_equal(got.edge_weight, want.edge_weight)
+    assert np.array_equal(got.y, want.y) and got.batch_size == 3

@@ -324,9 +324,9 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
     out = np.empty(g.num_nodes, dtype=np.int64)
-    call(engine.Partition, g._handle(), num_partitions, 0 if w is None else ptr(w, np.int64, g.num_nodes, "node_weight"),
-         float(imbalance) if imbalance > 0 else 1e-9, seed, num_threads,
-         ptr(out, np.int64, g.num_nodes, "out", writable=True))
+    wp = 0 if w is None else ptr(w, np.int64, g.num_nodes, "node_weight")
+    call(engine.Partition, g._handle(), num_partitions, wp, float(imbalance) if imbalance > 0 else 1e-9, seed,
+         num_threads, ptr(out, np.int64, g.num_nodes, "out", writable=True))
     return out
 
 

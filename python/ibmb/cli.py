@@ -17,67 +17,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-
-# argparse ``type=`` validators: a bad value is an argparse error (usage,
-# one line naming the option, exit status 2), never a traceback later.
-def _int_type(lo: Optional[int] = None, hi: Optional[int] = None, what: str = "") -> Any:
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"{v} is not {what}")
-        return v
-
-    parse.__name__ = "integer"
-    return parse
-
-
-def _float_type(lo: float, hi: float = float("inf"), lo_open: bool = False, hi_open: bool = False,
-                what: str = "") -> Any:
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        ok = np.isfinite(v) and (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
-        if not ok:
-            raise argparse.ArgumentTypeError(f"{text} is not {what}")
-        return v
-
-    parse.__name__ = "number"
-    return parse
-
-
-_POS = _int_type(1, what="a positive integer")
-_NONNEG = _int_type(0, what="an integer >= 0")
-_SEED = _int_type(0, 2**63 - 1, what="a seed in [0, 2**63)")
-_POSF = _float_type(0.0, lo_open=True, what="a positive finite number")
-_NONNEGF = _float_type(0.0, what="a finite number >= 0")
-_PROB = _float_type(0.0, 1.0, what="in [0, 1]")
-_OPEN01 = _float_type(0.0, 1.0, lo_open=True, hi_open=True, what="in (0, 1)")
-_DROPOUT = _float_type(0.0, 1.0, hi_open=True, what="in [0, 1)")
-
-
-def _methods_type(text: str) -> list:
-    from ibmb.train import METHODS
-
-    if text == "all":
-        return list(METHODS)
-    methods = [m.strip() for m in text.split(",") if m.strip()]
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise argparse.ArgumentTypeError(f"unknown method(s) {', '.join(map(repr, bad)) or repr(text)}; choose from "
-                                         f"{', '.join(METHODS)} or 'all'")
-    return methods
-
-
-def _device_type(text: str) -> str:
-    kind, _, idx = text.partition(":")
-    if kind == "cpu" and not idx or kind == "cuda" and (not idx or idx.isdigit()):
-        return text
-    raise argparse.ArgumentTypeError(f"{text!r} is not a device: use cpu, cuda or cuda:N")
+from ibmb._argtypes import (device_name, dropout_rate, method_list, nonneg_float, nonneg_int, open_unit,
+                            positive_float, positive_int, probability, seed_int)
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -145,15 +86,16 @@ def _data_args(p: argparse.ArgumentParser) -> None:
                    help="'default' (built-in generated graph, no download), cora/citeseer/pubmed, ogbn-*, or a "
                         "folder with edges.csv and target.csv (default: default)")
     p.add_argument("--root", default=None, help="dataset root for PyG/OGB datasets")
-    p.add_argument("--nodes", type=_POS, default=100_000, help="nodes of the default graph (default: 100000)")
-    p.add_argument("--features", type=_NONNEG, default=64, help="feature width of the default graph (default: 64)")
-    p.add_argument("--classes", type=_POS, default=10, help="classes of the default graph (default: 10)")
-    p.add_argument("--degree", type=_NONNEGF, default=10.0, help="average degree of the default graph (default: 10)")
-    p.add_argument("--homophily", type=_PROB, default=0.6,
+    p.add_argument("--nodes", type=positive_int, default=100_000, help="nodes of the default graph (default: 100000)")
+    p.add_argument("--features", type=nonneg_int, default=64, help="feature width of the default graph (default: 64)")
+    p.add_argument("--classes", type=positive_int, default=10, help="classes of the default graph (default: 10)")
+    p.add_argument("--degree", type=nonneg_float, default=10.0,
+                   help="average degree of the default graph (default: 10)")
+    p.add_argument("--homophily", type=probability, default=0.6,
                    help="default graph: probability an edge stays in its class (default: 0.6)")
-    p.add_argument("--separation", type=_NONNEGF, default=0.3,
+    p.add_argument("--separation", type=nonneg_float, default=0.3,
                    help="default graph: distance of class feature means in noise units (default: 0.3)")
-    p.add_argument("--split-seed", type=_SEED, default=0, help="seed of random splits (default: 0)")
+    p.add_argument("--split-seed", type=seed_int, default=0, help="seed of random splits (default: 0)")
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -161,40 +103,41 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 
     c = Config()
     p.add_argument("--model", default=c.model, choices=("gcn", "sage", "gat"), help="GNN (default: gcn)")
-    p.add_argument("--hidden", type=_POS, default=c.hidden, help=f"hidden width (default: {c.hidden})")
-    p.add_argument("--layers", type=_POS, default=c.layers, help=f"layers (default: {c.layers})")
-    p.add_argument("--dropout", type=_DROPOUT, default=c.dropout, help=f"dropout (default: {c.dropout})")
-    p.add_argument("--lr", type=_POSF, default=c.lr, help=f"Adam learning rate (default: {c.lr})")
-    p.add_argument("--weight-decay", type=_NONNEGF, default=c.weight_decay, help="weight decay (default: 5e-4)")
-    p.add_argument("--epochs", type=_POS, default=c.epochs, help=f"max epochs (default: {c.epochs})")
-    p.add_argument("--patience", type=_POS, default=c.patience,
+    p.add_argument("--hidden", type=positive_int, default=c.hidden, help=f"hidden width (default: {c.hidden})")
+    p.add_argument("--layers", type=positive_int, default=c.layers, help=f"layers (default: {c.layers})")
+    p.add_argument("--dropout", type=dropout_rate, default=c.dropout, help=f"dropout (default: {c.dropout})")
+    p.add_argument("--lr", type=positive_float, default=c.lr, help=f"Adam learning rate (default: {c.lr})")
+    p.add_argument("--weight-decay", type=nonneg_float, default=c.weight_decay, help="weight decay (default: 5e-4)")
+    p.add_argument("--epochs", type=positive_int, default=c.epochs, help=f"max epochs (default: {c.epochs})")
+    p.add_argument("--patience", type=positive_int, default=c.patience,
                    help=f"early stopping patience in epochs (default: {c.patience})")
-    p.add_argument("--alpha", type=_OPEN01, default=c.alpha, help=f"PPR teleport (default: {c.alpha})")
-    p.add_argument("--eps", type=_POSF, default=c.eps, help=f"PPR push threshold (default: {c.eps})")
-    p.add_argument("--aux", type=_POS, default=c.num_auxiliary_nodes,
+    p.add_argument("--alpha", type=open_unit, default=c.alpha, help=f"PPR teleport (default: {c.alpha})")
+    p.add_argument("--eps", type=positive_float, default=c.eps, help=f"PPR push threshold (default: {c.eps})")
+    p.add_argument("--aux", type=positive_int, default=c.num_auxiliary_nodes,
                    help=f"node-wise: auxiliary nodes per output node (default: {c.num_auxiliary_nodes})")
-    p.add_argument("--outputs-per-batch", type=_POS, default=c.num_nodes_per_batch,
+    p.add_argument("--outputs-per-batch", type=positive_int, default=c.num_nodes_per_batch,
                    help=f"output nodes per batch (default: {c.num_nodes_per_batch})")
-    p.add_argument("--infer-outputs-per-batch", type=_NONNEG, default=0,
+    p.add_argument("--infer-outputs-per-batch", type=nonneg_int, default=0,
                    help="output nodes per inference batch (default: node-wise max(outputs-per-batch, 4096), "
                         "batch-wise outputs-per-batch)")
-    p.add_argument("--partitions", type=_NONNEG, default=0,
+    p.add_argument("--partitions", type=nonneg_int, default=0,
                    help="batch-wise: partitions (default: outputs / outputs-per-batch)")
-    p.add_argument("--expand-ratio", type=_POSF, default=c.batch_expand_ratio,
+    p.add_argument("--expand-ratio", type=positive_float, default=c.batch_expand_ratio,
                    help="batch-wise: auxiliary nodes per batch = ratio * nodes / partitions "
                         f"(default: {c.batch_expand_ratio})")
-    p.add_argument("--infer-expand-ratio", type=_NONNEGF, default=0.0,
+    p.add_argument("--infer-expand-ratio", type=nonneg_float, default=0.0,
                    help="batch-wise: expand ratio of the inference batches (default: --expand-ratio)")
     p.add_argument("--batch-order", default=c.batch_order, choices=("order", "sample", "rand"),
                    help="IBMB batch order (default: order)")
-    p.add_argument("--batch-size", type=_POS, default=c.batch_size,
+    p.add_argument("--batch-size", type=positive_int, default=c.batch_size,
                    help=f"NeighborLoader seed nodes per batch (default: {c.batch_size})")
-    p.add_argument("--device", default="cpu", type=_device_type, help="cpu or cuda[:i] (default: cpu)")
-    p.add_argument("--eval-every", type=_POS, default=c.eval_every, help="validate every n epochs (default: 1)")
-    p.add_argument("--val-nodes", type=_NONNEG, default=0,
+    p.add_argument("--device", default="cpu", type=device_name, help="cpu or cuda[:i] (default: cpu)")
+    p.add_argument("--eval-every", type=positive_int, default=c.eval_every, help="validate every n epochs (default: 1)")
+    p.add_argument("--val-nodes", type=nonneg_int, default=0,
                    help="validate on at most this many random val nodes (default: all)")
-    p.add_argument("--seeds", type=_POS, default=1, help="runs with seeds 0..n-1, accuracies averaged (default: 1)")
-    p.add_argument("--threads", type=_NONNEG, default=0, help="torch and engine threads (default: all cores)")
+    p.add_argument("--seeds", type=positive_int, default=1,
+                   help="runs with seeds 0..n-1, accuracies averaged (default: 1)")
+    p.add_argument("--threads", type=nonneg_int, default=0, help="torch and engine threads (default: all cores)")
     p.add_argument("--plot", default=None, help="write accuracy vs inference time as PNG here")
     p.add_argument("--profile-gpu", action="store_true",
                    help="profile the GPU through NVML (summary in the table, plot next to --plot or ./)")
@@ -297,7 +240,7 @@ def train_cmd(args: argparse.Namespace) -> int:
 def bench_cmd(args: argparse.Namespace) -> int:
     from ibmb.train import METHODS
 
-    methods = args.methods if isinstance(args.methods, list) else _methods_type(args.methods)
+    methods = args.methods if isinstance(args.methods, list) else method_list(args.methods)
     return _jobs(args, [m for m in methods if m in METHODS])
 
 
@@ -350,13 +293,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="cmd")
     d = sub.add_parser("demo", help="run the engine's steps on the built-in default graph")
-    d.add_argument("--nodes", type=_POS, default=100_000, help="nodes of the generated graph (default: 100000)")
-    d.add_argument("--classes", type=_POS, default=10, help="classes (default: 10)")
-    d.add_argument("--degree", type=_NONNEGF, default=10.0, help="average degree (default: 10)")
-    d.add_argument("--features", type=_NONNEG, default=64, help="feature width (default: 64)")
-    d.add_argument("--batch", type=_POS, default=8192, help="rows per gathered batch (default: 8192)")
-    d.add_argument("--batches", type=_POS, default=50, help="batches to gather (default: 50)")
-    d.add_argument("--seed", type=_SEED, default=0, help="random seed (default: 0)")
+    d.add_argument("--nodes", type=positive_int, default=100_000, help="nodes of the generated graph (default: 100000)")
+    d.add_argument("--classes", type=positive_int, default=10, help="classes (default: 10)")
+    d.add_argument("--degree", type=nonneg_float, default=10.0, help="average degree (default: 10)")
+    d.add_argument("--features", type=nonneg_int, default=64, help="feature width (default: 64)")
+    d.add_argument("--batch", type=positive_int, default=8192, help="rows per gathered batch (default: 8192)")
+    d.add_argument("--batches", type=positive_int, default=50, help="batches to gather (default: 50)")
+    d.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
     from ibmb.train import METHODS
 
     t = sub.add_parser("train", help="train a GNN with IBMB batches (or a baseline) and report the figures")
@@ -367,13 +310,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     b = sub.add_parser("bench", help="train and infer with IBMB and the baselines, same model, same run")
     _data_args(b)
     _train_args(b)
-    b.add_argument("--methods", default="all", type=_methods_type,
+    b.add_argument("--methods", default="all", type=method_list,
                    help=f"comma-separated subset of {','.join(METHODS)} (default: all)")
     i = sub.add_parser("infer", help="inference over the test nodes with a model written by train --save-model")
     _data_args(i)
     i.add_argument("--model-file", required=True, help="the model file")
     i.add_argument("--batches", default=None, help="saved test batches to load (or to write when missing)")
-    i.add_argument("--device", default="cpu", type=_device_type, help="cpu or cuda[:i] (default: cpu)")
+    i.add_argument("--device", default="cpu", type=device_name, help="cpu or cuda[:i] (default: cpu)")
     i.add_argument("--quiet", action="store_true", help="no progress bars")
     try:
         args = p.parse_args(argv)

@@ -31,14 +31,12 @@ import os
 import queue
 import threading
 import warnings
-import weakref
 from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-from ibmb import _native
-from ibmb._arrays import as_int, as_int64, as_node_ids, is_tensor, ptr
-from ibmb._native import EngineError, Handle, UnavailableError, call, engine
+from ibmb._arrays import as_int, as_int64, as_node_ids, is_tensor
+from ibmb._steps import HostRegistration, StepMerger, torch_device
 from ibmb.batching import Arena, ArenaBatch, BatchOrder, Batches, batch_wise, node_wise, partition
 from ibmb.gather import gather
 from ibmb.graph import CSRGraph
@@ -60,62 +58,6 @@ def _torch():
     except ImportError as e:  # pragma: no cover - the loaders need both
         raise ImportError(f"ibmb's loaders need torch and torch_geometric: {e}") from e
     return torch, Data
-
-
-def _device(device: Any) -> Any:
-    """``device`` as a torch.device; a CUDA device must be usable here."""
-    torch, _ = _torch()
-    if device is None:
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise ValueError(f"unsupported device {device!r}: use 'cpu', 'cuda' or 'cuda:N' ({e})") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UnavailableError(f"device={str(device)!r} needs a CUDA GPU, but torch.cuda.is_available() is False "
-                                   "(no GPU, no driver, or a CPU-only torch build)")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UnavailableError(f"device={str(device)!r}: torch sees only {torch.cuda.device_count()} CUDA "
-                                   "device(s)")
-    elif dev.type != "cpu":
-        raise ValueError(f"unsupported device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
-    return dev
-
-
-def _unregister(address: int, owner: Handle) -> None:
-    """Undo cudaHostRegister of ``address``. ``owner`` (the arena memory's
-    Handle) is held until then, so the memory is unmapped only afterwards."""
-    if _native._forked:  # no CUDA (nor engine) in a forked child; the memory goes with the process
-        return
-    try:
-        import torch
-
-        torch.cuda.synchronize()  # no copy from the pages may still be in flight
-        torch.cuda.cudart().cudaHostUnregister(address)
-    except Exception:  # pragma: no cover - depends on the CUDA runtime
-        pass
-    del owner
-
-
-class _HostRegistration:
-    """Page-locks an arena (cudaHostRegister) so host-to-device copies need no
-    staging, and unregisters it when this object goes, before the arena's
-    memory can be freed (the finalizer holds the memory's Handle)."""
-
-    def __init__(self, arena: Arena) -> None:
-        import torch
-
-        self.ok = False
-        if arena.nbytes == 0:
-            return
-        try:
-            err = torch.cuda.cudart().cudaHostRegister(arena.address, arena.nbytes, 0)
-            self.ok = int(getattr(err, "value", err)) == 0
-        except Exception:  # pragma: no cover - depends on the CUDA runtime
-            self.ok = False
-        if self.ok:
-            weakref.finalize(self, _unregister, arena.address, arena._owner).atexit = False
 
 
 def _memory_budget() -> int:
@@ -230,7 +172,7 @@ class _IBMBLoader:
         self.arena, self.batches = arena, batches
         self.batch_order, self.batch_size, self.drop_last = batch_order, int(batch_size), drop_last
         self.return_edge_index_type = return_edge_index_type
-        self.device = _device(device)
+        self.device = torch_device(device)
         self.prefetch = prefetch
         self._x, self._y, self._class_y, self._graph = x, y, class_y, graph
         self._order: Optional[BatchOrder] = None
@@ -240,14 +182,10 @@ class _IBMBLoader:
         if self.batch_size > 1 and graph is None:
             raise ValueError("batch_size > 1 merges batches over the full graph, which a loaded loader does not "
                              "have: pass data to load()")
-        self._step: Optional[Handle] = None
+        self._merger: Optional[StepMerger] = None
         if self.batch_size > 1 and arena.num_batches > 1:
-            # Merged batches are induced by the engine into fresh arrays per
-            # step (no arena per step); the out-degrees bound their edge count.
-            self._step = Handle(call(engine.StepInducerNew, graph._handle(), arena.norm))
-            deg = graph.degree()
-            self._degree = np.asarray(deg.numpy() if is_tensor(deg) else deg)
-        self._pin: Optional[_HostRegistration] = None
+            self._merger = StepMerger(graph, arena.norm, class_y if arena.has_labels else None)
+        self._pin: Optional[HostRegistration] = None
 
     # ----------------------------------------------------------------- info
     @property
@@ -338,35 +276,7 @@ class _IBMBLoader:
     def _view(self, group: np.ndarray) -> ArenaBatch:
         if len(group) == 1:
             return self.arena[int(group[0])]
-        return self._merge([self.arena[int(b)] for b in group])
-
-    def _merge(self, views: list[ArenaBatch]) -> ArenaBatch:
-        """One batch of the union of ``views``' nodes over the full graph,
-        laid out like an arena batch: the outputs first (ascending), then the
-        other nodes (ascending), the induced subgraph normalized within it."""
-        out = np.unique(np.concatenate([v.n_id[:v.batch_size] for v in views]))
-        nodes = np.unique(np.concatenate([v.n_id for v in views]))
-        n_id = np.concatenate([out, nodes[~np.isin(nodes, out, assume_unique=True)]])
-        # Capacity: the members' edges plus room for cross edges, at most the
-        # out-degree sum (an exact bound); the engine reports a larger count
-        # without writing, and is then asked again with that room.
-        bound = int(self._degree[n_id].sum())
-        cap = min(bound, 2 * sum(v.edge_weight.shape[0] for v in views) + 4 * n_id.shape[0])
-        for _ in range(2):
-            edges, weight = np.empty(2 * cap, np.int64), np.empty(cap, np.float32)
-            m = int(call(engine.StepInducerRun, self._step.value, ptr(n_id, np.int64, None, "n_id"), n_id.shape[0],
-                         ptr(edges, np.int64, 2 * cap, "edges", True), ptr(weight, np.float32, cap, "weight", True),
-                         cap))
-            if m <= cap:
-                break
-            cap = m
-        else:  # pragma: no cover - the second call has room for every edge
-            raise EngineError(f"merged batch: {m} edges do not fit the {cap} reported")
-        mask = np.zeros(n_id.shape[0], np.bool_)
-        mask[:out.shape[0]] = True
-        y = self._class_y[n_id] if self.arena.has_labels and self._class_y is not None else None
-        return ArenaBatch(n_id=n_id, output_mask=mask, edge_index=edges[:2 * m].reshape(2, m), edge_weight=weight[:m],
-                          y=y, x=None, batch_size=int(out.shape[0]))
+        return self._merger.merge([self.arena[int(b)] for b in group])
 
     def _to_data(self, v: ArenaBatch) -> Any:
         torch, Data = _torch()
@@ -410,7 +320,7 @@ class _IBMBLoader:
     def _pin_arena(self) -> None:
         """Page-lock the arena once (undone when the loader goes)."""
         if self._pin is None:
-            self._pin = _HostRegistration(self.arena)
+            self._pin = HostRegistration(self.arena)
 
     def _x_requires_grad(self) -> bool:
         return self._x is not None and self._x.requires_grad
