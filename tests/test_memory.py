@@ -220,3 +220,34 @@ def test_merge_asks_again_when_the_edge_estimate_is_short():
     assert got.edge_index.shape == (2, n * (n - 1)) and np.array_equal(got.edge_index, want.edge_index)
     assert np.array_equal(got.n_id, want.n_id) and np.array_equal(got.edge_weight, want.edge_weight)
     assert np.array_equal(got.y, want.y) and got.batch_size == 3
+
+
+def test_host_registration_is_undone_before_the_memory_goes(monkeypatch):
+    # cudaHostRegister of an arena is paired with cudaHostUnregister when the
+    # registration goes, and the arena memory outlives it: unregistering
+    # unmapped memory would be undefined. A fake runtime records the calls.
+    from ibmb import _steps
+
+    calls = []
+
+    class FakeRuntime:
+        def cudaHostRegister(self, addr, size, flags):
+            calls.append(("register", addr, size, engine.NumHandles()))
+            return 0
+
+        def cudaHostUnregister(self, addr):
+            calls.append(("unregister", addr, None, engine.NumHandles()))
+            return 0
+
+    monkeypatch.setattr(torch.cuda, "cudart", lambda: FakeRuntime())
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
+    h0 = handles()
+    a = big_arena(n=1000, f=4, copies=2)
+    addr, size = a.address, a.nbytes
+    reg = _steps.HostRegistration(a)
+    assert reg.ok and calls == [("register", addr, size, h0 + 1)]
+    del a
+    assert handles() == h0 + 1  # the registration keeps the memory
+    del reg
+    assert calls[1] == ("unregister", addr, None, h0 + 1)  # still mapped while unregistering
+    assert handles() == h0
