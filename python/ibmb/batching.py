@@ -359,12 +359,9 @@ class BatchOrder:
             raise ValueError(f"mode must be 'order', 'sample' or 'rand', got {mode!r}")
         seed = as_int(seed, "seed", min=0, max=2**63 - 1)
         bp = _batch_csr(batches)
-        try:
-            yy = as_int64(y, "y")
-        except ValueError as e:
-            if "does not fit" in str(e):
-                raise
-            raise TypeError(f"y must be a 1-D integer array: {e}") from None
+        yy = as_int64(y, "y", ndim=None)
+        if yy.ndim != 1:
+            raise TypeError(f"y must be a 1-D integer array, got shape {yy.shape}")
         top = int(yy.max()) if yy.size else -1
         if num_classes is None:
             k = max(top + 1, 1)
