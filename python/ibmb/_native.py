@@ -176,6 +176,9 @@ class Handle:
     def __init__(self, h: int) -> None:
         self._h = int(h)
         self._finalizer = weakref.finalize(self, _free, self._h)
+        # At interpreter exit the process returns the memory anyway; freeing
+        # then could unmap memory that objects torn down later still view.
+        self._finalizer.atexit = False
 
     @property
     def value(self) -> int:

@@ -17,8 +17,8 @@ from typing import Any, Iterator, Optional, Union
 import numpy as np
 
 from ibmb import _jobs
-from ibmb._arrays import as_node_ids, as_node_ints, is_tensor, ptr, torch
-from ibmb._native import call, engine
+from ibmb._arrays import as_int, as_int64, as_node_ids, as_node_ints, check_memory, is_tensor, ptr, torch
+from ibmb._native import Handle, call, engine
 from ibmb.graph import CSRGraph, as_graph
 
 __all__ = ["Batches", "node_wise", "batch_wise", "partition", "BatchOrder", "Arena", "ArenaBatch"]
@@ -50,6 +50,29 @@ class Batches:
         return (self.out[self.out_ptr[b]:self.out_ptr[b + 1]], self.nodes[self.node_ptr[b]:self.node_ptr[b + 1]])
 
 
+def _csr_part(ptr_: Any, ids: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    p = as_int64(ptr_, f"batches.{name}_ptr")
+    v = as_int64(ids, f"batches.{name}")
+    if p.size < 1 or p[0] != 0 or p[-1] != v.size or (p.size > 1 and np.any(p[1:] < p[:-1])):
+        raise ValueError(f"batches.{name}_ptr must start at 0, never decrease and end at len(batches.{name}) = "
+                         f"{v.size}")
+    return p, v
+
+
+def _batch_csr(batches: Batches) -> Batches:
+    """``batches`` with C-contiguous int64 arrays (strided, negative-stride or
+    other-width views are copied) and consistent pointers; raises TypeError
+    or ValueError otherwise. The engine checks the ids themselves."""
+    if not isinstance(batches, Batches):
+        raise TypeError(f"batches must be ibmb.batching.Batches, got {type(batches).__name__}")
+    out_ptr, out = _csr_part(batches.out_ptr, batches.out, "out")
+    node_ptr, nodes = _csr_part(batches.node_ptr, batches.nodes, "node")
+    if out_ptr.size != node_ptr.size:
+        raise ValueError(f"batches.out_ptr and batches.node_ptr must have the same length (one entry more than "
+                         f"there are batches), got {out_ptr.size} and {node_ptr.size}")
+    return Batches(out_ptr, out, node_ptr, nodes)
+
+
 def _collect(job: int, desc: str, progress: Optional[bool]) -> Batches:
     try:
         _jobs.wait(job, desc, progress)
@@ -74,10 +97,13 @@ def node_wise(graph: Union[CSRGraph, Any], output_nodes: Any, num_auxiliary_node
     ``output_nodes``: ``[M]`` ids (any order; duplicates count once) or a
     ``[N]`` boolean mask; ``None`` means every node.
     """
+    num_auxiliary_nodes = as_int(num_auxiliary_nodes, "num_auxiliary_nodes", min=1)
+    num_nodes_per_batch = as_int(num_nodes_per_batch, "num_nodes_per_batch", min=1)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     g = as_graph(graph, num_nodes)
     out = as_node_ids(output_nodes, g.num_nodes, "output_nodes")
-    job = call(engine.BatchNodeWise, g._handle(), ptr(out), out.shape[0], int(num_auxiliary_nodes),
-               int(num_nodes_per_batch), float(alpha), float(eps), int(num_threads))
+    job = call(engine.BatchNodeWise, g._handle(), ptr(out, np.int64, None, "output_nodes"), out.shape[0],
+               num_auxiliary_nodes, num_nodes_per_batch, float(alpha), float(eps), num_threads)
     return _collect(job, "IBMB node-wise", progress)
 
 
@@ -88,17 +114,28 @@ def batch_wise(graph: Union[CSRGraph, Any], output_nodes: Any, parts: Any, num_p
     skipped) holding the part's output nodes and the
     ``ceil(batch_expand_ratio * N / num_partitions)`` nodes of highest
     topic-sensitive PPR seeded by them. ``parts``: ``[N]`` part id per node."""
+    num_partitions = as_int(num_partitions, "num_partitions", min=1)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     g = as_graph(graph, num_nodes)
+    _check_num_partitions(num_partitions, g.num_nodes)
     out = as_node_ids(output_nodes, g.num_nodes, "output_nodes")
-    p = np.asarray(parts.detach().cpu().numpy() if is_tensor(parts) else parts)
-    if p.dtype == np.bool_ or not np.issubdtype(p.dtype, np.integer):
-        raise TypeError(f"parts must hold integers, got dtype {p.dtype}")
+    p = as_int64(parts, "parts", ndim=None)
     if p.shape != (g.num_nodes,):
         raise ValueError(f"parts must have shape [{g.num_nodes}], got {p.shape}")
-    p = np.ascontiguousarray(p, dtype=np.int64)
-    job = call(engine.BatchBatchWise, g._handle(), ptr(out), out.shape[0], ptr(p), int(num_partitions),
-               float(batch_expand_ratio), float(alpha), float(eps), int(num_threads))
+    if p.size and (p.min() < 0 or p.max() >= num_partitions):
+        bad = p.min() if p.min() < 0 else p.max()
+        raise IndexError(f"parts holds part id {bad}, outside [0, num_partitions={num_partitions})")
+    job = call(engine.BatchBatchWise, g._handle(), ptr(out, np.int64, None, "output_nodes"), out.shape[0],
+               ptr(p, np.int64, g.num_nodes, "parts"), num_partitions, float(batch_expand_ratio), float(alpha),
+               float(eps), num_threads)
     return _collect(job, "IBMB batch-wise", progress)
+
+
+def _check_num_partitions(k: int, n: int) -> None:
+    """A graph of ``n`` nodes splits into at most ``n`` non-empty parts;
+    more parts would only make the engine allocate per empty part."""
+    if k > max(1, n):
+        raise ValueError(f"num_partitions={k} exceeds the graph's {n} nodes")
 
 
 _DTYPES = {np.dtype(np.float32): 1, np.dtype(np.float16): 2}
@@ -131,10 +168,13 @@ class ArenaBatch:
 
 
 class _Memory:
-    """Exposes the arena's memory to numpy; holds the owning Arena alive for
-    as long as any view exists."""
+    """Exposes engine memory to numpy. Every array viewing it keeps this
+    object alive, and this object keeps the memory's :class:`Handle` alive
+    (never the Arena), so the memory is freed exactly when the Arena and its
+    last view are gone, and no reference cycle runs through numpy arrays
+    (which the cycle collector cannot see into)."""
 
-    def __init__(self, owner: "Arena", addr: int, size: int) -> None:
+    def __init__(self, owner: Handle, addr: int, size: int) -> None:
         self._owner = owner
         self.__array_interface__ = {"shape": (size,), "typestr": "|u1", "data": (addr, False), "version": 3}
 
@@ -145,13 +185,13 @@ class Arena:
     Build with :meth:`build` or map a saved file with :meth:`load`. Batches are
     numpy views (``arena[b]``); wrap them with ``torch.from_numpy`` for zero-copy
     tensors. The memory is released when the Arena and every view of it are
-    gone.
+    gone (views keep it alive on their own).
     """
 
     def __init__(self, handle: int) -> None:
-        self._h = int(handle)
+        self._owner = Handle(handle)  # the only owner of the engine memory; held by every view
         info = np.zeros(22, dtype=np.int64)
-        call(engine.ArenaInfo, self._h, ptr(info))
+        call(engine.ArenaInfo, self._owner.value, ptr(info, np.int64, 22, "info", writable=True))
         (self.num_batches, self.num_nodes, self.nbytes, addr, self.row_bytes, dtype, norm,
          labels) = (int(v) for v in info[:8])
         off, size = info[8:15], info[15:22]
@@ -163,7 +203,7 @@ class Arena:
 
             self._dtype = np.dtype(ml_dtypes.bfloat16)
         self.address = addr  # where the block starts (e.g. to page-lock it for GPU copies)
-        mem = np.asarray(_Memory(self, addr, self.nbytes))
+        mem = np.asarray(_Memory(self._owner, addr, self.nbytes))
         sec = [mem[o:o + s] for o, s in zip(off, size)]
         self._table = sec[0].view(np.int64).reshape(-1, 5)
         self._nid = sec[1].view(np.int64)
@@ -172,6 +212,11 @@ class Arena:
         self._weight = sec[4].view(np.float32)
         self._y = sec[5].view(np.int64) if self.has_labels else None
         self._x = sec[6] if self.row_bytes else None
+
+    @property
+    def _h(self) -> int:
+        """The engine handle (valid while this Arena or a view exists)."""
+        return self._owner.value
 
     @classmethod
     def build(cls, graph: Union[CSRGraph, Any], batches: Batches, x: Any = None, y: Any = None, norm: str = "sym",
@@ -182,6 +227,7 @@ class Arena:
         (``[N]`` integers) and, if ``x`` is given (``[N, *]`` float32/float16/
         bfloat16), the batch nodes' feature rows."""
         g = as_graph(graph, num_nodes)
+        bp = _batch_csr(batches)
         labels = None
         if y is not None:
             labels = as_node_ints(y, g.num_nodes, f"y must be [{g.num_nodes}] integer labels")
@@ -205,25 +251,21 @@ class Arena:
             if row_bytes == 0:
                 xx, code = None, 0
         text = json.dumps(params or {})
+        nb = bp.num_batches
 
         def start() -> int:
             # Go copies the batches and labels before this returns; it reads
             # xx while the job runs, and this frame keeps xx alive until the
             # job has stopped (also on Ctrl-C: _jobs waits for it).
-            return call(engine.ArenaBuildJob, g._handle(), ptr(batches.node_ptr), ptr(batches.nodes),
-                        ptr(batches.out_ptr), ptr(batches.out), batches.num_batches, batches.nodes.shape[0],
-                        batches.out.shape[0], str(norm), ptr(labels) if labels is not None else 0,
-                        ptr(xx) if xx is not None else 0, row_bytes, code, text)
+            return call(engine.ArenaBuildJob, g._handle(), ptr(bp.node_ptr, np.int64, nb + 1, "batches.node_ptr"),
+                        ptr(bp.nodes, np.int64, None, "batches.nodes"),
+                        ptr(bp.out_ptr, np.int64, nb + 1, "batches.out_ptr"),
+                        ptr(bp.out, np.int64, None, "batches.out"), nb, bp.nodes.shape[0], bp.out.shape[0],
+                        str(norm), ptr(labels, np.int64, g.num_nodes, "y") if labels is not None else 0,
+                        ptr(xx, xx.dtype, None, "x") if xx is not None else 0, row_bytes, code, text)
 
         h = _jobs.run(start, lambda job: call(engine.ArenaFromJob, job), "IBMB arena", progress=False)
-        try:
-            arena = cls(h)
-        except BaseException:
-            try:
-                engine.Free(h)
-            except Exception:  # already owned and freed by the half-built Arena
-                pass
-            raise
+        arena = cls(h)  # owns h from its first line on, so a failure below frees it
         if xx is not None:
             arena._feature_shape = tuple(xx.shape[1:])
         return arena
@@ -308,14 +350,6 @@ class Arena:
     def __iter__(self) -> Iterator[ArenaBatch]:
         return (self[b] for b in range(self.num_batches))
 
-    def __del__(self) -> None:
-        h, self._h = getattr(self, "_h", 0), 0
-        if h:
-            try:
-                call(engine.Free, h)
-            except Exception:
-                pass
-
     def __repr__(self) -> str:
         return f"Arena(num_batches={self.num_batches}, nbytes={self.nbytes:,}, norm={self.norm!r})"
 
@@ -329,15 +363,20 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
     ``node_weight``: optional ``[N]`` non-negative integer weights (e.g. a
     higher weight on output nodes); ``imbalance``: allowed excess of the
     heaviest part over the average."""
+    num_partitions = as_int(num_partitions, "num_partitions", min=1)
+    seed = as_int(seed, "seed", min=0, max=2**63 - 1)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     g = as_graph(graph, num_nodes)
+    _check_num_partitions(num_partitions, g.num_nodes)
     w = None
     if node_weight is not None:
         w = as_node_ints(node_weight, g.num_nodes, f"node_weight must be [{g.num_nodes}] integers")
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
     out = np.empty(g.num_nodes, dtype=np.int64)
-    call(engine.Partition, g._handle(), int(num_partitions), 0 if w is None else ptr(w),
-         float(imbalance) if imbalance > 0 else 1e-9, int(seed), int(num_threads), ptr(out))
+    wp = 0 if w is None else ptr(w, np.int64, g.num_nodes, "node_weight")
+    call(engine.Partition, g._handle(), num_partitions, wp, float(imbalance) if imbalance > 0 else 1e-9, seed,
+         num_threads, ptr(out, np.int64, g.num_nodes, "out", writable=True))
     return out
 
 
@@ -368,43 +407,55 @@ class BatchOrder:
                  seed: int = 0) -> None:
         if mode not in ("order", "sample", "rand"):
             raise ValueError(f"mode must be 'order', 'sample' or 'rand', got {mode!r}")
-        yy = np.asarray(y.detach().cpu().numpy() if is_tensor(y) else y)
-        if yy.dtype == np.bool_ or not np.issubdtype(yy.dtype, np.integer) or yy.ndim != 1:
-            raise TypeError(f"y must be a 1-D integer array, got {yy.dtype} {yy.shape}")
-        yy = np.ascontiguousarray(yy, dtype=np.int64)
-        k = int(yy.max()) + 1 if num_classes is None and yy.size else int(num_classes or 1)
-        self.mode, self.num_batches, self._seed, self._epoch = mode, batches.num_batches, int(seed), 0
-        nb = self.num_batches
+        seed = as_int(seed, "seed", min=0, max=2**63 - 1)
+        bp = _batch_csr(batches)
+        yy = as_int64(y, "y", ndim=None)
+        if yy.ndim != 1:
+            raise TypeError(f"y must be a 1-D integer array, got shape {yy.shape}")
+        top = int(yy.max()) if yy.size else -1
+        if num_classes is None:
+            k = max(top + 1, 1)
+        else:
+            k = as_int(num_classes, "num_classes", min=1)
+            if top >= k:
+                raise ValueError(f"y holds label {top} but num_classes is {k}: labels must lie in [0, num_classes)")
+        nb = bp.num_batches
+        if bp.out.size and (bp.out.min() < 0 or bp.out.max() >= yy.size):
+            bad = bp.out.min() if bp.out.min() < 0 else bp.out.max()
+            raise IndexError(f"batches hold output node {bad}, out of range for {yy.size} labels")
+        # The engine counts labels per batch and class (nb x k, three float64
+        # tables) and the distances are nb x nb (here, in the engine, and in
+        # the sampler's copy): refuse before allocating what cannot fit.
+        check_memory(8 * (3 * nb * k + 4 * nb * nb),
+                     f"the batch order of {nb} batches over {k} classes"
+                     + ("" if num_classes is not None else f" (from the largest label in y, {top})"))
+        self.mode, self.num_batches, self._seed, self._epoch = mode, nb, seed, 0
         self.distances = np.zeros((nb, nb), dtype=np.float64)
-        call(engine.ScheduleDistances, ptr(batches.out_ptr), ptr(batches.out), nb, batches.out.shape[0], ptr(yy),
-             yy.shape[0], k, ptr(self.distances))
+        call(engine.ScheduleDistances, ptr(bp.out_ptr, np.int64, nb + 1, "batches.out_ptr"),
+             ptr(bp.out, np.int64, None, "batches.out"), nb, bp.out.shape[0], ptr(yy, np.int64, None, "y"),
+             yy.shape[0], k, ptr(self.distances, np.float64, nb * nb, "distances", writable=True))
         self._fixed: Optional[np.ndarray] = None
-        self._sampler = 0
+        self._sampler: Optional[Handle] = None
         if mode == "order":
             self._fixed = np.empty(nb, dtype=np.int64)
-            call(engine.ScheduleOrder, ptr(self.distances), nb, self._seed, ptr(self._fixed))
+            call(engine.ScheduleOrder, ptr(self.distances, np.float64, nb * nb, "distances"), nb, self._seed,
+                 ptr(self._fixed, np.int64, nb, "order", writable=True))
         elif mode == "sample":
-            self._sampler = call(engine.ScheduleSampler, ptr(self.distances), nb, self._seed)
+            self._sampler = Handle(call(engine.ScheduleSampler, ptr(self.distances, np.float64, nb * nb,
+                                                                    "distances"), nb, self._seed))
 
     def epoch(self) -> np.ndarray:
         """The ``[num_batches]`` batch order of the next epoch."""
         self._epoch += 1
         if self._fixed is not None:
             return self._fixed.copy()
-        if self._sampler:
+        if self._sampler is not None:
             out = np.empty(self.num_batches, dtype=np.int64)
-            call(engine.SamplerEpoch, self._sampler, ptr(out), self.num_batches)
+            call(engine.SamplerEpoch, self._sampler.value, ptr(out, np.int64, self.num_batches, "order", True),
+                 self.num_batches)
             return out
         return np.random.default_rng([self._seed, self._epoch]).permutation(self.num_batches)
 
     def path_distance(self, order: np.ndarray) -> float:
         """Summed distance of consecutive batches in ``order``."""
         return float(self.distances[order[:-1], order[1:]].sum())
-
-    def __del__(self) -> None:
-        h, self._sampler = getattr(self, "_sampler", 0), 0
-        if h:
-            try:
-                call(engine.Free, h)
-            except Exception:
-                pass

@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ibmb import _jobs
-from ibmb._arrays import as_index, as_node_ids, is_tensor, ptr, torch
+from ibmb._arrays import as_index, as_int, as_node_ids, is_tensor, ptr, torch
 from ibmb._native import call, engine
 from ibmb.graph import CSRGraph, as_graph
 
@@ -63,11 +63,7 @@ def _check_params(alpha: float, eps: float, topk: Optional[int]) -> int:
         raise ValueError(f"eps must be positive and finite, got {eps}")
     if topk is None:
         return 0
-    if isinstance(topk, bool) or not isinstance(topk, (int, np.integer)):
-        raise TypeError(f"topk must be an int or None, got {type(topk).__name__}")
-    if topk < 1:
-        raise ValueError(f"topk must be >= 1 (or None for every entry), got {topk}")
-    return int(topk)
+    return as_int(topk, "topk (or None for every entry)", min=1)
 
 
 def _device(device: Any) -> int:
@@ -143,6 +139,7 @@ def node_ppr(graph: Union[CSRGraph, Any], targets: Any = None, alpha: float = 0.
             order: reproduces ``torch_geometric.utils.get_ppr`` up to rounding).
     """
     k = _check_params(alpha, eps, topk)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     dev, o = _device(device), _order(order)
     g = as_graph(graph, num_nodes)
     t = as_node_ids(targets, g.num_nodes, "target")
@@ -159,6 +156,7 @@ def set_ppr(graph: Union[CSRGraph, Any], sets: Sequence[Any], alpha: float = 0.2
     uniformly over the set (a node listed twice counts once). ``sets`` is a
     sequence of id arrays. Other arguments as :func:`node_ppr`."""
     k = _check_params(alpha, eps, topk)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     dev, o = _device(device), _order(order)
     g = as_graph(graph, num_nodes)
     if len(sets) == 0:
