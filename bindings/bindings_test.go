@@ -146,3 +146,26 @@ func TestFreeOfCancelledJobSurvivesItsResult(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond) // the closing goroutines run; a panic there would end the test binary
 }
+
+func TestJobWaitFor(t *testing.T) {
+	release := make(chan struct{})
+	h := startJob(func(ctx context.Context, _ func(int, int)) (any, error) {
+		<-release
+		return nil, nil
+	})
+	defer Free(h)
+	start := time.Now()
+	if done, err := JobWaitFor(h, 20); err != nil || done != 0 {
+		t.Fatalf("running job: done %d, err %v", done, err)
+	}
+	if time.Since(start) < 15*time.Millisecond {
+		t.Fatal("JobWaitFor returned before its time slice on a running job")
+	}
+	close(release)
+	if done, err := JobWaitFor(h, 5000); err != nil || done != 1 {
+		t.Fatalf("finished job: done %d, err %v", done, err)
+	}
+	if _, err := JobWaitFor(h, -1); err == nil {
+		t.Fatal("a negative wait was accepted")
+	}
+}

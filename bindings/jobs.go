@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // job is long engine work running on its own goroutine, so that Python can
@@ -98,6 +99,29 @@ func JobCancel(h int) (err error) {
 	}
 	j.cancel()
 	return nil
+}
+
+// JobWaitFor blocks until job h has finished or ms milliseconds have
+// passed, whichever comes first, and returns 1 when the job has finished,
+// else 0. Python waits in slices of this call (the GIL is released during
+// it) so that a finished job is noticed at once and Ctrl-C within one slice.
+func JobWaitFor(h, ms int) (done int, err error) {
+	defer guard(&err)
+	j, err := get[*job](h)
+	if err != nil {
+		return 0, err
+	}
+	if ms < 0 {
+		return 0, argErr("wait of %d ms", ms)
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-j.done:
+		return 1, nil
+	case <-t.C:
+		return 0, nil
+	}
 }
 
 // JobWait blocks until job h has finished and returns its error, if any.
