@@ -107,7 +107,12 @@ var negZero = math.Copysign(0, -1)
 // non-empty and in range. On return ws.p holds the estimate, ws.pushed
 // lists its nonzero entries and ws.touched[:ws.nt] the nonzero residuals;
 // collect must be called before the next push.
-func (ws *workspace) push(pg *pushGraph, set []int64) {
+//
+// After every checkWork pushes and neighbour updates it checks done (nil:
+// never) and, once done is
+// closed, returns false at once, leaving the workspace unusable: the caller
+// drops it. Otherwise it returns true.
+func (ws *workspace) push(pg *pushGraph, set []int64, done <-chan struct{}) bool {
 	p, nd := ws.p, ws.nd
 	indptr, indices := pg.indptr, pg.indices
 	scale := pg.scale
@@ -142,6 +147,7 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 	}
 
 	var pushes, edgePushes int64
+	nextCheck := int64(checkWork)
 	lifo := pg.lifo
 	for head != tail {
 		// pos is the queue position of the entry taken: the oldest (FIFO)
@@ -172,6 +178,14 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 		}
 		p[u] += alpha * res
 		pushes++
+		if pushes+edgePushes >= nextCheck {
+			nextCheck += checkWork
+			if done != nil && isDone(done) {
+				ws.pushes += pushes
+				ws.edgePushes += edgePushes
+				return false
+			}
+		}
 		lo, hi := indptr[u], indptr[u+1]
 		val := res * scale[u]
 		// val is 0 for a node without out-edges, and also if it
@@ -192,6 +206,23 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 	ws.pushed = pushed
 	ws.pushes += pushes
 	ws.edgePushes += edgePushes
+	return true
+}
+
+// checkWork is how much work (pushes plus neighbour updates) a vector does
+// between two looks at its cancellation channel: about a millisecond, a
+// few on a graph much larger than the caches, while the checks cost
+// nothing measurable.
+const checkWork = 1 << 18
+
+// isDone reports whether done is closed, without blocking.
+func isDone(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // scatter adds val to the residual of every node of nbrs, appends the
