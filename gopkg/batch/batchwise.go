@@ -71,8 +71,8 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 // PPR passes, the reachability checks and the per-batch unions all look at
 // ctx after a bounded amount of work, so the call returns within
 // milliseconds, its goroutines finished, with an error wrapping ctx.Err()
-// and no batches. A call that is not cancelled returns exactly what
-// BatchWise returns.
+// and no batches (also when the cancellation comes during its last steps).
+// A call that is not cancelled returns exactly what BatchWise returns.
 func BatchWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, parts []int32, numParts int, opt BatchWiseOptions) (*Batches, error) {
 	if numParts < 1 {
 		return nil, valueErrorf("num_parts must be at least 1, got %d", numParts)
@@ -195,7 +195,11 @@ func BatchWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, parts 
 	}) {
 		return nil, canceled(ctx)
 	}
-	return assemble(outs, nodes), nil
+	b := assemble(outs, nodes)
+	if ctx.Err() != nil {
+		return nil, canceled(ctx)
+	}
+	return b, nil
 }
 
 // reachAtLeast reports whether at least want nodes are reachable from the

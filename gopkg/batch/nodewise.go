@@ -62,8 +62,9 @@ func NodeWise(g *graph.CSR, outputs []int64, opt NodeWiseOptions) (*Batches, err
 // computation, the clustering (its sorts and merges) and the per-batch
 // unions all look at ctx after a bounded amount of work, so the call
 // returns within milliseconds, its goroutines finished, with an error
-// wrapping ctx.Err() and no batches. A call that is not cancelled returns
-// exactly what NodeWise returns.
+// wrapping ctx.Err() and no batches (also when the cancellation comes
+// during its last steps). A call that is not cancelled returns exactly what
+// NodeWise returns.
 func NodeWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, opt NodeWiseOptions) (*Batches, error) {
 	if opt.NumAuxNodes < 1 {
 		return nil, valueErrorf("num_aux_nodes must be at least 1, got %d", opt.NumAuxNodes)
@@ -83,7 +84,7 @@ func NodeWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, opt Nod
 		return nil, err
 	}
 	b, ok := nodeWiseFromPPR(g.NumNodes, distinct, res, opt.MaxOutputsPerBatch, opt.Workers, ctx.Done())
-	if !ok {
+	if !ok || ctx.Err() != nil {
 		return nil, canceled(ctx)
 	}
 	return b, nil

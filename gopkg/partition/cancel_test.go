@@ -45,8 +45,10 @@ func TestCancel(t *testing.T) {
 			cancel()
 			o := <-ch
 			took := o.at.Sub(cancelled)
-			if o.err == nil && took < 0 {
-				t.Skipf("finished %v before the cancellation (machine faster now than in the first run)", -took)
+			if o.err == nil {
+				// PartitionContext looks at ctx before returning: no error
+				// means it had finished when cancel ran.
+				t.Skip("finished before the cancellation (machine faster now than in the first run)")
 			}
 			if !errors.Is(o.err, context.Canceled) || o.part != nil {
 				t.Fatalf("got %d parts and error %v, want only an error wrapping context.Canceled", len(o.part), o.err)

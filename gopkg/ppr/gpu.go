@@ -10,20 +10,30 @@ import (
 )
 
 // run computes the vectors of t on the device opt names, stopping early
-// with an error wrapping ctx.Err() when ctx is cancelled. g, t and opt must
+// with an error wrapping ctx.Err() when ctx is cancelled; a call cancelled
+// at any time before it returns reports the cancellation. g, t and opt must
 // have been validated.
 func run(ctx context.Context, g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
 	if ctx.Err() != nil {
 		return nil, Stats{}, canceled(ctx)
 	}
+	var res *Result
+	var st Stats
+	var err error
 	if !opt.Device.CUDA {
-		res, st, ok := compute(g, t, opt, ctx.Done())
-		if !ok {
+		var ok bool
+		if res, st, ok = compute(g, t, opt, ctx.Done()); !ok {
 			return nil, Stats{}, canceled(ctx)
 		}
-		return res, st, nil
+	} else if res, st, err = computeGPU(ctx, g, t, opt); err != nil {
+		return nil, Stats{}, err
 	}
-	return computeGPU(ctx, g, t, opt)
+	if ctx.Err() != nil {
+		// Cancelled during the last steps, which do not look: the caller
+		// asked to stop, so report it rather than a late result.
+		return nil, Stats{}, canceled(ctx)
+	}
+	return res, st, nil
 }
 
 // canceled is the error of a call stopped because ctx was cancelled.

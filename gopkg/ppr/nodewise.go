@@ -25,7 +25,8 @@ func NodeWise(g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error
 
 // NodeWiseContext is NodeWise stopping early when ctx is cancelled: it then
 // returns, within milliseconds and with all its goroutines finished, an
-// error wrapping ctx.Err() and no Result.
+// error wrapping ctx.Err() and no Result (also when the cancellation comes
+// during its last steps).
 func NodeWiseContext(ctx context.Context, g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error) {
 	if err := opt.validate(); err != nil {
 		return nil, Stats{}, err

@@ -25,7 +25,8 @@ func SetWise(g *graph.CSR, setPtr, setNodes []int64, opt Options) (*Result, Stat
 
 // SetWiseContext is SetWise stopping early when ctx is cancelled: it then
 // returns, within milliseconds and with all its goroutines finished, an
-// error wrapping ctx.Err() and no Result.
+// error wrapping ctx.Err() and no Result (also when the cancellation comes
+// during its last steps).
 func SetWiseContext(ctx context.Context, g *graph.CSR, setPtr, setNodes []int64, opt Options) (*Result, Stats, error) {
 	if err := opt.validate(); err != nil {
 		return nil, Stats{}, err
