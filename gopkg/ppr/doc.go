@@ -115,12 +115,14 @@
 // # Cancellation
 //
 // NodeWiseContext and SetWiseContext stop when their context is cancelled:
-// the workers check it between vectors and within a vector after every
-// 2^18 pushes and neighbour updates (about a millisecond of work), so a
-// call returns within milliseconds of the cancellation, every
-// worker goroutine having exited, with an error wrapping ctx.Err() (and no
-// Result). A call that is not cancelled computes exactly what NodeWise and
-// SetWise compute.
+// every worker looks at it before each vector and, within and across
+// vectors, after every 2^16 pushes and neighbour updates (well under a
+// millisecond of work on a graph that fits in the caches, a few
+// milliseconds when every update misses them), and the renumbering for
+// cache locality looks every 2^14 nodes. A cancelled call returns promptly,
+// every worker goroutine having exited, with an error wrapping ctx.Err()
+// (and no Result). A call that is not cancelled computes exactly what
+// NodeWise and SetWise compute.
 //
 // # Errors
 //

@@ -91,6 +91,10 @@ func compute(g *graph.CSR, t teleports, opt Options, stop <-chan struct{}) (res 
 			}
 			hi := min(lo+chunk, tasks)
 			for k := lo; k < hi; k++ {
+				if k > lo && stop != nil && isDone(stop) {
+					stopped.Store(true)
+					return
+				}
 				i := k
 				if rl != nil {
 					i = int(rl.taskOrder[k])
