@@ -71,7 +71,10 @@ def node_wise(graph: Union[CSRGraph, Any], output_nodes: Any, num_auxiliary_node
     merged into batches of at most ``num_nodes_per_batch`` output nodes.
 
     ``output_nodes``: ``[M]`` ids (any order; duplicates count once) or a
-    ``[N]`` boolean mask; ``None`` means every node.
+    ``[N]`` boolean mask; ``None`` means every node. ``alpha * eps`` must be
+    at least ``1e-10`` (the PPR work bound, see :func:`ibmb.ppr.node_ppr`).
+    Ctrl-C stops the engine's work and raises ``KeyboardInterrupt`` (within a
+    second).
     """
     g = as_graph(graph, num_nodes)
     out = as_node_ids(output_nodes, g.num_nodes, "output_nodes")
@@ -86,7 +89,9 @@ def batch_wise(graph: Union[CSRGraph, Any], output_nodes: Any, parts: Any, num_p
     """Batch-wise IBMB: one batch per part (parts without output nodes are
     skipped) holding the part's output nodes and the
     ``ceil(batch_expand_ratio * N / num_partitions)`` nodes of highest
-    topic-sensitive PPR seeded by them. ``parts``: ``[N]`` part id per node."""
+    topic-sensitive PPR seeded by them. ``parts``: ``[N]`` part id per node.
+    Ctrl-C stops the engine's work and raises ``KeyboardInterrupt`` (within a
+    second)."""
     g = as_graph(graph, num_nodes)
     out = as_node_ids(output_nodes, g.num_nodes, "output_nodes")
     p = np.asarray(parts.detach().cpu().numpy() if is_tensor(parts) else parts)
@@ -271,17 +276,26 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
 
     ``node_weight``: optional ``[N]`` non-negative integer weights (e.g. a
     higher weight on output nodes); ``imbalance``: allowed excess of the
-    heaviest part over the average."""
+    heaviest part over the average. Ctrl-C stops the engine's work and
+    raises ``KeyboardInterrupt`` (within a second)."""
     g = as_graph(graph, num_nodes)
     w = None
     if node_weight is not None:
         w = as_node_ints(node_weight, g.num_nodes, f"node_weight must be [{g.num_nodes}] integers")
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
-    out = np.empty(g.num_nodes, dtype=np.int64)
-    call(engine.Partition, g._handle(), int(num_partitions), 0 if w is None else ptr(w),
-         float(imbalance) if imbalance > 0 else 1e-9, int(seed), int(num_threads), ptr(out))
-    return out
+
+    def start() -> int:
+        return call(engine.Partition, g._handle(), int(num_partitions), 0 if w is None else ptr(w),
+                    float(imbalance) if imbalance > 0 else 1e-9, int(seed), int(num_threads))
+
+    def collect(job: int) -> np.ndarray:
+        out = np.empty(g.num_nodes, dtype=np.int64)
+        call(engine.PartitionCopy, job, ptr(out))
+        return out
+
+    # A job, so that Ctrl-C stops the partitioner (KeyboardInterrupt).
+    return _jobs.run(start, collect, "partition", progress=False)
 
 
 class BatchOrder:
