@@ -65,6 +65,10 @@ for name in sys.stdin.readline().split():
     try:
         calls[name]()
         out = {"interrupted": False, "seconds": time.monotonic() - t0}
+        try:  # finished first: wait for this trial's signal before the next
+            time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
     except KeyboardInterrupt:
         t_exc = time.monotonic()
         c0 = cpu()

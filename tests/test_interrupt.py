@@ -60,6 +60,10 @@ for name in sys.argv[1:]:
     try:
         calls[name]()
         out = {"name": name, "interrupted": False}
+        try:  # finished first: wait for this call's signal before the next
+            time.sleep(60)
+        except KeyboardInterrupt:
+            pass
     except KeyboardInterrupt:
         t_exc = time.monotonic()
         c0 = cpu()
