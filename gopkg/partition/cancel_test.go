@@ -17,15 +17,19 @@ import (
 // no goroutine left behind.
 func TestCancel(t *testing.T) {
 	const cancelLatency = time.Second // generous: -race and a loaded 2-core CI machine
-	g := csbmGraph(t, 20_000, 10, 10, 0.6, 1)
-	opt := Options{Parts: 32, Seed: 3}
+	n, parts := 12_000, 32
+	if raceEnabled {
+		n, parts = 3_000, 16
+	}
+	g := csbmGraph(t, n, 10, 10, 0.6, 1)
+	opt := Options{Parts: parts, Seed: 3}
 	start := time.Now()
 	if _, err := Partition(g, opt); err != nil {
 		t.Fatal(err)
 	}
 	full := time.Since(start)
 	t.Logf("uncancelled: %v", full)
-	for _, frac := range []float64{0, 0.02, 0.1, 0.3, 0.5, 0.7, 0.9} {
+	for _, frac := range []float64{0, 0.03, 0.15, 0.4, 0.65, 0.9} {
 		t.Run(fmt.Sprint(frac), func(t *testing.T) {
 			base := runtime.NumGoroutine()
 			ctx, cancel := context.WithCancel(context.Background())
@@ -88,7 +92,11 @@ func TestCancelledBeforeStart(t *testing.T) {
 // TestContextNotCancelled checks that a live context gives exactly
 // Partition's result.
 func TestContextNotCancelled(t *testing.T) {
-	g := csbmGraph(t, 5000, 8, 10, 0.7, 2)
+	n := 5000
+	if raceEnabled {
+		n = 1500
+	}
+	g := csbmGraph(t, n, 8, 10, 0.7, 2)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for _, k := range []int{2, 7, 32} {
