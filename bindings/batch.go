@@ -8,16 +8,22 @@ import (
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/partition"
+	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )
 
 // BatchNodeWise starts a node-wise IBMB job on graph gh for the n int64
 // output node ids at outputs (copied): top-numAux PPR nodes per output, outputs
 // merged into batches of at most maxOut outputs. Returns a job handle; read
-// the batches with BatchesShape and BatchesCopy.
+// the batches with BatchesShape and BatchesCopy. Inadmissible alpha and eps
+// are reported at once (see PPRCheckParams); cancelling the job stops it
+// within milliseconds.
 func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
+		return 0, err
+	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
 		return 0, err
 	}
 	out, err := int64s(outputs, n)
@@ -26,7 +32,7 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 	}
 	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
-		return batch.NodeWise(g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
+		return batch.NodeWiseContext(ctx, g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
 	}), nil
 }
@@ -34,11 +40,14 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 // BatchBatchWise starts a batch-wise IBMB job on graph gh: the n output
 // nodes at outputs, the part of every node as NumNodes int64 at parts (in
 // [0, numParts)), and ceil(expand·NumNodes/numParts) auxiliary nodes per
-// part from topic-sensitive PPR. Returns a job handle.
+// part from topic-sensitive PPR. Returns a job handle, as BatchNodeWise.
 func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int, expand, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
+		return 0, err
+	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
 		return 0, err
 	}
 	out, err := int64s(outputs, n)
@@ -58,7 +67,7 @@ func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int,
 	}
 	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
-		return batch.BatchWise(g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
+		return batch.BatchWiseContext(ctx, g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
 	}), nil
 }
@@ -270,27 +279,45 @@ func ArenaOpen(path string, verify bool) (h int, err error) {
 	return put(a), nil
 }
 
-// Partition splits graph gh (read as undirected) into parts parts with the
-// multilevel partitioner and writes the part of every node as NumNodes int64
-// at out. nodeWeights is 0 (all 1) or NumNodes int64 weights; imbalance is
-// the allowed excess of the heaviest part (0: the default 3%).
-func Partition(gh, parts int, nodeWeights uintptr, imbalance float64, seed, workers int, out uintptr) (err error) {
+// partOut is the result of a partition job: the part of every node.
+type partOut []int32
+
+// Partition starts a job that splits graph gh (read as undirected) into
+// parts parts with the multilevel partitioner and returns its handle; once
+// it has finished (JobWait), PartitionCopy writes the part of every node.
+// nodeWeights is 0 (all 1) or NumNodes int64 weights (copied); imbalance is
+// the allowed excess of the heaviest part (0: the default 3%). Invalid
+// arguments are reported by JobWait; cancelling the job stops it within
+// milliseconds.
+func Partition(gh, parts int, nodeWeights uintptr, imbalance float64, seed, workers int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	opt := partition.Options{Parts: parts, Imbalance: imbalance, Seed: uint64(seed), Workers: workers}
 	if nodeWeights != 0 {
-		if opt.NodeWeights, err = int64s(nodeWeights, g.NumNodes); err != nil {
-			return err
+		w, err := int64s(nodeWeights, g.NumNodes)
+		if err != nil {
+			return 0, err
 		}
+		opt.NodeWeights = slices.Clone(w)
 	}
-	o, err := int64s(out, g.NumNodes)
+	return startJob(func(ctx context.Context, _ func(int, int)) (any, error) {
+		p, err := partition.PartitionContext(ctx, g, opt)
+		return partOut(p), err
+	}), nil
+}
+
+// PartitionCopy writes the part of every node of finished partition job h
+// as NumNodes int64 at out.
+func PartitionCopy(h int, out uintptr) (err error) {
+	defer guard(&err)
+	p, err := jobResult[partOut](h)
 	if err != nil {
 		return err
 	}
-	p, err := partition.Partition(g, opt)
+	o, err := int64s(out, len(p))
 	if err != nil {
 		return err
 	}

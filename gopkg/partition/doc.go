@@ -64,6 +64,14 @@
 //   - The result depends only on the graph, NodeWeights, Parts, Imbalance
 //     and Seed, never on Workers or on goroutine scheduling.
 //
+// # Cancellation
+//
+// PartitionContext stops when its context is cancelled: the loops of every
+// phase count their work (edges scanned, queue operations) and look at the
+// context every 2^16 units (at most tens of milliseconds of work), so
+// the call returns promptly with an error wrapping ctx.Err(). The checks
+// never change the result of a call that is not cancelled.
+//
 // # Errors
 //
 // Invalid input is reported by an error wrapping graph.ErrValue (or

@@ -95,7 +95,10 @@ def node_wise(graph: Union[CSRGraph, Any], output_nodes: Any, num_auxiliary_node
     merged into batches of at most ``num_nodes_per_batch`` output nodes.
 
     ``output_nodes``: ``[M]`` ids (any order; duplicates count once) or a
-    ``[N]`` boolean mask; ``None`` means every node.
+    ``[N]`` boolean mask; ``None`` means every node. ``alpha * eps`` must be
+    at least ``1e-10`` (the PPR work bound, see :func:`ibmb.ppr.node_ppr`).
+    Ctrl-C stops the engine's work and raises ``KeyboardInterrupt`` (within a
+    second).
     """
     num_auxiliary_nodes = as_int(num_auxiliary_nodes, "num_auxiliary_nodes", min=1)
     num_nodes_per_batch = as_int(num_nodes_per_batch, "num_nodes_per_batch", min=1)
@@ -113,7 +116,9 @@ def batch_wise(graph: Union[CSRGraph, Any], output_nodes: Any, parts: Any, num_p
     """Batch-wise IBMB: one batch per part (parts without output nodes are
     skipped) holding the part's output nodes and the
     ``ceil(batch_expand_ratio * N / num_partitions)`` nodes of highest
-    topic-sensitive PPR seeded by them. ``parts``: ``[N]`` part id per node."""
+    topic-sensitive PPR seeded by them. ``parts``: ``[N]`` part id per node.
+    Ctrl-C stops the engine's work and raises ``KeyboardInterrupt`` (within a
+    second)."""
     num_partitions = as_int(num_partitions, "num_partitions", min=1)
     num_threads = as_int(num_threads, "num_threads", min=0)
     g = as_graph(graph, num_nodes)
@@ -362,7 +367,8 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
 
     ``node_weight``: optional ``[N]`` non-negative integer weights (e.g. a
     higher weight on output nodes); ``imbalance``: allowed excess of the
-    heaviest part over the average."""
+    heaviest part over the average. Ctrl-C stops the engine's work and
+    raises ``KeyboardInterrupt`` (within a second)."""
     num_partitions = as_int(num_partitions, "num_partitions", min=1)
     seed = as_int(seed, "seed", min=0, max=2**63 - 1)
     num_threads = as_int(num_threads, "num_threads", min=0)
@@ -373,11 +379,19 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
         w = as_node_ints(node_weight, g.num_nodes, f"node_weight must be [{g.num_nodes}] integers")
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
-    out = np.empty(g.num_nodes, dtype=np.int64)
     wp = 0 if w is None else ptr(w, np.int64, g.num_nodes, "node_weight")
-    call(engine.Partition, g._handle(), num_partitions, wp, float(imbalance) if imbalance > 0 else 1e-9, seed,
-         num_threads, ptr(out, np.int64, g.num_nodes, "out", writable=True))
-    return out
+
+    def start() -> int:
+        return call(engine.Partition, g._handle(), num_partitions, wp, float(imbalance) if imbalance > 0 else 1e-9,
+                    seed, num_threads)
+
+    def collect(job: int) -> np.ndarray:
+        out = np.empty(g.num_nodes, dtype=np.int64)
+        call(engine.PartitionCopy, job, ptr(out, np.int64, g.num_nodes, "out", writable=True))
+        return out
+
+    # A job, so that Ctrl-C stops the partitioner (KeyboardInterrupt).
+    return _jobs.run(start, collect, "partition", progress=False)
 
 
 class BatchOrder:
