@@ -101,9 +101,9 @@ func TestBadArgumentsGiveTaggedErrors(t *testing.T) {
 		{"batch-wise 2^33 parts", "value", "exceeds the 6 nodes", func() error { return batchWise(1 << 33) }},
 		{"batch-wise 2^62 parts", "value", "exceeds the 6 nodes", func() error { return batchWise(1 << 62) }},
 		{"batch-wise 7 parts", "value", "exceeds the 6 nodes", func() error { return batchWise(7) }},
-		{"partition 2^33 parts", "value", "parts", func() error { return Partition(g, 1<<33, 0, 0.03, 0, 1, addr(res)) }},
-		{"partition 2^62 parts", "value", "parts", func() error { return Partition(g, 1<<62, 0, 0.03, 0, 1, addr(res)) }},
-		{"partition -1 parts", "value", "parts", func() error { return Partition(g, -1, 0, 0.03, 0, 1, addr(res)) }},
+		{"partition 2^33 parts", "value", "parts", func() error { return partitionJob(g, 1<<33) }},
+		{"partition 2^62 parts", "value", "parts", func() error { return partitionJob(g, 1<<62) }},
+		{"partition -1 parts", "value", "parts", func() error { return partitionJob(g, -1) }},
 		{"arena pointer decreasing", "value", "decreases", func() error {
 			return arena([]int64{0, 3, 2}, []int64{0, 1, 2}, []int64{0, 0, 0}, nil, 2)
 		}},
@@ -251,4 +251,15 @@ func TestCancelledArenaBuildJob(t *testing.T) {
 	if n := NumHandles(); n > before {
 		t.Fatalf("%d handles left, %d before", n, before)
 	}
+}
+
+// partitionJob runs a partition job of g into parts parts and returns its
+// error (the job reports bad options when waited for).
+func partitionJob(g, parts int) error {
+	h, err := Partition(g, parts, 0, 0.03, 0, 1)
+	if err != nil {
+		return err
+	}
+	defer Free(h)
+	return tag(JobWait(h))
 }
