@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -80,27 +81,46 @@ type kernels interface {
 type cpuKernels struct{}
 
 func (cpuKernels) gather(dst, src unsafe.Pointer, srcRows, rowBytes int64, idx unsafe.Pointer, n int64) error {
-	return translate(gather.Rows(dst, src, srcRows, rowBytes, idx, n))
+	return translate("pull", gather.Rows(dst, src, srcRows, rowBytes, idx, n))
 }
 
 func (cpuKernels) scatter(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error {
-	return translate(scatter.Rows(dst, dstRows, rowBytes, src, idx, n))
+	return translate("push", scatter.Rows(dst, dstRows, rowBytes, src, idx, n))
 }
 
-// translate maps kernel errors to ErrIndex / ErrDuplicate / ErrValue,
-// keeping the kernel's message (which names the position and the id).
-func translate(err error) error {
-	switch {
-	case err == nil:
+// kindError is an error of this package: a message and the sentinels it
+// wraps.
+type kindError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *kindError) Error() string   { return e.msg }
+func (e *kindError) Unwrap() []error { return e.kinds }
+
+// translate maps a kernel error to ErrIndex, ErrDuplicate (with ErrValue)
+// or ErrValue, keeping the kernel's text, which names the position and the
+// id. Other errors (memory) pass unchanged.
+func translate(op string, err error) error {
+	if err == nil {
 		return nil
-	case errors.Is(err, gather.ErrIndex), errors.Is(err, scatter.ErrIndex):
-		return fmt.Errorf("%w: %v", ErrIndex, err)
-	case errors.Is(err, scatter.ErrDuplicate):
-		return fmt.Errorf("%w (%w): %v", ErrDuplicate, ErrValue, err)
-	case errors.Is(err, gather.ErrValue), errors.Is(err, scatter.ErrValue):
-		return fmt.Errorf("%w: %v", ErrValue, err)
 	}
-	return err
+	var kinds []error
+	switch {
+	case errors.Is(err, gather.ErrIndex), errors.Is(err, scatter.ErrIndex):
+		kinds = []error{ErrIndex}
+	case errors.Is(err, scatter.ErrDuplicate):
+		kinds = []error{ErrDuplicate, ErrValue}
+	case errors.Is(err, gather.ErrValue), errors.Is(err, scatter.ErrValue):
+		kinds = []error{ErrValue}
+	default:
+		return err
+	}
+	msg := err.Error()
+	for _, p := range []string{"gather: ", "scatter: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return &kindError{msg: "history: " + op + ": " + msg, kinds: kinds}
 }
 
 // layer is one [numNodes, dim] matrix.
