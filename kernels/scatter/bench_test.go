@@ -105,3 +105,38 @@ func BenchmarkMemcpy(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScatterStream compares ordinary and streaming stores for the
+// AVX2 tier (rows of 64 B to 1 KiB, 1e5 rows into the 512 MiB store),
+// which is how IBMB_SCATTER_STREAM_BYTES was chosen.
+func BenchmarkScatterStream(b *testing.B) {
+	if !hasAVX2 {
+		b.Skip("no AVX2")
+	}
+	for _, rb := range []int64{64, 256, 1024} {
+		for _, st := range []int{0, 1} {
+			b.Run("row="+strconv.FormatInt(rb, 10)+"B/stream="+strconv.Itoa(st), func(b *testing.B) {
+				store, src := benchBuffers()
+				const n = 100_000
+				rows := min(benchMaxRows, int64(len(store))/rb)
+				r := rand.New(rand.NewPCG(uint64(rb), 7))
+				perm := r.Perm(int(rows))
+				idx := make([]int64, n)
+				for i := range idx {
+					idx[i] = int64(perm[i])
+				}
+				run := func() {
+					if err := scatter(gather.TierAVX2, ptr(store), rows, rb, ptr(src), ptr(idx), n, st); err != nil {
+						b.Fatal(err)
+					}
+				}
+				run()
+				b.SetBytes(n * rb)
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+			})
+		}
+	}
+}

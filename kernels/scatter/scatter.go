@@ -51,8 +51,19 @@ func Available() []Tier {
 // TierFor returns the tier Rows uses for rows of rowBytes bytes: TierAVX2
 // when the CPU has AVX2, else TierMemcpy. TierAVX512 is never chosen
 // automatically: it has not been measured on a CPU with AVX-512 (the
-// development machine's CPU has none), so RowsTier is the way to use it.
-// TierScalar, the reference, is never chosen.
+// development machine's CPU, a 2-vCPU AMD EPYC VM, reports none), so
+// RowsTier is the way to use it. TierScalar, the reference, is never chosen.
+//
+// Measured on that VM (shared, load 10 on 2 vCPUs, so CPU time of one
+// thread, 25 interleaved rounds), 1e5 rows into a 512 MiB store on huge
+// pages, src evicted from the caches: streaming AVX2 stores ran at 4.4-7.0
+// GB/s for 256-byte rows and 7.7-7.9 for 1 KiB rows, ordinary AVX2 stores
+// (with prefetch-for-write) at 3.4-3.6 and 3.9-4.7, libc memcpy per row at
+// 2.8-3.0 and 3.6-4.1, against 6.8-9.2 GB/s for one contiguous copy of the
+// same bytes. Writing the same rows in ascending id order ran about twice
+// as fast as random order for 256-byte rows (4.8 against 2.3-2.6 GB/s into
+// a 0.5-1 GiB store, from Python): the random destinations, not the copy,
+// bound short rows.
 func TierFor(rowBytes int64) Tier {
 	_ = rowBytes
 	if hasAVX2 {
@@ -124,7 +135,9 @@ func valueErr(format string, args ...any) error {
 // into chunks of about 1 MiB handed out in order to up to GOMAXPROCS
 // goroutines; smaller ones run in one C call on the calling goroutine.
 // Scatters writing 4 MiB or more use streaming stores where dst is 16-byte
-// aligned and rowBytes a multiple of 16.
+// aligned and rowBytes a multiple of 16 (IBMB_SCATTER_STREAM_BYTES; the
+// threshold follows the gather's finding that streaming loses on outputs
+// that fit the cache and was not measured separately for the scatter).
 func Rows(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error {
 	return scatter(-1, dst, dstRows, rowBytes, src, idx, n, -1)
 }
