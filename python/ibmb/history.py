@@ -194,23 +194,31 @@ def scatter(dst: "torch.Tensor", index: Any, src: "torch.Tensor") -> "torch.Tens
     """``dst[index] = src`` in place by the engine's scatter kernel; returns ``dst``.
 
     Equal to ``dst.index_copy_(0, index, src)`` for distinct indices.
-    ``dst`` is ``[N, *]`` and ``src`` ``[M, *]``, contiguous CPU tensors of the
-    same dtype (any: rows are copied as bytes); ``index`` holds ``M``
-    distinct ids in ``[0, N)``.
+    ``dst`` is ``[N, *]`` and ``src`` ``[M, *]``, contiguous tensors of the
+    same dtype (any: rows are copied as bytes) on the CPU or the same CUDA
+    device (the CUDA kernel is queued on the current stream after an id
+    check that synchronizes it; not yet run on a real GPU); ``index``
+    holds ``M`` distinct ids in ``[0, N)``.
 
     Raises:
         IndexError: an index is negative or ``>= N`` (nothing written).
         ValueError: a repeated index (nothing written), wrong shapes, a
-            non-contiguous tensor or a non-CPU device.
+            non-contiguous tensor, or tensors on different devices.
+        ibmb.UnavailableError: CUDA tensors but no usable CUDA driver/NVRTC.
         TypeError: dtypes differ.
     """
     if not is_tensor(dst) or not is_tensor(src):
         raise TypeError("dst and src must be torch tensors")
     if src.dtype != dst.dtype:
         raise TypeError(f"src must have dtype {dst.dtype} (dst's), got {src.dtype}")
-    if dst.device.type != "cpu" or src.device.type != "cpu":
-        raise ValueError(f"dst ({dst.device}) and src ({src.device}) must be CPU tensors")
-    idx = _index(index, "index")
+    if src.device != dst.device or dst.device.type not in ("cpu", "cuda"):
+        raise ValueError(f"dst ({dst.device}) and src ({src.device}) must be on the same CPU or CUDA device")
+    if dst.is_cuda:
+        idx = as_index(index, "index") if is_tensor(index) else torch.as_tensor(as_index(index, "index"))
+        if idx.device != dst.device:
+            raise ValueError(f"index is on {idx.device} but dst is on {dst.device}")
+    else:
+        idx = _index(index, "index")
     if dst.dim() < 1 or tuple(src.shape) != (idx.shape[0],) + tuple(dst.shape[1:]):
         raise ValueError(f"src must have shape {[idx.shape[0]] + list(dst.shape[1:])}, got {list(src.shape)}")
     if dst.requires_grad:
@@ -222,6 +230,10 @@ def scatter(dst: "torch.Tensor", index: Any, src: "torch.Tensor") -> "torch.Tens
             raise IndexError(f"index {lo if lo < 0 else hi} is out of range for {dst.shape[0]} rows")
         if torch.unique(idx).numel() != idx.numel():
             raise ValueError("index holds a repeated id; ids must be distinct")
+    elif idx.numel() and dst.is_cuda:  # unverified on a real GPU (tested on an emulated driver in Go only)
+        stream = torch.cuda.current_stream(dst.device).cuda_stream
+        call(engine.ScatterCUDA, dst.device.index, ptr(dst, None, None, "dst"), dst.shape[0], row_bytes,
+             ptr(src.detach(), None, None, "src"), ptr(idx, torch.int64, None, "index"), idx.shape[0], stream)
     elif idx.numel():
         call(engine.Scatter, ptr(dst, None, None, "dst"), dst.shape[0], row_bytes,
              ptr(src.detach(), None, None, "src"), ptr(idx, torch.int64, None, "index"), idx.shape[0])
