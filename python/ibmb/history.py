@@ -124,7 +124,9 @@ class HistoryStore:
     def layer(self, layer: int) -> "torch.Tensor":
         """A zero-copy ``[num_nodes, dims[layer]]`` tensor of the layer's
         matrix. Writes to it change the store (e.g. to fill it by layer-wise
-        inference); it keeps the memory alive on its own."""
+        inference); it keeps the memory alive on its own. Access through the
+        view is not synchronized with :meth:`pull`/:meth:`push` from other
+        threads (those take the layer's lock; the view cannot)."""
         lay = self._layer(layer)
         addr = int(call(engine.HistoryAddr, self._owner.value, lay))
         mem = np.asarray(_Memory(self._owner, addr, self.layer_nbytes(lay)))
