@@ -82,6 +82,39 @@ int64_t ibmb_scatter_check(const int64_t *idx, int64_t n, int64_t nrows,
     return bad;
 }
 
+/* Invariant (mark): every bit set by this call belongs to an id of
+ * idx[0..i) that is in range; a 1 is returned as soon as a position fails,
+ * so some in-range ids may stay unmarked (unmark clears their words anyway,
+ * which is harmless: zeroing a word only loses bits that unmark clears
+ * too). Atomic ORs make concurrent marks of the same word safe, and the
+ * fetched old value tells whether any thread set the bit first. */
+int ibmb_scatter_mark(const int64_t *idx, int64_t n, int64_t nrows, uint64_t *seen)
+{
+    const uint64_t lim = nrows < 0 ? 0 : (uint64_t)nrows;
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t v = (uint64_t)idx[i];
+        if (v >= lim)
+            return 1;
+        const uint64_t bit = (uint64_t)1 << (v & 63);
+        if (__atomic_fetch_or(&seen[v >> 6], bit, __ATOMIC_RELAXED) & bit)
+            return 1;
+    }
+    return 0;
+}
+
+/* Invariant: after the call, every word of `seen` that an in-range id of
+ * idx[0..n) maps to is zero (relaxed atomic stores: other threads may zero
+ * the same words at the same time). */
+void ibmb_scatter_unmark(const int64_t *idx, int64_t n, int64_t nrows, uint64_t *seen)
+{
+    const uint64_t lim = nrows < 0 ? 0 : (uint64_t)nrows;
+    for (int64_t i = 0; i < n; i++) {
+        const uint64_t v = (uint64_t)idx[i];
+        if (v < lim)
+            __atomic_store_n(&seen[v >> 6], 0, __ATOMIC_RELAXED);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Shared helpers.                                                          */
 

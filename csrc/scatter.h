@@ -58,6 +58,21 @@ extern "C" {
 int64_t ibmb_scatter_check(const int64_t *idx, int64_t n, int64_t nrows,
                            uint64_t *seen, int64_t *prev);
 
+/*
+ * Parallel form of the check, for index lists split across threads.
+ * ibmb_scatter_mark sets the bits of idx[0..n) in `seen` with atomic ORs
+ * and returns 1 as soon as it meets an id outside [0, nrows) or a bit that
+ * was already set (by this call or by another thread's), else 0. Once every
+ * thread's mark has returned, ibmb_scatter_unmark, called by each thread
+ * on the SAME range it marked (whether its mark returned early or not),
+ * zeroes every word an in-range id of the range maps to, so that the
+ * bitmap is all zero again when all unmarks have returned. A 1 from any
+ * mark means the list is invalid; ibmb_scatter_check then finds the exact
+ * first error (the parallel pass cannot tell which position is first).
+ */
+int ibmb_scatter_mark(const int64_t *idx, int64_t n, int64_t nrows, uint64_t *seen);
+void ibmb_scatter_unmark(const int64_t *idx, int64_t n, int64_t nrows, uint64_t *seen);
+
 /* Scalar reference: a plain byte loop, kept free of vectorisation. */
 void ibmb_scatter_scalar(void *dst, const void *src, const int64_t *idx,
                          int64_t n, int64_t row_bytes);

@@ -31,6 +31,18 @@ func cCheck(idx unsafe.Pointer, n, rows int64, seen []uint64) (pos, prev int64) 
 	return int64(r), int64(cp)
 }
 
+// cMark and cUnmark are the two halves of the parallel check (see
+// ibmb_scatter_mark in csrc/scatter.h): mark reports whether the range holds
+// a bad or repeated id; unmark, run on every marked range after all marks
+// returned, leaves seen zero.
+func cMark(idx unsafe.Pointer, n, rows int64, seen []uint64) bool {
+	return C.ibmb_scatter_mark((*C.int64_t)(idx), C.int64_t(n), C.int64_t(rows), (*C.uint64_t)(unsafe.Pointer(&seen[0]))) != 0
+}
+
+func cUnmark(idx unsafe.Pointer, n, rows int64, seen []uint64) {
+	C.ibmb_scatter_unmark((*C.int64_t)(idx), C.int64_t(n), C.int64_t(rows), (*C.uint64_t)(unsafe.Pointer(&seen[0])))
+}
+
 // cScatter runs one kernel call of tier t over idx[0:n] and src rows
 // [0, n). The indices must have been checked and t must run on this CPU.
 func cScatter(t Tier, dst, src, idx unsafe.Pointer, n, rowBytes int64, stream bool) {

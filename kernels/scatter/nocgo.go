@@ -2,7 +2,10 @@
 
 package scatter
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // Without cgo the C kernels are not built: every tier falls back to a plain
 // Go copy per row, and only the portable tiers are reported as available.
@@ -40,6 +43,28 @@ func cCheck(idx unsafe.Pointer, n, rows int64, seen []uint64) (pos, prev int64) 
 		seen[uint64(v)>>6] = 0
 	}
 	return pos, prev
+}
+
+func cMark(idx unsafe.Pointer, n, rows int64, seen []uint64) bool {
+	for _, v := range unsafe.Slice((*int64)(idx), n) {
+		u := uint64(v)
+		if u >= uint64(max(rows, 0)) {
+			return true
+		}
+		w := (*uint64)(unsafe.Pointer(&seen[u>>6]))
+		if atomic.OrUint64(w, 1<<(u&63))&(1<<(u&63)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func cUnmark(idx unsafe.Pointer, n, rows int64, seen []uint64) {
+	for _, v := range unsafe.Slice((*int64)(idx), n) {
+		if u := uint64(v); u < uint64(max(rows, 0)) {
+			atomic.StoreUint64(&seen[u>>6], 0)
+		}
+	}
 }
 
 func cScatter(_ Tier, dst, src, idx unsafe.Pointer, n, rowBytes int64, _ bool) {

@@ -3,5 +3,5 @@
 // csrc/scatter.[ch] so that an edit there changes this file and the go
 // command rebuilds (see internal/csrchash: `go run ./internal/csrchash/update`).
 //
-// csrc-sha256: 228d34eeac342ed5a10cc081bfec289c0c89584ad9873b4d13a207e2c66c0f23
+// csrc-sha256: 80739088387a1d32c0555eaaf0ab3b0d5e30a153c4a9a115442609af0490e5f9
 #include "../../csrc/scatter.c"

@@ -397,3 +397,71 @@ func TestDispatch(t *testing.T) {
 		t.Fatal("unavailable tier accepted")
 	}
 }
+
+// refCheck is the Go model of the id check: the first position whose id is
+// out of range or seen before, and that earlier position (-1 for a range
+// error); pos -1 when the list is valid.
+func refCheck(idx []int64, rows int64) (pos, prev int64) {
+	first := map[int64]int64{}
+	for i, v := range idx {
+		if v < 0 || v >= rows {
+			return int64(i), -1
+		}
+		if p, ok := first[v]; ok {
+			return int64(i), p
+		}
+		first[v] = int64(i)
+	}
+	return -1, -1
+}
+
+// TestParallelCheck: lists long enough for the parallel check, valid or with
+// repeats and range errors planted across the chunks, give exactly the
+// sequential scan's answer, and leave the pooled bitmap clean (a later
+// valid list over the same ids passes).
+func TestParallelCheck(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	r := newRand(t)
+	const rows = 1 << 20
+	for trial := 0; trial < 30; trial++ {
+		n := parCheckMin + r.IntN(4*parCheckMin)
+		idx := distinctIDs(r, n, rows)
+		valid := append([]int64(nil), idx...)
+		switch trial % 5 {
+		case 1: // a repeat across chunks
+			a, b := r.IntN(n/4), n/2+r.IntN(n/2)
+			idx[b] = idx[a]
+		case 2: // several repeats, the first one inside the last chunk
+			for k := 0; k < 5; k++ {
+				a := n - 1 - r.IntN(n/8)
+				idx[a] = idx[a-1-r.IntN(100)]
+			}
+		case 3: // a range error after a repeat
+			idx[n-1] = rows
+			idx[n/3] = idx[n/5]
+		case 4: // a negative id early
+			idx[r.IntN(n/10)] = -1
+		}
+		wantPos, wantPrev := refCheck(idx, rows)
+		err := Check(ptr(idx), int64(n), rows)
+		switch {
+		case wantPos < 0:
+			if err != nil {
+				t.Fatalf("trial %d: valid list rejected: %v", trial, err)
+			}
+		case wantPrev < 0:
+			var ie *IndexError
+			if !errors.As(err, &ie) || ie.Pos != wantPos {
+				t.Fatalf("trial %d: err = %v, want IndexError at %d", trial, err, wantPos)
+			}
+		default:
+			var de *DuplicateError
+			if !errors.As(err, &de) || de.Pos != wantPos || de.Prev != wantPrev {
+				t.Fatalf("trial %d: err = %v, want DuplicateError at %d (first %d)", trial, err, wantPos, wantPrev)
+			}
+		}
+		if err := Check(ptr(valid), int64(n), rows); err != nil {
+			t.Fatalf("trial %d: bitmap left dirty: %v", trial, err)
+		}
+	}
+}
