@@ -198,3 +198,34 @@ def test_build_and_drop_loop_returns_memory():
 def test_public_name():
     assert ibmb.HistoryStore is HistoryStore
     assert "MiB" in repr(HistoryStore(4, [2], dtype=torch.bfloat16))
+
+
+def test_pull_on_a_thread_while_pushing():
+    """A loader's prefetch thread pulls while the training loop pushes: every
+    pulled row is one some push wrote whole (rows hold one value each)."""
+    import threading
+
+    n, d = 5000, 64
+    store = HistoryStore(n, [d, d])
+    errors: list = []
+    stop = threading.Event()
+
+    def puller():
+        gen = torch.Generator().manual_seed(7)
+        while not stop.is_set():
+            rows = store.pull(int(torch.randint(0, 2, (1,), generator=gen)), torch.randint(0, n, (2000,), generator=gen))
+            if not torch.equal(rows, rows[:, :1].expand_as(rows)):
+                errors.append("torn row")
+                return
+
+    t = threading.Thread(target=puller)
+    t.start()
+    gen = torch.Generator().manual_seed(8)
+    try:
+        for it in range(60):
+            ids = torch.randperm(n, generator=gen)[:2000]
+            store.push(it % 2, torch.rand(2000, 1, generator=gen).expand(2000, d).contiguous(), ids)
+    finally:
+        stop.set()
+        t.join()
+    assert not errors
