@@ -12,12 +12,14 @@ import (
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/history"
 	"github.com/ibmb-dev/ibmb/gopkg/profiling"
 	"github.com/ibmb-dev/ibmb/gopkg/schedule"
 	"github.com/ibmb-dev/ibmb/gopkg/synth"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/cuda"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"github.com/ibmb-dev/ibmb/kernels/scatter"
 )
 
 // Error kinds, as they appear after "ibmb:" in error messages.
@@ -42,6 +44,10 @@ var kinds = []struct {
 	{graph.ErrValue, kindValue},
 	{gather.ErrIndex, kindIndex},
 	{gather.ErrValue, kindValue},
+	{scatter.ErrIndex, kindIndex},
+	{scatter.ErrValue, kindValue},
+	{history.ErrIndex, kindIndex},
+	{history.ErrValue, kindValue},
 	{cuda.ErrIndex, kindIndex},
 	{cuda.ErrValue, kindValue},
 	{cuda.ErrUnavailable, kindUnavailable},

@@ -36,6 +36,7 @@ type Glue struct {
 var Glues = []Glue{
 	{"kernels/gather/gather_c.c", []string{"csrc/gather.h", "csrc/gather.c"}},
 	{"kernels/cuda/shim_c.c", []string{"csrc/cuda_shim.h", "csrc/cuda_shim.c"}},
+	{"kernels/scatter/scatter_c.c", []string{"csrc/scatter.h", "csrc/scatter.c"}},
 }
 
 var hashLine = regexp.MustCompile(`(?m)^// csrc-sha256: ([0-9a-f]{64})$`)

@@ -89,6 +89,7 @@ func buildFakeDriver(t *testing.T) string {
 var gpuTests = []string{
 	"TestAvailable", "TestDeviceGPU", "TestPrepareGPU", "TestGatherGPU",
 	"TestGatherBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
+	"TestScatterGPU", "TestScatterBadIndexGPU",
 }
 
 func TestFakeDriver(t *testing.T) {
