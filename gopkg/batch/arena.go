@@ -115,7 +115,7 @@ type ArenaOptions struct {
 
 // Arena is a block of materialized batches. Its memory lives outside the Go
 // heap (an anonymous or file mapping), so callers may hand its address to C
-// or Python; it stays valid until Close.
+// or to another language's views; it stays valid until Close.
 type Arena struct {
 	mem     []byte
 	release func() error
@@ -500,7 +500,7 @@ func (a *Arena) NumNodes() int { return int(a.hdr.numNodes) }
 func (a *Arena) Size() int64 { return int64(len(a.mem)) }
 
 // Addr returns the address of the arena's first byte (for zero-copy views
-// from Python); valid until Close.
+// outside Go); valid until Close.
 func (a *Arena) Addr() uintptr { return uintptr(unsafe.Pointer(&a.mem[0])) }
 
 // Params returns the parameters text stored with the arena.

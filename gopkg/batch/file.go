@@ -18,13 +18,15 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
+
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"golang.org/x/sys/unix"
 )
 
 // ErrFormat is wrapped by every error about a saved arena file that is
 // truncated, corrupt, of another version or not an arena at all.
-var ErrFormat = errors.New("invalid arena file")
+var ErrFormat = errs.New(errs.IO, "invalid arena file")
 
 // errNotRegular is the cause of the error for a path that names something
 // other than a regular file (a FIFO, a device, a socket).

@@ -131,7 +131,8 @@
 // not below g.NumNodes, and graph.ErrValue for any other invalid input (a nil
 // or invalid graph, alpha outside (0, 1), a non-positive or non-finite eps,
 // alpha·eps below 1/MaxWork, a negative worker count, an empty list of targets, an empty target set), so
-// that callers can classify them with errors.Is, for instance as Python's
-// IndexError and ValueError. A non-nil error always comes with a nil Result
+// that callers can classify them with errors.Is (or by kind, errs.Index and
+// errs.Value of gopkg/errs). A GPU push that cannot run here wraps
+// errs.Unavailable. A non-nil error always comes with a nil Result
 // and zero Stats.
 package ppr

@@ -1,18 +1,19 @@
 package synth
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
+
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // ErrValue is wrapped by every error about a bad configuration value.
-var ErrValue = errors.New("value error")
+var ErrValue = errs.New(errs.Value, "value error")
 
 // Graph is a generated graph: directed edges in COO form, optional dense
 // row-major float32 features and one class label per node.

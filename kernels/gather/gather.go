@@ -1,13 +1,14 @@
 package gather
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
 	"golang.org/x/sys/cpu"
 )
@@ -77,12 +78,12 @@ func Available() []Tier {
 func Best() Tier { return TierFor(1) }
 
 // ErrIndex is wrapped by the errors of an index outside [0, srcRows).
-var ErrIndex = errors.New("gather: index out of range")
+var ErrIndex = errs.New(errs.Index, "gather: index out of range")
 
 // ErrValue is wrapped by the errors of invalid arguments: a non-positive
 // row size, negative counts, nil or misaligned pointers, mismatched slice
 // lengths, overlapping buffers, or a tier this CPU cannot run.
-var ErrValue = errors.New("gather: invalid argument")
+var ErrValue = errs.New(errs.Value, "gather: invalid argument")
 
 // IndexError reports the first out-of-range index of a gather. It wraps
 // ErrIndex, so errors.Is(err, ErrIndex) holds.
