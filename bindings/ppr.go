@@ -5,6 +5,8 @@ import (
 	"slices"
 	"unsafe"
 
+	_ "github.com/ibmb-dev/ibmb/gopkg/ppr/pprcuda" // registers the CUDA push with gopkg/ppr
+
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )

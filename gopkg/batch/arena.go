@@ -13,7 +13,6 @@ import (
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
-	"golang.org/x/sys/unix"
 )
 
 // The batch arena: every batch materialized into one contiguous block.
@@ -455,17 +454,6 @@ func (a *Arena) writeHeader() {
 	le.PutUint32(b[188:], uint32(len(a.params)))
 	copy(b[192:], a.params)
 	le.PutUint32(b[headerSize-4:], crc32.Checksum(b[:headerSize-4], crcTable))
-}
-
-// mapAnon returns size zeroed bytes outside the Go heap (huge pages
-// advised) and the function that unmaps them.
-func mapAnon(size int64) ([]byte, func() error, error) {
-	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: arena: cannot map %d bytes: %v", memlimit.ErrMemory, size, err)
-	}
-	_ = unix.Madvise(mem, unix.MADV_HUGEPAGE)
-	return mem, func() error { return unix.Munmap(mem) }, nil
 }
 
 // section returns the bytes of section s.

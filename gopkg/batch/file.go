@@ -21,7 +21,6 @@ import (
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
-	"golang.org/x/sys/unix"
 )
 
 // ErrFormat is wrapped by every error about a saved arena file that is
@@ -133,7 +132,6 @@ func (a *Arena) writeChunks(ctx context.Context, f *os.File) (err error) {
 			err = fmt.Errorf("arena: the arena's memory could not be read (its file was truncated?): %v", r)
 		}
 	}()
-	fd := int(f.Fd())
 	for off := 0; off < len(a.mem); off += writeChunk {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -145,13 +143,7 @@ func (a *Arena) writeChunks(ctx context.Context, f *os.File) (err error) {
 		if afterChunk != nil {
 			afterChunk()
 		}
-		// Start the writeback of this chunk and wait for the previous one:
-		// best effort (filesystems without it return an error, ignored).
-		_ = unix.SyncFileRange(fd, int64(off), int64(end-off), unix.SYNC_FILE_RANGE_WRITE)
-		if off > 0 {
-			_ = unix.SyncFileRange(fd, int64(off-writeChunk), int64(writeChunk),
-				unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
-		}
+		writeback(f, off, end)
 	}
 	return nil
 }
@@ -222,7 +214,7 @@ func createTemp(dir, base string) (*os.File, string, error) {
 		}
 		// A new file is locked by nobody else; the lock tells other
 		// processes' cleanups that this writer is alive.
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if err := lockFile(f); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 			f.Close()
 			os.Remove(name)
 			return nil, "", fmt.Errorf("arena: cannot lock %s: %w", name, err)
@@ -254,22 +246,15 @@ func removeStaleTemps(dir, base string) {
 			continue
 		}
 		path := filepath.Join(dir, name)
-		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+		f, err := os.OpenFile(path, os.O_RDONLY|openNoFollow|openNonblock, 0)
 		if err != nil {
 			continue
 		}
-		if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		if lockFile(f) == nil {
 			os.Remove(path)
 		}
 		f.Close()
 	}
-}
-
-// processAlive reports whether a process with this id exists (it may
-// belong to another user).
-func processAlive(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
 }
 
 // syncDir makes a rename in dir durable (best effort).
@@ -297,7 +282,7 @@ func syncDir(dir string) {
 // file, permissions) are *fs.PathError values carrying the errno.
 func OpenFile(path string, verify bool) (*Arena, error) {
 	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -316,11 +301,11 @@ func OpenFile(path string, verify bool) (*Arena, error) {
 	if size != int64(int(size)) {
 		return nil, fmt.Errorf("%w: %s: %d bytes cannot be mapped", ErrFormat, path, size)
 	}
-	mem, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE)
+	mem, release, err := mapFile(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("arena: cannot map %s: %w", path, err)
 	}
-	a := &Arena{mem: mem, release: func() error { return unix.Munmap(mem) }}
+	a := &Arena{mem: mem, release: release}
 	if err := a.decode(verify); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, path, err)

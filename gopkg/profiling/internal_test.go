@@ -1,3 +1,5 @@
+//go:build cgo
+
 package profiling
 
 import (
@@ -32,7 +34,7 @@ func TestMissingLibraryPath(t *testing.T) {
 // panicNVML panics in Init, as a broken NVML binding might.
 type panicNVML struct{ NVML }
 
-func (panicNVML) Init() nvml.Return { panic("broken") }
+func (panicNVML) Init() Return { panic("broken") }
 
 func TestPanicInInit(t *testing.T) {
 	if _, err := New(Options{NVML: panicNVML{}}); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "broken") {
