@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/ibmb-dev/ibmb/internal/par"
+
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
@@ -368,35 +370,27 @@ func checkBatchCSR(numNodes int, nodePtr, nodes, outPtr, out []int64) (int, erro
 // own Inducer, and returns the first error. It stops handing out batches
 // once ctx is cancelled and then returns ctx's error.
 func forBatches(ctx context.Context, g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int) error) error {
-	var next atomic.Int64
+	inducers := make([]*graph.Inducer, max(workers, 1))
 	var mu sync.Mutex
 	var first error
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			in := graph.NewInducer(g)
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= nb {
-					return
-				}
-				err := ctx.Err()
-				if err == nil {
-					err = fn(in, b)
-				}
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					next.Store(int64(nb)) // the other workers stop too
-					return
-				}
+	par.For(nb, workers, 1, ctx.Done(), func(w, b, _ int) bool {
+		if inducers[w] == nil {
+			inducers[w] = graph.NewInducer(g)
+		}
+		err := fn(inducers[w], b)
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = err
 			}
-		})
+			mu.Unlock()
+			return false // the other workers stop too
+		}
+		return true
+	})
+	if first == nil && ctx.Err() != nil {
+		return ctx.Err()
 	}
-	wg.Wait()
 	return first
 }
 

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"unicode/utf8"
 
+	"github.com/ibmb-dev/ibmb/internal/par"
+
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
@@ -455,45 +457,35 @@ func (a *Arena) checkBatches() error {
 		return nil
 	}
 	var mu sync.Mutex
-	var next int64
 	firstBatch, first := nb, error(nil)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			// A fault here (a file truncated meanwhile) must not kill the
-			// process either: each goroutine opts in on its own.
-			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-			defer func() {
-				if r := recover(); r != nil {
-					mu.Lock()
-					firstBatch, first = -1, fmt.Errorf("the data could not be read (file truncated while opening?): %v", r)
-					mu.Unlock()
-				}
-			}()
-			const chunk = 64
-			for {
-				mu.Lock()
-				lo := int(next)
-				next += chunk
-				stop := lo >= nb || lo > firstBatch
-				mu.Unlock()
-				if stop {
-					return
-				}
-				for b := lo; b < min(lo+chunk, nb); b++ {
-					if err := a.checkBatch(b); err != nil {
-						mu.Lock()
-						if b < firstBatch {
-							firstBatch, first = b, err
-						}
-						mu.Unlock()
-						return
-					}
-				}
-			}
-		})
+	fail := func(b int, err error) {
+		mu.Lock()
+		if b < firstBatch {
+			firstBatch, first = b, err
+		}
+		mu.Unlock()
 	}
-	wg.Wait()
+	// Chunks are handed out in increasing order and finish once begun, so
+	// stopping at the first error found still checks every lower batch:
+	// the error returned is the lowest batch's, as with one worker.
+	par.For(nb, workers, 64, nil, func(_, lo, hi int) (ok bool) {
+		// A fault here (a file truncated meanwhile) must not kill the
+		// process either: each goroutine opts in on its own.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				fail(-1, fmt.Errorf("the data could not be read (file truncated while opening?): %v", r))
+				ok = false
+			}
+		}()
+		for b := lo; b < hi; b++ {
+			if err := a.checkBatch(b); err != nil {
+				fail(b, err)
+				return false
+			}
+		}
+		return true
+	})
 	return first
 }
 

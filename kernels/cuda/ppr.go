@@ -13,9 +13,10 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
 
 	cudasrc "github.com/ibmb-dev/ibmb/cuda"
 )
@@ -734,14 +735,5 @@ func sortRow(keys []uint64, nodes []int32, scores []float32) []uint64 {
 
 // pprParallel splits [0, n) into chunks run on GOMAXPROCS goroutines.
 func pprParallel(n int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
-	if workers <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { fn(w*n/workers, (w+1)*n/workers) })
-	}
-	wg.Wait()
+	par.Split(n, min(runtime.GOMAXPROCS(0), max(1, n/256)), func(_, lo, hi int) { fn(lo, hi) })
 }

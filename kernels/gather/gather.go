@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
 
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
@@ -273,26 +273,7 @@ func runDynamic(w int, n, chunk int64, fn func(lo, hi int64)) {
 		fn(0, n)
 		return
 	}
-	var next atomic.Int64
-	work := func() {
-		for {
-			lo := next.Add(chunk) - chunk
-			if lo >= n {
-				return
-			}
-			fn(lo, min(lo+chunk, n))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for k := 1; k < w; k++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	par.For(n, w, chunk, nil, func(_ int, lo, hi int64) bool { fn(lo, hi); return true })
 }
 
 // overlap reports whether the byte ranges [a, a+na) and [b, b+nb) overlap.
@@ -328,21 +309,4 @@ func checkIndices(idx unsafe.Pointer, n, rows int64, w int) int64 {
 // runChunks calls fn(k, lo, hi) for k in [0, w) on contiguous chunks that
 // cover [0, n) in order, chunk 0 on the calling goroutine and the others on
 // their own goroutines, and returns when all are done.
-func runChunks(w int, n int64, fn func(k int, lo, hi int64)) {
-	if w <= 1 {
-		fn(0, 0, n)
-		return
-	}
-	q, r := n/int64(w), n%int64(w)
-	bound := func(k int) int64 { return int64(k)*q + min(int64(k), r) }
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for k := 1; k < w; k++ {
-		go func() {
-			defer wg.Done()
-			fn(k, bound(k), bound(k+1))
-		}()
-	}
-	fn(0, 0, bound(1))
-	wg.Wait()
-}
+func runChunks(w int, n int64, fn func(k int, lo, hi int64)) { par.Split(n, w, fn) }
