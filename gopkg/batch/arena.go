@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -74,6 +75,34 @@ const (
 	DTypeFloat16
 	DTypeBFloat16
 )
+
+// String returns the dtype's name as numpy and torch spell it: "float32",
+// "float16", "bfloat16", or "none" for DTypeNone (and "DType(n)" for an
+// unknown value).
+func (d DType) String() string {
+	switch d {
+	case DTypeNone:
+		return "none"
+	case DTypeFloat32:
+		return "float32"
+	case DTypeFloat16:
+		return "float16"
+	case DTypeBFloat16:
+		return "bfloat16"
+	}
+	return "DType(" + strconv.Itoa(int(d)) + ")"
+}
+
+// NumDTypes is one more than the largest valid DType: the valid values are
+// [DTypeNone, NumDTypes).
+const NumDTypes = DTypeBFloat16 + 1
+
+// SectionNames returns the names of the arena's sections in the order of
+// Offsets: table, nid, outmask, edges, weight, y, x.
+func SectionNames() []string { return sectionNames[:] }
+
+// TableCols is the number of int64 columns per batch in the table section.
+const TableCols = tableCols
 
 // Size returns the bytes of one element of type d (0 for DTypeNone or an
 // unknown type).
