@@ -9,7 +9,6 @@ import (
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/partition"
-	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )
 
 // BatchNodeWise starts a node-wise IBMB job on graph gh for the n int64
@@ -20,18 +19,14 @@ import (
 // within milliseconds.
 func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, err := pushGraph(gh, alpha, eps)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	out, err := int64s(outputs, n)
+	out, err := int64sCopy(outputs, n)
 	if err != nil {
 		return 0, err
 	}
-	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		return batch.NodeWiseContext(ctx, g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
@@ -44,14 +39,11 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 // part from topic-sensitive PPR. Returns a job handle, as BatchNodeWise.
 func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int, expand, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, err := pushGraph(gh, alpha, eps)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	out, err := int64s(outputs, n)
+	out, err := int64sCopy(outputs, n)
 	if err != nil {
 		return 0, err
 	}
@@ -66,7 +58,6 @@ func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int,
 		}
 		p[i] = int32(v)
 	}
-	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		return batch.BatchWiseContext(ctx, g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -103,6 +104,13 @@ func int64s(p uintptr, n int) ([]int64, error) {
 		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
 	}
 	return unsafe.Slice((*int64)(ptr(p)), n), nil
+}
+
+// int64sCopy copies n int64 values at p (nil when n is 0), for jobs that
+// outlive the call.
+func int64sCopy(p uintptr, n int) ([]int64, error) {
+	v, err := int64s(p, n)
+	return slices.Clone(v), err
 }
 
 // float64s views n float64 values at p (nil when n is 0).

@@ -2,7 +2,6 @@ package bindings
 
 import (
 	"context"
-	"slices"
 	"unsafe"
 
 	_ "github.com/ibmb-dev/ibmb/gopkg/ppr/pprcuda" // registers the CUDA push with gopkg/ppr
@@ -34,6 +33,16 @@ func PPRCheckParams(alpha, eps float64) (err error) {
 	return ppr.CheckParams(alpha, eps)
 }
 
+// pushGraph returns graph gh after checking the push parameters (see
+// PPRCheckParams): the common start of every entry point that pushes.
+func pushGraph(gh int, alpha, eps float64) (*graph.CSR, error) {
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return nil, err
+	}
+	return g, ppr.CheckParams(alpha, eps)
+}
+
 // PPRNodeWise starts a node-wise top-k PPR job on graph gh for the n int64
 // target ids at targets (copied before the call returns) and returns the
 // job's handle: poll it with JobPoll, wait with JobWait, read it with
@@ -44,18 +53,14 @@ func PPRCheckParams(alpha, eps float64) (err error) {
 // the push within milliseconds.
 func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, workers, order, device int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, err := pushGraph(gh, alpha, eps)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	t, err := int64s(targets, n)
+	t, err := int64sCopy(targets, n)
 	if err != nil {
 		return 0, err
 	}
-	t = slices.Clone(t)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt := pprOptions(alpha, eps, topk, workers, order, device)
 		opt.Progress = progress
@@ -70,22 +75,18 @@ func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, worke
 // setNodes (both copied). Otherwise as PPRNodeWise.
 func PPRSetWise(gh int, setPtr uintptr, numSets int, setNodes uintptr, numNodes int, alpha, eps float64, topk, workers, order, device int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, err := pushGraph(gh, alpha, eps)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	sp, err := int64s(setPtr, numSets+1)
+	sp, err := int64sCopy(setPtr, numSets+1)
 	if err != nil {
 		return 0, err
 	}
-	sn, err := int64s(setNodes, numNodes)
+	sn, err := int64sCopy(setNodes, numNodes)
 	if err != nil {
 		return 0, err
 	}
-	sp, sn = slices.Clone(sp), slices.Clone(sn)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt := pprOptions(alpha, eps, topk, workers, order, device)
 		opt.Progress = progress

@@ -80,18 +80,13 @@ const (
 // "float16", "bfloat16", or "none" for DTypeNone (and "DType(n)" for an
 // unknown value).
 func (d DType) String() string {
-	switch d {
-	case DTypeNone:
-		return "none"
-	case DTypeFloat32:
-		return "float32"
-	case DTypeFloat16:
-		return "float16"
-	case DTypeBFloat16:
-		return "bfloat16"
+	if d < NumDTypes {
+		return dtypeNames[d]
 	}
 	return "DType(" + strconv.Itoa(int(d)) + ")"
 }
+
+var dtypeNames = [NumDTypes]string{"none", "float32", "float16", "bfloat16"}
 
 // NumDTypes is one more than the largest valid DType: the valid values are
 // [DTypeNone, NumDTypes).

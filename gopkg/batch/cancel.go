@@ -15,17 +15,7 @@ import (
 // canceled(ctx) and drops whatever was computed.
 
 // isDone reports whether stop is closed, without blocking.
-func isDone(stop <-chan struct{}) bool {
-	if stop == nil {
-		return false
-	}
-	select {
-	case <-stop:
-		return true
-	default:
-		return false
-	}
-}
+func isDone(stop <-chan struct{}) bool { return par.Stopped(stop) }
 
 // canceled is the error of a call stopped because ctx was cancelled.
 func canceled(ctx context.Context) error {

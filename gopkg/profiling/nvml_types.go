@@ -8,19 +8,9 @@ const defaultLibrary = "libnvidia-ml.so.1"
 // (go-nvml's SUCCESS, ERROR_NOT_SUPPORTED, CLOCK_SM, ...), so that fakes
 // and tests need not import go-nvml, which builds only with cgo.
 const (
-	Success              Return = 0
-	ErrorUninitialized   Return = 1
-	ErrorInvalidArgument Return = 2
-	ErrorNotSupported    Return = 3
-	ErrorNoPermission    Return = 4
-	ErrorDriverNotLoaded Return = 9
-	ErrorLibraryNotFound Return = 12
-	ErrorGPUIsLost       Return = 15
-	ErrorUnknown         Return = 999
+	Success, ErrorUninitialized, ErrorInvalidArgument, ErrorNotSupported, ErrorNoPermission Return = 0, 1, 2, 3, 4
+	ErrorDriverNotLoaded, ErrorLibraryNotFound, ErrorGPUIsLost, ErrorUnknown                Return = 9, 12, 15, 999
 
-	ClockSM  ClockType = 1
-	ClockMem ClockType = 2
-
-	PcieUtilTxBytes PcieUtilCounter = 0
-	PcieUtilRxBytes PcieUtilCounter = 1
+	ClockSM, ClockMem                ClockType       = 1, 2
+	PcieUtilTxBytes, PcieUtilRxBytes PcieUtilCounter = 0, 1
 )

@@ -78,7 +78,7 @@ func For[T Int](n T, workers int, chunk T, done <-chan struct{}, fn func(w int, 
 	workers = int(min(int64(max(workers, 1)), chunks))
 	if workers == 1 {
 		for lo := T(0); lo < n; lo += chunk {
-			if isDone(done) || !fn(0, lo, min(lo+chunk, n)) {
+			if Stopped(done) || !fn(0, lo, min(lo+chunk, n)) {
 				return false
 			}
 		}
@@ -88,7 +88,7 @@ func For[T Int](n T, workers int, chunk T, done <-chan struct{}, fn func(w int, 
 	var stopped atomic.Bool
 	Run(workers, func(w int) {
 		for !stopped.Load() {
-			if isDone(done) {
+			if Stopped(done) {
 				stopped.Store(true)
 				return
 			}
@@ -105,8 +105,9 @@ func For[T Int](n T, workers int, chunk T, done <-chan struct{}, fn func(w int, 
 	return !stopped.Load()
 }
 
-// isDone reports whether done is closed; a nil done never is.
-func isDone(done <-chan struct{}) bool {
+// Stopped reports whether done is closed; a nil done never is. Loops that
+// look at a stop channel between steps use it too.
+func Stopped(done <-chan struct{}) bool {
 	if done == nil {
 		return false
 	}

@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/ppr"
+
 	cudasrc "github.com/ibmb-dev/ibmb/cuda"
 )
 
@@ -121,44 +124,19 @@ func refPush(g *testGraph, set []int64, alpha, eps float64) []float64 {
 	return p
 }
 
-// exactPPR is the PPR vector by power iteration, to within tol in total.
+// exactPPR is gopkg/ppr's reference (ppr.Exact), the PPR vector by power
+// iteration to within tol in total. (graph.CSR wants sorted rows; the order
+// of a row does not change PPR.)
 func exactPPR(g *testGraph, set []int64, alpha, tol float64) []float64 {
-	x := make([]float64, g.n)
-	y := make([]float64, g.n)
-	p := make([]float64, g.n)
-	distinct := 0
-	for _, s := range set {
-		if x[s] == 0 {
-			x[s] = 1
-			distinct++
-		}
+	idx := slices.Clone(g.indices)
+	for u := range g.n {
+		slices.Sort(idx[g.indptr[u]:g.indptr[u+1]])
 	}
-	for v := range x {
-		x[v] /= float64(distinct)
+	p, err := ppr.Exact(&graph.CSR{NumNodes: g.n, Indptr: g.indptr, Indices: idx}, set, alpha, tol)
+	if err != nil {
+		panic(fmt.Sprintf("ppr.Exact: %v", err))
 	}
-	for {
-		mass := 0.0
-		for u, xu := range x {
-			if xu == 0 {
-				continue
-			}
-			p[u] += alpha * xu
-			d := g.deg(u)
-			if d == 0 {
-				continue
-			}
-			w := (1 - alpha) * xu / float64(d)
-			for _, v := range g.indices[g.indptr[u]:g.indptr[u+1]] {
-				y[v] += w
-			}
-			mass += (1 - alpha) * xu
-		}
-		if mass <= tol {
-			return p
-		}
-		x, y = y, x
-		clear(y)
-	}
+	return p
 }
 
 // ---- checks -------------------------------------------------------------------
