@@ -19,11 +19,7 @@ import (
 // within milliseconds.
 func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := pushGraph(gh, alpha, eps)
-	if err != nil {
-		return 0, err
-	}
-	out, err := int64sCopy(outputs, n)
+	g, out, err := pushInputs(gh, alpha, eps, outputs, n)
 	if err != nil {
 		return 0, err
 	}
@@ -39,11 +35,7 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 // part from topic-sensitive PPR. Returns a job handle, as BatchNodeWise.
 func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int, expand, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := pushGraph(gh, alpha, eps)
-	if err != nil {
-		return 0, err
-	}
-	out, err := int64sCopy(outputs, n)
+	g, out, err := pushInputs(gh, alpha, eps, outputs, n)
 	if err != nil {
 		return 0, err
 	}
@@ -73,12 +65,7 @@ func BatchesShape(h int, out uintptr) (err error) {
 	if err != nil {
 		return err
 	}
-	o, err := int64s(out, 3)
-	if err != nil {
-		return err
-	}
-	o[0], o[1], o[2] = int64(b.NumBatches()), int64(len(b.Out)), int64(len(b.Nodes))
-	return nil
+	return putInts(out, int64(b.NumBatches()), int64(len(b.Out)), int64(len(b.Nodes)))
 }
 
 // BatchesCopy copies the batches of finished job h in CSR form into Python

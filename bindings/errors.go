@@ -96,14 +96,21 @@ func ptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p
 const maxElems = 1 << 44
 
 // int64s views n int64 values at p (nil when n is 0).
-func int64s(p uintptr, n int) ([]int64, error) {
+func int64s(p uintptr, n int) ([]int64, error) { return view[int64](p, n) }
+
+// float64s views n float64 values at p (nil when n is 0).
+func float64s(p uintptr, n int) ([]float64, error) { return view[float64](p, n) }
+
+// view views n values of type T at p (nil when n is 0); a null p or a
+// negative or huge n is an argument error.
+func view[T any](p uintptr, n int) ([]T, error) {
 	if n == 0 {
 		return nil, nil
 	}
 	if n < 0 || n > maxElems || p == 0 {
 		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
 	}
-	return unsafe.Slice((*int64)(ptr(p)), n), nil
+	return unsafe.Slice((*T)(ptr(p)), n), nil
 }
 
 // int64sCopy copies n int64 values at p (nil when n is 0), for jobs that
@@ -113,15 +120,11 @@ func int64sCopy(p uintptr, n int) ([]int64, error) {
 	return slices.Clone(v), err
 }
 
-// float64s views n float64 values at p (nil when n is 0).
-func float64s(p uintptr, n int) ([]float64, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	if n < 0 || n > maxElems || p == 0 {
-		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
-	}
-	return unsafe.Slice((*float64)(ptr(p)), n), nil
+// putInts writes vals as len(vals) int64 at out.
+func putInts(out uintptr, vals ...int64) error {
+	o, err := int64s(out, len(vals))
+	copy(o, vals)
+	return err
 }
 
 // mulLen returns a·b for two buffer dimensions, or an argument error naming
