@@ -79,11 +79,7 @@ func TestLIFOKeepsGuarantee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sets := make([][]int64, len(targets))
-	for i, s := range targets {
-		sets[i] = []int64{s}
-	}
-	exact := exactParallel(t, g, sets, alpha)
+	exact := exactParallel(t, g, singletons(targets), alpha)
 	for i := range targets {
 		checkBound(t, g, "lifo", dense(res, i, g.NumNodes), exact[i], eps)
 	}

@@ -198,17 +198,9 @@ func (d *Device) GetTotalEnergyConsumption() (uint64, profiling.Return) {
 func (d *Device) GetClockInfo(c profiling.ClockType) (uint32, profiling.Return) {
 	switch c {
 	case profiling.ClockSM:
-		r, ok := d.next("GetClockInfo(SM)")
-		if !ok || d.Unsupported["GetClockInfo"] {
-			return 0, profiling.ErrorNotSupported
-		}
-		return r.SMClock, profiling.Success
+		return d.read("GetClockInfo", "SM", func(r Reading) uint32 { return r.SMClock })
 	case profiling.ClockMem:
-		r, ok := d.next("GetClockInfo(MEM)")
-		if !ok || d.Unsupported["GetClockInfo"] {
-			return 0, profiling.ErrorNotSupported
-		}
-		return r.MemClock, profiling.Success
+		return d.read("GetClockInfo", "MEM", func(r Reading) uint32 { return r.MemClock })
 	}
 	return 0, profiling.ErrorInvalidArgument
 }
@@ -218,19 +210,21 @@ func (d *Device) GetClockInfo(c profiling.ClockType) (uint32, profiling.Return) 
 func (d *Device) GetPcieThroughput(c profiling.PcieUtilCounter) (uint32, profiling.Return) {
 	switch c {
 	case profiling.PcieUtilTxBytes:
-		r, ok := d.next("GetPcieThroughput(TX)")
-		if !ok || d.Unsupported["GetPcieThroughput"] {
-			return 0, profiling.ErrorNotSupported
-		}
-		return r.PCIeTXKB, profiling.Success
+		return d.read("GetPcieThroughput", "TX", func(r Reading) uint32 { return r.PCIeTXKB })
 	case profiling.PcieUtilRxBytes:
-		r, ok := d.next("GetPcieThroughput(RX)")
-		if !ok || d.Unsupported["GetPcieThroughput"] {
-			return 0, profiling.ErrorNotSupported
-		}
-		return r.PCIeRXKB, profiling.Success
+		return d.read("GetPcieThroughput", "RX", func(r Reading) uint32 { return r.PCIeRXKB })
 	}
 	return 0, profiling.ErrorInvalidArgument
+}
+
+// read answers method(arg) with one field of the next reading, or
+// ErrorNotSupported when the script has ended or method is unsupported.
+func (d *Device) read(method, arg string, field func(Reading) uint32) (uint32, profiling.Return) {
+	r, ok := d.next(method + "(" + arg + ")")
+	if !ok || d.Unsupported[method] {
+		return 0, profiling.ErrorNotSupported
+	}
+	return field(r), profiling.Success
 }
 
 // Simple returns a fake NVML with one device ("Fake GPU", 16 GiB) whose
