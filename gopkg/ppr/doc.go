@@ -112,6 +112,17 @@
 // locks: each worker writes to its own buffers, and a final parallel pass
 // copies the rows in target order.
 //
+// # Devices
+//
+// Options.Device = Device{CUDA: true} runs the push on a GPU through the
+// DeviceBackend registered with SetCUDABackend; this package holds no
+// device code and builds without cgo. Package gopkg/ppr/pprcuda registers
+// the CUDA kernels of kernels/cuda when imported (the bindings import it);
+// without it, or in a build without cgo, a GPU push fails with an error of
+// kind errs.Unavailable and callers may fall back to the CPU. Vectors whose
+// device workspace overflowed are recomputed on the CPU and spliced in
+// (Result.ReplaceRows).
+//
 // # Cancellation
 //
 // NodeWiseContext and SetWiseContext stop when their context is cancelled:
