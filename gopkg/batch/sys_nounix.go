@@ -13,7 +13,7 @@ import (
 
 // Systems without mmap (Windows, wasm) keep arenas on the Go heap and read
 // saved files whole. The bindings' zero-copy views need memory outside the
-// Go heap, so the Python package supports Unix systems only; these
+// Go heap, so the bindings support Unix systems only; these
 // fallbacks keep the Go packages usable everywhere.
 
 const (
