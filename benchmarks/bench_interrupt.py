@@ -144,6 +144,7 @@ def main() -> int:
         os.kill(proc.pid, signal.SIGINT)
         r = json.loads(expect("result ", 120))
         rows.append((name, delay, r, t_sig))
+        print(f"trial {name} after {delay} s: {json.dumps(r)}", file=sys.stderr, flush=True)
     proc.wait(timeout=60)
     load1 = os.getloadavg()
 
