@@ -112,6 +112,20 @@ def test_inference_equals_full_batch_twitch(twitch, kind, rng):
     _check_inference(model, twitch, rng, per_batch=int(rng.integers(1000, 3000)))
 
 
+@pytest.mark.parametrize("kind", ["gcn", "sage", "appnp"])
+def test_inference_equals_full_batch_directed(kind, rng):
+    # Directed random graph with repeated edges and some self-loops: weights and
+    # mean aggregation must follow in-degrees, as PyG's layers do.
+    n = 300
+    ei = torch.from_numpy(rng.integers(0, n, (2, 2000)))
+    ei = torch.unique(ei, dim=1)  # PyG's layers count repeats; Halo merges them
+    data = Data(x=torch.randn(n, 12, generator=torch.Generator().manual_seed(int(rng.integers(1 << 31)))),
+                edge_index=ei, num_nodes=n)
+    torch.manual_seed(int(rng.integers(1 << 31)))
+    model = MODELS[kind](n, 12, 3)
+    _check_inference(model, data, rng, per_batch=int(rng.integers(20, 120)))
+
+
 def test_inference_fills_histories_with_hidden_layers(cora):
     model = inn.GCN(cora.num_nodes, cora.num_features, 16, 7, num_layers=3).eval()
     halo = model.halo(cora.edge_index)
