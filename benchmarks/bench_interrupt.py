@@ -38,7 +38,8 @@ import threading
 import time
 
 CHILD = r"""
-import json, resource, sys, time
+import faulthandler, json, resource, signal, sys, time
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a result is late
 import numpy as np
 import os, shutil, tempfile
 from ibmb.batching import Arena, Batches, batch_wise, node_wise, partition
@@ -118,9 +119,15 @@ def main() -> int:
     lines: "queue.Queue[str]" = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put("")], daemon=True).start()
 
-    def expect(prefix: str) -> str:
+    def expect(prefix: str, timeout: float = 900) -> str:
         while True:
-            line = lines.get(timeout=900)
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                os.kill(proc.pid, signal.SIGUSR1)  # the child prints its threads' stacks to stderr
+                time.sleep(2)
+                proc.kill()
+                raise SystemExit(f"no {prefix!r} line from the child within {timeout} s (stacks above)") from None
             if not line:
                 raise SystemExit(f"child exited before {prefix!r}")
             if line.startswith(prefix):
@@ -135,7 +142,7 @@ def main() -> int:
         time.sleep(delay)
         t_sig = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
-        r = json.loads(expect("result "))
+        r = json.loads(expect("result ", 120))
         rows.append((name, delay, r, t_sig))
     proc.wait(timeout=60)
     load1 = os.getloadavg()

@@ -8,7 +8,7 @@
 //
 //   - Each layer's matrix lives outside the Go heap (an anonymous mapping,
 //     transparent huge pages advised), zero-filled when the store is made,
-//     so Python may view it without a copy and cgo rules hold. Addr gives
+//     so callers may view it without a copy and cgo rules hold. Addr gives
 //     its address; it is valid until Close.
 //   - Rows move as bytes. The store's DType fixes the element size (float32,
 //     float16, bfloat16 or float64); Pull and Push copy rows of

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
 	"github.com/ibmb-dev/ibmb/kernels/scatter"
@@ -56,13 +57,13 @@ func (t DType) String() string {
 }
 
 // ErrValue is wrapped by the errors of invalid arguments.
-var ErrValue = errors.New("history: invalid argument")
+var ErrValue = errs.New(errs.Value, "history: invalid argument")
 
 // ErrIndex is wrapped by the errors of node ids outside [0, NumNodes).
-var ErrIndex = errors.New("history: node id out of range")
+var ErrIndex = errs.New(errs.Index, "history: node id out of range")
 
 // ErrDuplicate is wrapped by the errors of a Push whose ids repeat.
-var ErrDuplicate = errors.New("history: repeated node id")
+var ErrDuplicate = errs.New(errs.Value, "history: repeated node id")
 
 func valueErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrValue}, args...)...)

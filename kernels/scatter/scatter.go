@@ -1,7 +1,6 @@
 package scatter
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -10,6 +9,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
 	"golang.org/x/sys/cpu"
@@ -63,7 +63,7 @@ func Available() []Tier {
 // 2.8-3.0 and 3.6-4.1, against 6.8-9.2 GB/s for one contiguous copy of the
 // same bytes. Writing the same rows in ascending id order ran about twice
 // as fast as random order for 256-byte rows (4.8 against 2.3-2.6 GB/s into
-// a 0.5-1 GiB store, from Python): the random destinations, not the copy,
+// a 0.5-1 GiB store, through the bindings): the random destinations, not the copy,
 // bound short rows.
 func TierFor(rowBytes int64) Tier {
 	_ = rowBytes
@@ -74,14 +74,14 @@ func TierFor(rowBytes int64) Tier {
 }
 
 // ErrIndex is wrapped by the errors of an id outside [0, dstRows).
-var ErrIndex = errors.New("scatter: index out of range")
+var ErrIndex = errs.New(errs.Index, "scatter: index out of range")
 
 // ErrDuplicate is wrapped by the errors of an id that occurs twice.
-var ErrDuplicate = errors.New("scatter: repeated index")
+var ErrDuplicate = errs.New(errs.Value, "scatter: repeated index")
 
 // ErrValue is wrapped by the errors of invalid arguments, repeated ids
 // included.
-var ErrValue = errors.New("scatter: invalid argument")
+var ErrValue = errs.New(errs.Value, "scatter: invalid argument")
 
 // IndexError reports the first id outside [0, Rows).
 type IndexError struct {
