@@ -1,0 +1,238 @@
+"""Push-and-pull layers over historical embeddings (GNNAutoScale's scheme).
+
+A :class:`HistoryGNN` runs ``num_layers`` message-passing layers. Between
+layer ``l`` and ``l + 1`` it keeps a history ``H[l]`` (``[N, d_l]``, an
+:class:`ibmb.HistoryStore` in host memory). On a batch whose first
+``num_exact`` rows are nodes computed exactly and whose other rows are
+their one-hop halo, after each hidden layer it
+
+- pushes the fresh rows ``h[:num_exact]`` to ``H[l][n_id[:num_exact]]``,
+- replaces the halo rows by ``H[l][n_id[num_exact:]]`` (pulled, no grad).
+
+The exact nodes then see every neighbour at every layer: their own batch's
+fresh embeddings, the halo's embeddings from earlier steps. With up-to-date
+histories this is the full-batch forward; :meth:`HistoryGNN.inference`
+makes them up to date by computing all nodes layer by layer.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Optional, Sequence
+
+from ibmb._arrays import as_index, as_int, is_tensor, torch
+from ibmb.history import HistoryStore
+from ibmb.nn.halo import Halo, HaloBatch
+
+__all__ = ["HistoryGNN"]
+
+
+class HistoryGNN(torch.nn.Module):
+    """Base class: subclasses build their layers and define
+    :meth:`forward_layer`; this class owns the histories and runs the
+    forward pass, the push-and-pull between layers and layer-wise inference.
+
+    Args:
+        num_nodes: ``N``, nodes of the graph the histories are kept for.
+        history_dims: width of each hidden layer's output (one history per
+            entry: ``num_layers - 1`` entries).
+        history_dtype: storage dtype of the histories (default float32;
+            float16/bfloat16 halve the memory but are no longer exact).
+        histories: an existing :class:`ibmb.HistoryStore` to use (its
+            ``num_nodes``, ``dims`` and ``dtype`` must match).
+
+    Class attributes ``add_self_loops`` and ``norm`` say which graph the
+    model expects (:meth:`halo` builds a :class:`Halo` with them).
+    """
+
+    add_self_loops: bool = True
+    norm: str = "sym"
+
+    def __init__(self, num_nodes: int, history_dims: Sequence[int], history_dtype: Optional["torch.dtype"] = None,
+                 histories: Optional[HistoryStore] = None) -> None:
+        super().__init__()
+        n = as_int(num_nodes, "num_nodes", min=1)
+        dims = tuple(as_int(d, "history_dims[i]", min=1) for d in history_dims)
+        self.num_nodes = n
+        self.num_layers = len(dims) + 1
+        if histories is None:
+            histories = HistoryStore(n, dims, history_dtype) if dims else None
+        else:
+            if not isinstance(histories, HistoryStore):
+                raise TypeError(f"histories must be an ibmb.HistoryStore, got {type(histories).__name__}")
+            if histories.num_nodes != n or histories.dims != dims:
+                raise ValueError(f"histories has num_nodes={histories.num_nodes}, dims={list(histories.dims)}; "
+                                 f"this model needs num_nodes={n}, dims={list(dims)}")
+            if history_dtype is not None and histories.dtype != history_dtype:
+                raise TypeError(f"histories has dtype {histories.dtype}, history_dtype is {history_dtype}")
+        self.histories = histories
+
+    def __deepcopy__(self, memo: dict) -> "HistoryGNN":
+        """A copy with its own histories holding the same values (an engine
+        store cannot be deep-copied itself)."""
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            new.__dict__[k] = None if k == "histories" else copy.deepcopy(v, memo)
+        old = self.histories
+        if old is not None:
+            new.histories = HistoryStore(old.num_nodes, old.dims, old.dtype)
+            for layer in range(old.num_layers):
+                new.histories.layer(layer).copy_(old.layer(layer))
+        return new
+
+    # ------------------------------------------------------------ to override
+    def forward_layer(self, layer: int, h: "torch.Tensor", edge_index: "torch.Tensor",
+                      edge_weight: Optional["torch.Tensor"], state: dict) -> "torch.Tensor":
+        """Layer ``layer`` on all ``n`` rows: ``[n, d_in] -> [n, d_out]``.
+        Layer 0 gets the input features and may store per-node values that
+        later layers reuse in ``state`` (e.g. GCNII's initial residual);
+        the last layer returns the model's output."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- helpers
+    def halo(self, edge_index: Any, num_nodes: Optional[int] = None) -> Halo:
+        """The :class:`Halo` of ``edge_index`` in this model's convention."""
+        h = Halo(edge_index, self.num_nodes if num_nodes is None else num_nodes,
+                 add_self_loops=self.add_self_loops, norm=self.norm)
+        if h.num_nodes != self.num_nodes:
+            raise ValueError(f"the graph has {h.num_nodes} nodes but the model's histories {self.num_nodes}")
+        return h
+
+    def _check(self, x: Any, edge_index: Any, n_id: Any, num_exact: Any) -> tuple[Any, int]:
+        if not is_tensor(x) or x.dim() != 2:
+            raise TypeError(f"x must be a [n, F] tensor, got {type(x).__name__} {tuple(getattr(x, 'shape', ()))}")
+        if not is_tensor(edge_index) or edge_index.dim() != 2 or edge_index.shape[0] != 2:
+            raise ValueError(f"edge_index must be a [2, E] tensor, got {tuple(getattr(edge_index, 'shape', ()))}")
+        if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.shape[0]):
+            raise IndexError(f"edge_index refers to rows outside [0, {x.shape[0]}) of x")
+        n = x.shape[0]
+        if n_id is None:
+            if num_exact is not None:
+                raise ValueError("num_exact needs n_id (the global ids of the rows)")
+            if n != self.num_nodes:
+                raise ValueError(f"x has {n} rows but the model's graph has {self.num_nodes} nodes: pass n_id "
+                                 f"and num_exact for a batch")
+            return None, n
+        idx = as_index(n_id, "n_id")
+        idx = idx if is_tensor(idx) else torch.from_numpy(idx)
+        if idx.shape[0] != n:
+            raise ValueError(f"n_id has {idx.shape[0]} ids but x has {n} rows")
+        if n and (int(idx.min()) < 0 or int(idx.max()) >= self.num_nodes):
+            raise IndexError(f"n_id holds ids outside [0, {self.num_nodes}) (the histories' nodes)")
+        b = n if num_exact is None else as_int(num_exact, "num_exact", min=0, max=n)
+        return idx.cpu(), b
+
+    def push_and_pull(self, layer: int, h: "torch.Tensor", n_id: Optional["torch.Tensor"],
+                      num_exact: int) -> "torch.Tensor":
+        """Push ``h[:num_exact]`` to history ``layer``; return ``h`` with its
+        halo rows replaced by the history's (``n_id=None``: all nodes,
+        pushed in order)."""
+        store = self.histories
+        fresh = h[:num_exact].detach()
+        if fresh.device.type != "cpu" or fresh.dtype != store.dtype or not fresh.is_contiguous():
+            fresh = fresh.to("cpu", store.dtype).contiguous()
+        if n_id is None:
+            store.push(layer, fresh, torch.arange(num_exact))
+            return h
+        store.push(layer, fresh, n_id[:num_exact])
+        if num_exact == h.shape[0]:
+            return h
+        old = store.pull(layer, n_id[num_exact:]).to(h.device, h.dtype, non_blocking=True)
+        return torch.cat([h[:num_exact], old], dim=0)
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, x: "torch.Tensor", edge_index: "torch.Tensor", edge_weight: Optional["torch.Tensor"] = None,
+                *, n_id: Any = None, num_exact: Optional[int] = None) -> "torch.Tensor":
+        """Forward pass on the full graph or on a batch with its halo.
+
+        Args:
+            x: ``[n, F]`` input features of the rows.
+            edge_index: ``[2, E]`` local edges; for a batch, every in-edge of
+                the exact rows (:class:`Halo` builds them).
+            edge_weight: ``[E]`` weights in the full graph's normalization
+                (``Halo.full()`` or the batch's) for GCN-type models.
+            n_id: ``[n]`` global ids of the rows (``None``: ``x`` is the
+                whole graph, node ``i`` in row ``i``).
+            num_exact: rows ``[0, num_exact)`` are computed exactly and
+                pushed; rows after them are the halo, pulled from the
+                histories (default: all rows exact).
+
+        Returns:
+            ``[n, C]`` outputs; only the first ``num_exact`` rows are
+            meaningful.
+
+        Raises:
+            IndexError: ids outside ``[0, num_nodes)`` or edges outside
+                ``x``'s rows.
+            ValueError: mismatched sizes, or a repeated id among the exact
+                rows (nothing is pushed then).
+        """
+        idx, b = self._check(x, edge_index, n_id, num_exact)
+        state: dict = {}
+        h = x
+        for layer in range(self.num_layers):
+            h = self.forward_layer(layer, h, edge_index, edge_weight, state)
+            if layer < self.num_layers - 1:
+                h = self.push_and_pull(layer, h, idx, b)
+        return h
+
+    @torch.no_grad()
+    def inference(self, x: "torch.Tensor", halo: Halo, num_nodes_per_batch: int = 4096,
+                  batches: Optional[Sequence[HaloBatch]] = None) -> "torch.Tensor":
+        """Exact layer-wise inference over all nodes; refreshes every history.
+
+        Layer ``l`` is computed for all nodes, batch by batch, from the
+        inputs (layer 0) or history ``l - 1``, and its exact rows are pushed
+        to history ``l``; so every layer sees exact inputs and the result
+        equals the full-batch forward in eval mode (up to float summation
+        order). Runs in eval mode (dropout off) and restores the mode.
+
+        Args:
+            x: ``[N, F]`` features of all nodes (CPU or the model's device).
+            halo: the graph (:meth:`halo`).
+            num_nodes_per_batch: exact nodes per batch.
+            batches: precomputed ``halo.batches(...)`` to reuse; their exact
+                nodes must hold every node once.
+
+        Returns:
+            ``[N, C]`` outputs, on ``x``'s device.
+        """
+        if not isinstance(halo, Halo):
+            raise TypeError(f"halo must be an ibmb.nn.Halo, got {type(halo).__name__}")
+        if halo.num_nodes != self.num_nodes or x.shape[0] != self.num_nodes:
+            raise ValueError(f"x has {x.shape[0]} rows and the halo's graph {halo.num_nodes} nodes; the model's "
+                             f"histories have {self.num_nodes}")
+        if halo.add_self_loops != self.add_self_loops or halo.norm != self.norm:
+            raise ValueError(f"halo has add_self_loops={halo.add_self_loops}, norm={halo.norm!r}; "
+                             f"{type(self).__name__} needs {self.add_self_loops}, {self.norm!r}")
+        batches = list(batches) if batches is not None else halo.batches(num_nodes_per_batch)
+        seen = torch.zeros(self.num_nodes, dtype=torch.int64)
+        for hb in batches:
+            seen.index_add_(0, hb.n_id[:hb.num_exact], torch.ones(hb.num_exact, dtype=torch.int64))
+        if bool((seen != 1).any()):
+            raise ValueError("batches must hold every node exactly once among their exact nodes")
+        was_training = self.training
+        self.eval()
+        try:
+            dev = x.device
+            states: list[dict] = [{} for _ in batches]
+            out = None
+            for layer in range(self.num_layers):
+                for hb, state in zip(batches, states):
+                    ids = hb.n_id
+                    if layer == 0:
+                        h = x.index_select(0, ids.to(dev))
+                    else:
+                        h = self.histories.pull(layer - 1, ids).to(dev, x.dtype)
+                    ei, ew = hb.edge_index.to(dev), hb.edge_weight.to(dev)
+                    h = self.forward_layer(layer, h, ei, ew, state)[:hb.num_exact]
+                    exact = ids[:hb.num_exact]
+                    if layer < self.num_layers - 1:
+                        self.histories.push(layer, h.to("cpu", self.histories.dtype).contiguous(), exact)
+                    else:
+                        if out is None:
+                            out = torch.empty((self.num_nodes, h.shape[1]), dtype=h.dtype, device=dev)
+                        out[exact.to(dev)] = h
+            return out
+        finally:
+            self.train(was_training)
