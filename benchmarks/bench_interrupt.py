@@ -38,6 +38,10 @@ import threading
 import time
 
 CHILD = r"""
+import signal
+# A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and Python then installs no
+# handler: restore Python's, so the test measures the engine, not the shell that started it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import faulthandler, json, resource, signal, sys, time
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a result is late
 import numpy as np

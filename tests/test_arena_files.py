@@ -177,6 +177,10 @@ def test_save_mode_follows_umask_and_keeps_existing(tmp_path):
 
 
 BIG = r"""
+import signal
+# A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and Python then installs no
+# handler: restore Python's, so the test measures the engine, not the shell that started it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import os, resource, sys, time
 import numpy as np
 from ibmb.batching import Arena, Batches
