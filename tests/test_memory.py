@@ -205,7 +205,7 @@ def test_leaving_a_prefetching_loop_early_returns(cora, batch_size):
 def test_merge_asks_again_when_the_edge_estimate_is_short():
     # A complete graph: members without edges make the first capacity guess
     # (members' edges + 4 per node) too small, so the engine is asked twice.
-    from ibmb._steps import StepMerger
+    from ibmb.loader.merge import StepMerger
     from ibmb.batching import ArenaBatch
 
     n = 12
@@ -226,7 +226,7 @@ def test_host_registration_is_undone_before_the_memory_goes(monkeypatch):
     # cudaHostRegister of an arena is paired with cudaHostUnregister when the
     # registration goes, and the arena memory outlives it: unregistering
     # unmapped memory would be undefined. A fake runtime records the calls.
-    from ibmb import _steps
+    from ibmb.loader import prefetch as _steps
 
     calls = []
 
