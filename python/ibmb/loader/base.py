@@ -24,6 +24,7 @@ from ibmb.batching import Batches
 from ibmb.graph import CSRGraph
 from ibmb.loader import prefetch as P
 from ibmb.loader._convert import Converter
+from ibmb.loader._source import Source
 from ibmb.loader.merge import StepMerger
 from ibmb.order import BatchOrder
 
@@ -87,21 +88,22 @@ class IBMBLoader(DataLoader):
 
     Args:
         arena: the materialized batches.
-        x, y: the full graph's ``[N, *]`` features and labels (x may be None
-            when the arena stores features; rows it lacks are gathered).
-        class_y: ``[N]`` int64 class labels for the batch order, or None.
+        source: the checked ``data`` (its ``x`` and ``y`` are the full
+            graph's; rows the arena lacks are gathered), or None when the
+            arena stores features (labels then come from the arena).
         batches: the arena's :class:`~ibmb.batching.Batches` when known
             (else read from the engine on first use).
         merge_graph: the graph the arena was built over (for ``batch_size >
             1``), None when merging is not possible.
-        norm: the edge values (see :mod:`ibmb.loader._convert`).
+        params: the arena's parameters (``norm``: the edge values, see
+            :mod:`ibmb.loader._convert`; ``alpha``, ``eps``,
+            ``add_self_loops``).
         batch_order, return_edge_index_type, device, prefetch, seed,
         **kwargs: as the subclasses document.
     """
 
-    def __init__(self, arena: Arena, *, x: Any, y: Any, class_y: Optional[np.ndarray],
-                 merge_graph: Optional[CSRGraph], norm: str, batches: Optional[Batches] = None,
-                 batch_order: Optional[str] = "order",
+    def __init__(self, arena: Arena, *, source: Optional[Source], merge_graph: Optional[CSRGraph], params: dict,
+                 batches: Optional[Batches] = None, batch_order: Optional[str] = "order",
                  return_edge_index_type: str = "edge_index", device: Any = None, prefetch: int = 2, seed: int = 0,
                  **kwargs: Any) -> None:
         batch_size = as_int(kwargs.pop("batch_size", 1), "batch_size (batches merged per step)", min=1)
@@ -132,14 +134,21 @@ class IBMBLoader(DataLoader):
                               "thread (its batches are precomputed, and forking a process that runs the Go runtime "
                               "can hang)", stacklevel=4)
                 _warned_workers = True
+        class_y = None if source is None else source.class_y
+        if class_y is None:
+            class_y = arena.node_labels()
         if batch_order in ("order", "sample") and class_y is None:
             raise ValueError(f"batch_order={batch_order!r} needs integer class labels y ([N] or [N, 1]); use "
                              "batch_order='rand' or None")
         if batch_size > 1 and merge_graph is None:
             raise ValueError("batch_size > 1 merges batches over the full graph, which a loaded loader does not "
                              "have: pass data to load()")
-        self.converter = Converter(x, y, return_edge_index_type)
-        self.arena, self.norm, self.batch_order = arena, norm, batch_order
+        self.converter = Converter(None if source is None else source.x, None if source is None else source.y,
+                                   return_edge_index_type)
+        self.arena, self.params, self.batch_order = arena, params, batch_order
+        self.norm = str(params["norm"])
+        self.alpha, self.eps = float(params["alpha"]), float(params["eps"])
+        self.add_self_loops = bool(params.get("add_self_loops", False))
         self.return_edge_index_type = return_edge_index_type
         self.device = P.torch_device(device)
         self.prefetch = prefetch

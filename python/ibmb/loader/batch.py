@@ -92,27 +92,21 @@ class IBMBBatchLoader(IBMBLoader):
                 self._partitions = _given_partitions(partitions, arena.num_nodes, int(params["num_partitions"]))
         self.num_partitions = int(params.get("num_partitions", num_partitions))
         self.batch_expand_ratio = float(params.get("batch_expand_ratio", batch_expand_ratio))
-        self.alpha, self.eps = float(params.get("alpha", alpha)), float(params.get("eps", eps))
-        self.add_self_loops = bool(params.get("add_self_loops", False))
-        self._params = params
-        class_y = src.class_y if src is not None else None
-        super().__init__(arena, x=None if src is None else src.x, y=None if src is None else src.y,
-                         class_y=class_y if class_y is not None else arena.node_labels(), merge_graph=merge_graph,
-                         norm=str(params["norm"]), batches=batches, batch_order=batch_order,
-                         return_edge_index_type=return_edge_index_type, device=device, prefetch=prefetch, seed=seed,
-                         **kwargs)
+        super().__init__(arena, source=src, merge_graph=merge_graph, params=params, batches=batches,
+                         batch_order=batch_order, return_edge_index_type=return_edge_index_type, device=device,
+                         prefetch=prefetch, seed=seed, **kwargs)
 
     @property
     def partitions(self) -> np.ndarray:
         """``[N]`` int64 part id of every node (see the class doc)."""
         if self._partitions is None:
-            if self._params.get("partitions_given"):
+            if self.params.get("partitions_given"):
                 raise ValueError("these batches were built on partitions given to the loader, which are not saved: "
                                  "pass them again with load(..., partitions=...)")
             if self._ppr_graph is None:
                 raise ValueError("the partitions of saved batches are recomputed from the graph: pass data to load()")
             inputs = np.unique(self.batches.out)
-            self._partitions = repartition(self._ppr_graph, self._params, inputs)
+            self._partitions = repartition(self._ppr_graph, self.params, inputs)
         return self._partitions
 
     @classmethod

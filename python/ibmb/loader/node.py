@@ -104,14 +104,9 @@ class IBMBNodeLoader(IBMBLoader):
                                                   batch_size=kwargs.get("batch_size", 1))
         self.num_auxiliary_nodes = int(params.get("num_auxiliary_nodes", 0))
         self.num_nodes_per_batch = int(params.get("num_nodes_per_batch", 0))
-        self.alpha, self.eps = float(params.get("alpha", alpha)), float(params.get("eps", eps))
-        self.add_self_loops = bool(params.get("add_self_loops", False))
-        class_y = src.class_y if src is not None else None
-        super().__init__(arena, x=None if src is None else src.x, y=None if src is None else src.y,
-                         class_y=class_y if class_y is not None else arena.node_labels(), merge_graph=merge_graph,
-                         norm=str(params["norm"]), batches=batches, batch_order=batch_order,
-                         return_edge_index_type=return_edge_index_type, device=device, prefetch=prefetch, seed=seed,
-                         **kwargs)
+        super().__init__(arena, source=src, merge_graph=merge_graph, params=params, batches=batches,
+                         batch_order=batch_order, return_edge_index_type=return_edge_index_type, device=device,
+                         prefetch=prefetch, seed=seed, **kwargs)
 
     @classmethod
     def load(cls, path: Union[str, os.PathLike], data: Any = None, batch_order: Optional[str] = "order", *,
