@@ -102,7 +102,8 @@ def worker(method: str, name: str, nodes: int) -> dict:
     base = peak_mb()
     if method.startswith("ibmb"):
         import ibmb
-        from ibmb.batching import Arena, batch_wise, node_wise, partition
+        from ibmb.arena import Arena
+        from ibmb.batching import batch_wise, node_wise, partition
 
         t = time.perf_counter()
         g = ibmb.graph.CSRGraph.from_edge_index(ei, n)

@@ -19,7 +19,8 @@ import torch
 
 import ibmb
 from ibmb._native import engine
-from ibmb.batching import Arena, Batches
+from ibmb.arena import Arena
+from ibmb.batching import Batches
 from ibmb.graph import CSRGraph
 
 MiB = 1 << 20
@@ -206,7 +207,7 @@ def test_merge_asks_again_when_the_edge_estimate_is_short():
     # A complete graph: members without edges make the first capacity guess
     # (members' edges + 4 per node) too small, so the engine is asked twice.
     from ibmb.loader.merge import StepMerger
-    from ibmb.batching import ArenaBatch
+    from ibmb.arena import ArenaBatch
 
     n = 12
     src, dst = np.nonzero(~np.eye(n, dtype=bool))
