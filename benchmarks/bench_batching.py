@@ -72,7 +72,8 @@ def load(name: str, nodes: int):
         return ei, x, y, n
     import ibmb
 
-    d = ibmb.datasets.csbm(num_nodes=nodes, num_classes=16, avg_degree=10, num_features=64, seed=0)
+    d = ibmb.datasets.csbm(num_nodes=nodes, num_classes=16, avg_degree=10, num_features=64, homophily=0.8,
+                          separation=1.0, seed=0)
     g = ibmb.graph.CSRGraph.from_edge_index(d.edge_index, d.num_nodes, symmetrize=True, drop_duplicates=True)
     return g.edge_index(), d.x, d.y, d.num_nodes
 
@@ -101,7 +102,8 @@ def worker(method: str, name: str, nodes: int) -> dict:
     base = peak_mb()
     if method.startswith("ibmb"):
         import ibmb
-        from ibmb.batching import Arena, batch_wise, node_wise, partition
+        from ibmb.arena import Arena
+        from ibmb.batching import batch_wise, node_wise, partition
 
         t = time.perf_counter()
         g = ibmb.graph.CSRGraph.from_edge_index(ei, n)

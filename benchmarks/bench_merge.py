@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 import ibmb
-from ibmb.batching import Arena, Batches
+from ibmb.arena import Arena
+from ibmb.batching import Batches
 from ibmb.data import load
 
 DATA = Path(os.environ.get("IBMB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -45,12 +46,15 @@ def median_ms(fn, reps: int) -> float:
 
 def arena_merge(loader, group):
     """The former merge: an arena of one batch built per step."""
-    views = [loader.arena[int(b)] for b in group]
+    return arena_merge_views(loader, [loader.arena[int(b)] for b in group])
+
+
+def arena_merge_views(loader, views):
     out = np.unique(np.concatenate([v.n_id[:v.batch_size] for v in views]))
     nodes = np.unique(np.concatenate([v.n_id for v in views]))
     b = Batches(np.array([0, len(out)], np.int64), out, np.array([0, len(nodes)], np.int64), nodes)
-    x = loader._x if loader.arena.row_bytes else None
-    y = loader._class_y if loader.arena.has_labels else None
+    x = loader.converter.x if loader.arena.row_bytes else None
+    y = loader.arena.node_labels() if loader.arena.has_labels else None
     return Arena.build(loader._graph, b, x=x, y=y, norm=loader.arena.norm)[0]
 
 
@@ -82,18 +86,21 @@ def main() -> None:
         kw = dict(num_auxiliary_nodes=16, num_nodes_per_batch=npb, batch_size=4, prefetch=0)
         new = ibmb.IBMBNodeLoader(data, None, mask, **kw)
         nb = new.num_batches
+        merge = new.collate_fn.merger.merge
         groups = [g for g in (np.arange(i, min(i + 4, nb)) for i in range(0, nb, 4)) if len(g) > 1]  # the loader's
         indptr, indices = (np.asarray(a) for a in new._graph.csr())
         deg = np.diff(indptr)
         step = {
-            "engine step inducer": median_ms(lambda: [new._view(g) for g in groups], args.reps) / len(groups),
+            "engine step inducer": median_ms(lambda: [merge([new.arena[int(b)] for b in g]) for g in groups],
+                                             args.reps) / len(groups),
             "ArenaBuild per step (before)": median_ms(lambda: [arena_merge(new, g) for g in groups],
                                                       args.reps) / len(groups),
             "numpy merge": median_ms(lambda: [numpy_merge(new, g, indptr, indices, deg) for g in groups],
                                      args.reps) / len(groups),
         }
         old = ibmb.IBMBNodeLoader(data, None, mask, **kw)
-        old._view = lambda g, old=old: old.arena[int(g[0])] if len(g) == 1 else arena_merge(old, g)
+        old.collate_fn = lambda views, old=old: old.converter.to_data(
+            views[0] if len(views) == 1 else arena_merge_views(old, views))
         epoch = {"ibmb (step inducer)": median_ms(lambda: list(new), args.reps),
                  "ibmb (ArenaBuild per step, before)": median_ms(lambda: list(old), args.reps)}
         try:

@@ -84,7 +84,8 @@ cp "$STAGE/_core/"* "$BUILD/site/ibmb/_core/"
 PYTHONPATH=$BUILD/site "$VENV/bin/python" - <<'EOF'
 import numpy as np
 import ibmb
-from ibmb.batching import Arena, node_wise
+from ibmb.arena import Arena
+from ibmb.batching import node_wise
 from ibmb.graph import CSRGraph
 
 x = np.random.default_rng(0).standard_normal((10_000, 32), dtype=np.float32)

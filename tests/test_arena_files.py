@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ibmb.batching import Arena, Batches
+from ibmb.arena import Arena
+
+from ibmb.batching import Batches
 from ibmb.graph import CSRGraph
 
 PYTHON_DIR = str(Path(__file__).resolve().parents[1] / "python")
@@ -51,7 +53,7 @@ def _small_arena(with_x: bool = True) -> Arena:
 FLIPS = r"""
 import os, random, sys
 from ibmb import IBMBNodeLoader
-from ibmb.batching import Arena
+from ibmb.arena import Arena
 src, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 data = open(src, "rb").read()
 rng = random.Random(seed)
@@ -148,7 +150,7 @@ def test_fifo_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     code = """
     import sys
-    from ibmb.batching import Arena
+    from ibmb.arena import Arena
     try:
         Arena.load(sys.argv[1])
     except OSError as e:
@@ -183,7 +185,8 @@ import signal
 signal.signal(signal.SIGINT, signal.default_int_handler)
 import os, resource, sys, time
 import numpy as np
-from ibmb.batching import Arena, Batches
+from ibmb.arena import Arena
+from ibmb.batching import Batches
 from ibmb.graph import CSRGraph
 import ibmb._jobs
 path, n, f, step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import ibmb
-from ibmb.batching import Arena, batch_wise, node_wise, partition
+from ibmb.arena import Arena
+from ibmb.batching import batch_wise, node_wise, partition
 from ibmb.graph import CSRGraph
 
 
@@ -157,7 +158,7 @@ def test_bad_input(cora_graph):
 
 @pytest.mark.parametrize("mode", ["order", "sample", "rand"])
 def test_batch_order(cora, cora_graph, mode, rng):
-    from ibmb.batching import BatchOrder
+    from ibmb.order import BatchOrder
 
     b = node_wise(cora_graph, np.arange(cora_graph.num_nodes), 8, 64, alpha=0.25, eps=1e-4)
     order = BatchOrder(b, cora.y, mode=mode, seed=3)
@@ -180,7 +181,7 @@ def test_batch_order(cora, cora_graph, mode, rng):
 
 
 def test_batch_order_bad_input(cora_graph):
-    from ibmb.batching import BatchOrder
+    from ibmb.order import BatchOrder
 
     b = node_wise(cora_graph, np.arange(20), 4, 5)
     with pytest.raises(ValueError):

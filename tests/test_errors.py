@@ -20,7 +20,9 @@ import torch
 import ibmb
 from ibmb import datasets
 from ibmb._arrays import ptr
-from ibmb.batching import Arena, BatchOrder, Batches, batch_wise, node_wise, partition
+from ibmb.arena import Arena
+from ibmb.batching import Batches, batch_wise, node_wise, partition
+from ibmb.order import BatchOrder
 from ibmb.graph import CSRGraph
 
 PYTHON_DIR = str(Path(ibmb.__file__).resolve().parents[1])
@@ -82,7 +84,9 @@ def test_negative_stride_batches_do_not_crash():
     # Used to read memory before the array: a segfault, or heap bytes in an error message.
     r = run_python("""
         import numpy as np
-        from ibmb.batching import Arena, BatchOrder, Batches, node_wise
+        from ibmb.arena import Arena
+        from ibmb.batching import Batches, node_wise
+        from ibmb.order import BatchOrder
         from ibmb.graph import CSRGraph
         n = 60
         s = np.arange(n)
@@ -242,7 +246,8 @@ def test_sizes_are_checked_before_allocating():
         import numpy as np, torch
         from torch_geometric.data import Data
         import ibmb
-        from ibmb.batching import BatchOrder, batch_wise, node_wise
+        from ibmb.batching import batch_wise, node_wise
+        from ibmb.order import BatchOrder
         from ibmb.graph import CSRGraph
         n = 60
         s = np.arange(n)

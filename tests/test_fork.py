@@ -44,7 +44,8 @@ def test_engine_call_in_forked_child_raises(tmp_path):
         import gc, os, sys, time
         import numpy as np
         import ibmb
-        from ibmb.batching import Arena, node_wise
+        from ibmb.arena import Arena
+        from ibmb.batching import node_wise
         from ibmb.graph import CSRGraph
 
         g = CSRGraph.from_edge_index(np.array([[0, 1, 1, 2], [1, 0, 2, 1]]))

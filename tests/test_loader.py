@@ -12,15 +12,17 @@ import ibmb
 from ibmb import IBMBBatchLoader, IBMBNodeLoader
 
 
-def _check_batches(loader, data, inputs, norm="sym", self_loops=False):
+def _check_batches(loader, data, inputs, norm="graph-rw", self_loops=False):
     """Every input node is an output of exactly one batch; each batch is the
-    induced subgraph of its nodes with the right weights, outputs first."""
+    induced subgraph of its nodes with the right weights, outputs first.
+    ``graph-rw`` (the default, PyG's): 1 / full-graph degree of the source."""
     x, y = data.x.numpy(), data.y.numpy()
     ei = data.edge_index.numpy()
     if self_loops:
         loops = np.arange(data.num_nodes)
         ei = np.concatenate([ei, np.stack([loops, loops])], axis=1)
     ei = np.unique(ei, axis=1)
+    full_deg = np.bincount(ei[0], minlength=data.num_nodes).astype(np.float64)
     seen = []
     for b in loader:
         n_id = b.n_id.numpy()
@@ -37,7 +39,11 @@ def _check_batches(loader, data, inputs, norm="sym", self_loops=False):
         assert sorted(map(tuple, b.edge_index.t().tolist())) == want
         deg = np.bincount(b.edge_index[0].numpy(), minlength=len(n_id)).astype(np.float64)
         src, dst = b.edge_index.numpy()
-        w = 1 / np.sqrt(deg[src] * deg[dst]) if norm == "sym" else 1 / deg[src]
+        if norm == "graph-rw":
+            w = 1 / full_deg[n_id[src]]
+            assert np.all(np.bincount(src, weights=w, minlength=len(n_id)) <= 1 + 1e-6)  # row sums <= 1
+        else:
+            w = 1 / np.sqrt(deg[src] * deg[dst]) if norm == "sym" else 1 / deg[src]
         np.testing.assert_allclose(b.edge_weight.numpy(), w, rtol=1e-6)
     seen = np.concatenate(seen)
     assert np.array_equal(np.sort(seen), np.unique(inputs))
@@ -135,7 +141,7 @@ def test_save_load(cora, tmp_path):
 
 
 def test_num_workers_warns_and_works(cora):
-    import ibmb.loader as L
+    import ibmb.loader.base as L
 
     L._warned_workers = False
     with pytest.warns(UserWarning, match="main process"):

@@ -19,7 +19,8 @@ import torch
 
 import ibmb
 from ibmb._native import engine
-from ibmb.batching import Arena, Batches
+from ibmb.arena import Arena
+from ibmb.batching import Batches
 from ibmb.graph import CSRGraph
 
 MiB = 1 << 20
@@ -205,8 +206,8 @@ def test_leaving_a_prefetching_loop_early_returns(cora, batch_size):
 def test_merge_asks_again_when_the_edge_estimate_is_short():
     # A complete graph: members without edges make the first capacity guess
     # (members' edges + 4 per node) too small, so the engine is asked twice.
-    from ibmb._steps import StepMerger
-    from ibmb.batching import ArenaBatch
+    from ibmb.loader.merge import StepMerger
+    from ibmb.arena import ArenaBatch
 
     n = 12
     src, dst = np.nonzero(~np.eye(n, dtype=bool))
@@ -226,7 +227,7 @@ def test_host_registration_is_undone_before_the_memory_goes(monkeypatch):
     # cudaHostRegister of an arena is paired with cudaHostUnregister when the
     # registration goes, and the arena memory outlives it: unregistering
     # unmapped memory would be undefined. A fake runtime records the calls.
-    from ibmb import _steps
+    from ibmb.loader import prefetch as _steps
 
     calls = []
 

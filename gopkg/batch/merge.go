@@ -8,7 +8,7 @@ type pair struct {
 	Score float64
 }
 
-// affinityPairs returns, for the distinct outputs 0 … n-1 whose top-k rows
+// affinityPairs returns, for the distinct outputs 0 … n-1 whose PPR rows
 // are given by row(i), one pair per unordered pair {i, j} in which one
 // appears in the other's row, with affinity score_i(j) + score_j(i) (a
 // missing direction counts as 0). pos maps a node id to its output index
@@ -22,18 +22,32 @@ func affinityPairs(n int, row func(i int) ([]int32, []float32), pos []int32, wor
 			return nil, false
 		}
 		nodes, scores := row(i)
-		for k, v := range nodes {
-			j := pos[v]
-			if j < 0 || int(j) == i {
-				continue
-			}
-			a, b := int32(i), j
-			if a > b {
-				a, b = b, a
-			}
-			pairs = append(pairs, pair{a, b, float64(scores[k])})
-		}
+		pairs = appendPairs(pairs, i, nodes, scores, pos)
 	}
+	return combinePairs(pairs, workers, stop)
+}
+
+// appendPairs appends one directed entry per output (other than i) in the
+// row nodes/scores of output i; pos maps a node id to its output index or -1.
+func appendPairs(pairs []pair, i int, nodes []int32, scores []float32, pos []int32) []pair {
+	for k, v := range nodes {
+		j := pos[v]
+		if j < 0 || int(j) == i {
+			continue
+		}
+		a, b := int32(i), j
+		if a > b {
+			a, b = b, a
+		}
+		pairs = append(pairs, pair{a, b, float64(scores[k])})
+	}
+	return pairs
+}
+
+// combinePairs sums the (at most two) directed entries of each unordered
+// pair and sorts the pairs as affinityPairs returns them, reporting false
+// once stop is closed.
+func combinePairs(pairs []pair, workers int, stop <-chan struct{}) (_ []pair, ok bool) {
 	// Combine the (at most two) entries of each unordered pair. Summing
 	// two float64 values is commutative, so the result does not depend on
 	// which direction comes first, nor does the order in which a sort

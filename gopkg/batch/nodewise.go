@@ -35,10 +35,16 @@ type NodeWiseOptions struct {
 // may come in any order and contain repeats (only the set matters):
 //
 //  1. The distinct outputs o_0 < o_1 < … are computed, and ppr.NodeWise
-//     gives the top-k PPR nodes of each, k = opt.NumAuxNodes.
+//     gives the whole eps-truncated PPR vector of each (every positive
+//     entry); its top k entries, k = opt.NumAuxNodes, are the output's
+//     auxiliary nodes.
 //  2. The affinity of outputs i and j is score_i(o_j) + score_j(o_i), where
-//     score_i(v) is v's score in i's top-k row, or 0 when absent; only
-//     pairs in which one output is in the other's row have an affinity.
+//     score_i(v) is v's score in i's whole PPR vector, or 0 when absent;
+//     only pairs in which one output is in the other's vector have an
+//     affinity. This is the rule of the reference implementation and of
+//     PyTorch Geometric's IBMBNodeLoader (affinities from the full PPR
+//     matrix restricted to the outputs, not from the top-k rows), which
+//     leaves fewer outputs unpaired and so gives fewer, fuller batches.
 //  3. Starting from singletons, clusters are merged along the pairs in
 //     order of descending affinity (ties by ascending (i, j)), two
 //     clusters only when the merged one has at most MaxOutputsPerBatch
@@ -76,36 +82,23 @@ func NodeWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, opt Nod
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := ppr.NodeWiseContext(ctx, g, distinct, ppr.Options{
-		Alpha: opt.Alpha, Eps: opt.Eps, TopK: opt.NumAuxNodes,
-		Workers: opt.Workers, Progress: opt.Progress,
-	})
+	res, pairs, err := topKAndPairs(ctx, g, distinct, opt)
 	if err != nil {
 		return nil, err
 	}
-	b, ok := nodeWiseFromPPR(g.NumNodes, distinct, res, opt.MaxOutputsPerBatch, opt.Workers, ctx.Done())
+	b, ok := nodeWiseFromPPR(g.NumNodes, distinct, res, pairs, opt.MaxOutputsPerBatch, opt.Workers, ctx.Done())
 	if !ok || ctx.Err() != nil {
 		return nil, canceled(ctx)
 	}
 	return b, nil
 }
 
-// nodeWiseFromPPR runs steps 2–5 of NodeWise on the top-k rows res of the
-// distinct, ascending outputs. It returns ok == false once stop (nil:
-// never) is closed.
-func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, maxOut, workers int, stop <-chan struct{}) (_ *Batches, ok bool) {
+// nodeWiseFromPPR runs steps 3–5 of NodeWise on the top-k rows res of the
+// distinct, ascending outputs and their affinity pairs (sorted as
+// affinityPairs sorts them). It returns ok == false once stop (nil: never)
+// is closed.
+func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, pairs []pair, maxOut, workers int, stop <-chan struct{}) (_ *Batches, ok bool) {
 	n := len(distinct)
-	pos := make([]int32, numNodes)
-	for i := range pos {
-		pos[i] = -1
-	}
-	for i, v := range distinct {
-		pos[v] = int32(i)
-	}
-	pairs, ok := affinityPairs(n, res.Row, pos, workers, stop)
-	if !ok {
-		return nil, false
-	}
 	uf := newUnionFind(n)
 	if !uf.mergeGreedy(pairs, maxOut, stop) || !uf.mergeSmallest(maxOut, stop) {
 		return nil, false

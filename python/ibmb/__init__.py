@@ -15,20 +15,35 @@ Main entry points:
   induced subgraphs.
 - :mod:`ibmb.datasets`: built-in generated graphs (no download needed).
 - :class:`ibmb.IBMBNodeLoader`, :class:`ibmb.IBMBBatchLoader`: drop-in
-  replacements for PyG's IBMB loaders over a contiguous batch arena.
+  replacements for PyG's IBMB loaders over a contiguous batch arena
+  (:mod:`ibmb.loader`); :mod:`ibmb.sampler` computes which batches exist,
+  :mod:`ibmb.batching`, :mod:`ibmb.arena` and :mod:`ibmb.order` are the
+  primitives below them.
+- :func:`ibmb.profile`: GPU profiling through NVML (:mod:`ibmb.profiling`).
 """
 from __future__ import annotations
+
+from typing import Any
 
 from ibmb._native import EngineError, ForkError, UnavailableError, call as _call, engine as _engine
 
 __version__: str = _call(_engine.Version)
 
-from ibmb import batching, data, datasets, graph, ppr  # noqa: E402
-from ibmb.gather import gather  # noqa: E402
+from ibmb import arena, batching, data, datasets, graph, order, ppr, sampler  # noqa: E402
+from ibmb.ops import gather  # noqa: E402  (ibmb.gather is the function; the module is ibmb.ops)
 from ibmb.history import HistoryStore  # noqa: E402
-from ibmb.loader import IBMBBatchLoader, IBMBNodeLoader  # noqa: E402
 from ibmb.ppr import get_ppr  # noqa: E402
-from ibmb.profile import profile  # noqa: E402
+from ibmb.profiling import profile  # noqa: E402  (ibmb.profile is the function; the module ibmb.profiling)
+
+
+def __getattr__(name: str) -> Any:
+    """``ibmb.IBMBNodeLoader`` and ``ibmb.IBMBBatchLoader``, imported on first
+    use: they subclass torch's DataLoader, and torch is optional."""
+    if name in ("IBMBNodeLoader", "IBMBBatchLoader", "loader"):
+        import ibmb.loader
+
+        return ibmb.loader if name == "loader" else getattr(ibmb.loader, name)
+    raise AttributeError(f"module 'ibmb' has no attribute {name!r}")
 
 
 def num_threads() -> int:
@@ -58,6 +73,9 @@ __all__ = [
     "IBMBBatchLoader",
     "ppr",
     "batching",
+    "arena",
+    "order",
+    "sampler",
     "graph",
     "datasets",
     "num_threads",

@@ -19,6 +19,7 @@ import numpy as np
 
 from ibmb._argtypes import (device_name, dropout_rate, method_list, nonneg_float, nonneg_int, open_unit,
                             positive_float, positive_int, probability, seed_int)
+from ibmb.datasets import HOMOPHILY, SEPARATION
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -64,7 +65,8 @@ def demo(args: argparse.Namespace) -> int:
     rows.append(("induced subgraph", f"{sub.num_nodes:,} nodes, {sub.num_edges:,} edges"))
     del ref
     # IBMB: node-wise batches for a 10% training split, materialized into the arena.
-    from ibmb.batching import Arena, node_wise
+    from ibmb.arena import Arena
+    from ibmb.batching import node_wise
 
     train = np.sort(rng.choice(data.num_nodes, size=max(1, data.num_nodes // 10), replace=False))
     t = time.perf_counter()
@@ -85,16 +87,17 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="default",
                    help="'default' (built-in generated graph, no download), cora/citeseer/pubmed, ogbn-*, or a "
                         "folder with edges.csv and target.csv (default: default)")
-    p.add_argument("--root", default=None, help="dataset root for PyG/OGB datasets")
+    p.add_argument("--root", default=None,
+                   help="dataset root for PyG/OGB datasets (default: $IBMB_DATA/planetoid or $IBMB_DATA/ogb)")
     p.add_argument("--nodes", type=positive_int, default=100_000, help="nodes of the default graph (default: 100000)")
     p.add_argument("--features", type=nonneg_int, default=64, help="feature width of the default graph (default: 64)")
     p.add_argument("--classes", type=positive_int, default=10, help="classes of the default graph (default: 10)")
     p.add_argument("--degree", type=nonneg_float, default=10.0,
                    help="average degree of the default graph (default: 10)")
-    p.add_argument("--homophily", type=probability, default=0.6,
-                   help="default graph: probability an edge stays in its class (default: 0.6)")
-    p.add_argument("--separation", type=nonneg_float, default=0.3,
-                   help="default graph: distance of class feature means in noise units (default: 0.3)")
+    p.add_argument("--homophily", type=probability, default=HOMOPHILY,
+                   help=f"default graph: probability an edge stays in its class (default: {HOMOPHILY})")
+    p.add_argument("--separation", type=nonneg_float, default=SEPARATION,
+                   help=f"default graph: distance of class feature means in noise units (default: {SEPARATION})")
     p.add_argument("--split-seed", type=seed_int, default=0, help="seed of random splits (default: 0)")
 
 

@@ -8,12 +8,15 @@ undirected ``edge_index`` and boolean ``train_mask``/``val_mask``/
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["load", "random_split", "structural_features"]
+from ibmb.datasets import HOMOPHILY, SEPARATION
+
+__all__ = ["load", "data_dir", "random_split", "structural_features"]
 
 _PLANETOID = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 
@@ -102,8 +105,22 @@ def _edge_list(path: Path, split_seed: int) -> Any:
                      "target.csv (and optionally features.csv)")
 
 
+def data_dir() -> Path:
+    """The data folder: ``$IBMB_DATA``, else ``~/.cache/ibmb/data``. Its
+    layout is that of the project's shared data: ``planetoid/<Name>/raw``,
+    ``ogb/<name>``, ``karateclub/<name>`` (tests and benchmarks read the same
+    variable). ``IBMB_DATA_ROOT`` is a deprecated alias (same layout)."""
+    path = os.environ.get("IBMB_DATA")
+    if not path and os.environ.get("IBMB_DATA_ROOT"):
+        warnings.warn("IBMB_DATA_ROOT is deprecated: set IBMB_DATA (the same folder; PyG datasets go under its "
+                      "planetoid/ and ogb/ subfolders)", DeprecationWarning, stacklevel=2)
+        path = os.environ["IBMB_DATA_ROOT"]
+    return Path(path) if path else Path.home() / ".cache" / "ibmb" / "data"
+
+
 def load(name: str = "default", root: Optional[str] = None, *, num_nodes: int = 100_000, num_classes: int = 10,
-         avg_degree: float = 10.0, num_features: int = 64, homophily: float = 0.6, separation: float = 0.3,
+         avg_degree: float = 10.0, num_features: int = 64, homophily: float = HOMOPHILY,
+         separation: float = SEPARATION,
          seed: int = 0, split_seed: int = 0) -> Any:
     """Load a dataset as a PyG ``Data`` with train/val/test masks.
 
@@ -116,12 +133,12 @@ def load(name: str = "default", root: Optional[str] = None, *, num_nodes: int = 
             the ``ogb`` package); a folder with ``edges.csv`` and
             ``target.csv`` (MUSAE/karateclub layout; random stratified
             60/20/20 split).
-        root: where PyG/OGB datasets live (downloaded there when online).
+        root: where PyG/OGB datasets live (downloaded there when online);
+            default: ``data_dir()/planetoid`` or ``data_dir()/ogb``.
     """
     import torch
 
     key = str(name).lower()
-    root = root or os.environ.get("IBMB_DATA_ROOT", os.path.join(os.path.expanduser("~"), ".cache", "ibmb", "data"))
     if key in ("default", "csbm"):
         from ibmb.datasets import csbm
 
@@ -140,7 +157,7 @@ def load(name: str = "default", root: Optional[str] = None, *, num_nodes: int = 
     if key in _PLANETOID:
         from torch_geometric.datasets import Planetoid
 
-        data = Planetoid(root, _PLANETOID[key])[0]
+        data = Planetoid(root or str(data_dir() / "planetoid"), _PLANETOID[key])[0]
         data.name = _PLANETOID[key]
         return data
     if key.startswith("ogbn-"):
@@ -148,7 +165,7 @@ def load(name: str = "default", root: Optional[str] = None, *, num_nodes: int = 
             from ogb.nodeproppred import PygNodePropPredDataset
         except ImportError as e:
             raise ImportError(f"dataset {name!r} needs the 'ogb' package (pip install ogb)") from e
-        ds = PygNodePropPredDataset(key, root=root)
+        ds = PygNodePropPredDataset(key, root=root or str(data_dir() / "ogb"))
         data, split = ds[0], ds.get_idx_split()
         data.y = data.y.reshape(-1)
         data.edge_index = _undirected(data.edge_index, data.num_nodes)

@@ -121,6 +121,13 @@ class CSRGraph:
         call(engine.GraphCopyWeights, self._handle(), str(norm), ptr(out, np.float32, self.num_edges, "out", True))
         return _like(out, self._ref)
 
+    def reweighted(self, norm: str = "rw") -> "CSRGraph":
+        """A graph with the same nodes and edges whose edge weights are this
+        graph's :meth:`edge_weight` under ``norm``, computed over the whole
+        graph. Arenas built over it with ``norm="none"`` carry those
+        full-graph weights restricted to each batch (PyG's IBMB values)."""
+        return CSRGraph(call(engine.GraphReweighted, self._handle(), str(norm)), self._ref)
+
     def induced(self, nodes: Any) -> "CSRGraph":
         """Subgraph induced by ``nodes`` (``[M]`` distinct ids); node ``i`` of the
         result is ``nodes[i]``."""

@@ -120,13 +120,7 @@ def _gather_torch(x: "torch.Tensor", index: Any, out: Optional["torch.Tensor"]) 
         if out is not None:
             raise ValueError("out= cannot be used when x requires grad (the result must carry the autograd graph): "
                              "leave out=None, or gather under torch.no_grad()")
-        if x.dtype not in _TORCH_DTYPES:
-            raise TypeError(f"x must have dtype float32, float16 or bfloat16, got {x.dtype}")
-        if not is_tensor(index):
-            index = torch.as_tensor(as_index(index))
-        if index.device != x.device:
-            raise ValueError(f"index is on {index.device} but x is on {x.device}")
-        return _Gather.apply(x, as_index(index))
+        return _Gather.apply(x, _torch_index(x, index))
     return _gather_torch_raw(x, index, out)
 
 
@@ -150,14 +144,20 @@ if torch is not None:
             return gx.index_add_(0, index, grad), None
 
 
-def _gather_torch_raw(x: "torch.Tensor", index: Any, out: Optional["torch.Tensor"]) -> "torch.Tensor":
+def _torch_index(x: "torch.Tensor", index: Any) -> Any:
+    """``index`` checked for gathering from tensor ``x``: x's dtype is one the
+    engine copies, the index is an int tensor on x's device."""
     if x.dtype not in _TORCH_DTYPES:
         raise TypeError(f"x must have dtype float32, float16 or bfloat16, got {x.dtype}")
     if not is_tensor(index):
         index = torch.as_tensor(as_index(index))
     if index.device != x.device:
         raise ValueError(f"index is on {index.device} but x is on {x.device}")
-    idx = as_index(index)
+    return as_index(index)
+
+
+def _gather_torch_raw(x: "torch.Tensor", index: Any, out: Optional["torch.Tensor"]) -> "torch.Tensor":
+    idx = _torch_index(x, index)
     want = _shape_checks(tuple(x.shape), idx.shape[0], None if out is None else tuple(out.shape))
     if out is None:
         out = torch.empty(want, dtype=x.dtype, device=x.device)
