@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -30,6 +31,8 @@ type Options struct {
 	// Workers bounds the goroutines used; values ≤ 0 mean
 	// runtime.GOMAXPROCS(0). The result does not depend on Workers.
 	Workers int
+	// Algorithm selects the scheme; the zero value is Deep.
+	Algorithm Algorithm
 }
 
 // floorFrac is the share of the target weight below which k-way
@@ -76,6 +79,9 @@ func Partition(g *graph.CSR, opt Options) ([]int32, error) {
 	if eps == 0 {
 		eps = DefaultImbalance
 	}
+	if opt.Algorithm != Deep && opt.Algorithm != HeavyEdge {
+		return nil, fmt.Errorf("%w: partition: unknown algorithm %v", graph.ErrValue, opt.Algorithm)
+	}
 	vw := opt.NodeWeights
 	if vw != nil {
 		if len(vw) != n {
@@ -115,6 +121,9 @@ func Partition(g *graph.CSR, opt Options) ([]int32, error) {
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.Algorithm == Deep {
+		return deepPartition(context.Background(), wg, k, eps, opt.Seed, workers)
 	}
 	s := &state{seed: opt.Seed, eps: eps, workers: workers}
 	return s.multilevel(wg, k), nil
