@@ -15,7 +15,7 @@ from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-from ibmb import _jobs
+from ibmb import _jobs, partitioners
 from ibmb._arrays import as_node_ids, as_node_ints, is_tensor, ptr, torch
 from ibmb._native import call, engine
 from ibmb.graph import CSRGraph, as_graph
@@ -264,20 +264,26 @@ class Arena:
 
 
 def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any = None, imbalance: float = 0.03,
-              seed: int = 0, num_nodes: Optional[int] = None, num_threads: int = 0) -> np.ndarray:
+              seed: int = 0, num_nodes: Optional[int] = None, num_threads: int = 0, method: str = "ibmb") -> np.ndarray:
     """Partition the graph (read as undirected) into ``num_partitions`` parts
-    of balanced node weight with few cut edges (multilevel, METIS-like; no
-    system library needed). Returns the ``[N]`` int64 part of every node.
+    of balanced node weight with few cut edges. Returns the ``[N]`` int64
+    part of every node.
 
     ``node_weight``: optional ``[N]`` non-negative integer weights (e.g. a
     higher weight on output nodes); ``imbalance``: allowed excess of the
-    heaviest part over the average."""
+    heaviest part over the average. ``method``: ``"ibmb"`` (default: the
+    engine's deep multilevel partitioner, no extra package, deterministic for
+    a given seed whatever ``num_threads``), ``"kaminpar"`` or ``"metis"``
+    (their PyPI packages ``kaminpar`` / ``pymetis``; see
+    :mod:`ibmb.partitioners`)."""
     g = as_graph(graph, num_nodes)
     w = None
     if node_weight is not None:
         w = as_node_ints(node_weight, g.num_nodes, f"node_weight must be [{g.num_nodes}] integers")
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
+    if partitioners.check_method(method) != "ibmb":
+        return partitioners.external_partition(method, g, num_partitions, w, imbalance, seed, num_threads)
     out = np.empty(g.num_nodes, dtype=np.int64)
     call(engine.Partition, g._handle(), int(num_partitions), 0 if w is None else ptr(w),
          float(imbalance) if imbalance > 0 else 1e-9, int(seed), int(num_threads), ptr(out))

@@ -542,8 +542,8 @@ class IBMBBatchLoader(_IBMBLoader):
     r"""Batch-wise influence-based mini-batching (Gasteiger et al., LoG 2022),
     with the arguments of ``torch_geometric.loader.IBMBBatchLoader``.
 
-    The graph is partitioned into ``num_partitions`` parts (native multilevel
-    partitioner, no METIS needed); each part with output nodes becomes a batch
+    The graph is partitioned into ``num_partitions`` parts (native deep
+    multilevel partitioner, no METIS needed); each part with output nodes becomes a batch
     of its output nodes plus the ``ceil(batch_expand_ratio * N /
     num_partitions)`` nodes of highest topic-sensitive PageRank seeded by
     them.
@@ -570,6 +570,10 @@ class IBMBBatchLoader(_IBMBLoader):
             that loaders over train and test nodes of one graph partition it
             once (without ``metis_input_node_weight`` the partition does not
             depend on ``input_nodes``). (default: None: partition here)
+        partition_method: ibmb extension: the partitioner, ``"ibmb"``,
+            ``"kaminpar"`` or ``"metis"`` (the last two need their PyPI
+            packages; see :func:`ibmb.batching.partition`). (default:
+            ``"ibmb"``)
         Other keyword arguments: as :class:`IBMBNodeLoader`.
 
     Attributes:
@@ -583,7 +587,7 @@ class IBMBBatchLoader(_IBMBLoader):
                  eps: float = 1e-5, norm: str = "sym", add_self_loops: bool = False,
                  store_features: Optional[bool] = None, device: Any = None, prefetch: int = 2, seed: int = 0,
                  num_threads: int = 0, progress: Optional[bool] = None, partitions: Any = None,
-                 **kwargs: Any) -> None:
+                 partition_method: str = "ibmb", **kwargs: Any) -> None:
         if batch_order not in _ORDERS:
             raise ValueError(f"batch_order must be 'order', 'sample', 'rand' or None, got {batch_order!r}")
         if not isinstance(num_partitions, (int, np.integer)) or num_partitions < 1:
@@ -603,7 +607,8 @@ class IBMBBatchLoader(_IBMBLoader):
                         f"metis_input_node_weight must be a positive number, got {metis_input_node_weight}")
                 weight = np.ones(src.num_nodes, np.int64)
                 weight[src.inputs] = max(1, int(round(w)))
-            parts = partition(g, int(num_partitions), node_weight=weight, seed=seed, num_threads=num_threads)
+            parts = partition(g, int(num_partitions), node_weight=weight, seed=seed, num_threads=num_threads,
+                              method=partition_method)
         batches = batch_wise(g, src.inputs, parts, int(num_partitions), batch_expand_ratio=batch_expand_ratio,
                              alpha=alpha, eps=eps, num_threads=num_threads, progress=progress)
         ag = src.graph(True) if add_self_loops else g
