@@ -17,33 +17,44 @@ const (
 	// ipClusterDiv: clusters weigh at most the smaller side limit over this.
 	ipClusterDivX = 12
 	// ipPasses: FM passes per level.
-	ipPasses = 5
 	// ipAbort: FM stops after a pass that improves the cut by less than
 	// this fraction.
-	ipAbort = 1e-4
 )
+
+var ipAbort = float64(envInt("PABORT", 1)) * 1e-4
+
+var ipPasses = envInt("PPASS", 3)
 
 // ipStall is the FM stall limit (moves without a new best) for a graph of
 // n nodes.
-func ipStall(n int) int { return 100 }
+func ipStall(n int) int { return envInt("PSTALL", 50) }
 
 // bisect splits g into sides 0 and 1, side 0 aiming at weight t0, side i
 // weighing at most maxW[i] where possible, with few cut edges. It is
 // multilevel and sequential: g is coarsened by sequential label
 // propagation to about ipCoarsest nodes, ipTries bisections of the
-// coarsest graph (greedy graph growing, breadth-first growing and random
-// assignment from random start nodes, each improved by FM) compete, and
+// coarsest graph (greedy graph growing and breadth-first growing, from
+// pseudo-peripheral and from random start nodes, each improved by FM) compete, and
 // the best (least overload, then least cut, then first) is projected back
 // and improved by FM on every level. All random choices come from seed.
 func bisect(p *pool, sc *scratch, g *wgraph, maxW [2]int64, t0 int64, seed uint64) ([]int32, error) {
 	levels := []*wgraph{g}
 	var cmaps [][]int32
-	capCW := max(1, min(maxW[0], maxW[1])/int64(envInt("PIDIV", 12)))
+	capCW := max(1, min(maxW[0], maxW[1])/int64(envInt("PIDIV", 50)))
 	for cur := g; cur.n > ipCoarsest && len(levels) < 64; {
 		var cg *wgraph
 		var cmap []int32
 		if envInt("PHEM", 0) != 0 {
 			cg, cmap = coarsen(cur, max(1, int64(1.5*float64(g.total)/100)), newRand(seed, uint64(len(levels))))
+		} else if r := envInt("PIPLP", 1); r > 0 {
+			cl, err := lpCluster(p, []*scratch{sc}, cur, degreeOrder(cur, seed, uint64(len(levels))), capCW, lpClusterConfig{rounds: r, seed: seed + uint64(len(levels))})
+			if err != nil {
+				return nil, err
+			}
+			cg, cmap, err = contract(p, cur, cl)
+			if err != nil {
+				return nil, err
+			}
 		} else {
 			cl := ipCluster(cur, sc, capCW, newRand(seed, uint64(len(levels))))
 			var err error
@@ -72,16 +83,20 @@ func bisect(p *pool, sc *scratch, g *wgraph, maxW [2]int64, t0 int64, seed uint6
 	bestOver, bestCut := int64(0), 0.0
 	for t := 0; t < ipTries; t++ {
 		var side []int32
+		start := rng.IntN(cg.n)
+		if t%4 < 2 {
+			start = peripheral(cg, peripheral(cg, start))
+		}
 		switch t % 4 {
 		case 0, 2:
-			side = growGreedy(cg, maxW, t0, rng)
-		case 1:
-			side = growBFS(cg, maxW, t0, rng)
+			side = growGreedy(cg, maxW, t0, start, rng)
 		default:
-			side = randomSides(cg, t0, rng)
+			side = growBFS(cg, maxW, t0, start, rng)
 		}
 		f := newFM2(cg, side, maxW)
-		c, err := f.refine(p, ipPasses, ipStall(cg.n))
+		statTry = true
+		c, err := f.refine(p, envInt("PTRYPASS", ipPasses), min(ipStall(cg.n), max(10, cg.n/envInt("PTRYDIV", 1))))
+		statTry = false
 		if err != nil {
 			return nil, err
 		}
@@ -91,6 +106,12 @@ func bisect(p *pool, sc *scratch, g *wgraph, maxW [2]int64, t0 int64, seed uint6
 		}
 	}
 	side := best
+	if envInt("PTRYPASS", ipPasses) < ipPasses {
+		f := newFM2(cg, side, maxW)
+		if _, err := f.refine(p, ipPasses, ipStall(cg.n)); err != nil {
+			return nil, err
+		}
+	}
 	for lv := len(levels) - 2; lv >= 0; lv-- {
 		fine := make([]int32, levels[lv].n)
 		for u, c := range cmaps[lv] {
@@ -98,7 +119,11 @@ func bisect(p *pool, sc *scratch, g *wgraph, maxW [2]int64, t0 int64, seed uint6
 		}
 		side = fine
 		f := newFM2(levels[lv], side, maxW)
-		c, err := f.refine(p, ipPasses, ipStall(levels[lv].n))
+		passes := ipPasses
+		if lv == 0 {
+			passes = envInt("PTOPPASS", ipPasses)
+		}
+		c, err := f.refine(p, passes, ipStall(levels[lv].n))
 		if err != nil {
 			return nil, err
 		}
@@ -107,11 +132,12 @@ func bisect(p *pool, sc *scratch, g *wgraph, maxW [2]int64, t0 int64, seed uint6
 	return side, nil
 }
 
-// growGreedy grows side 0 from a random node, always adding the frontier
+// growGreedy grows side 0 from node start, always adding the frontier
 // node whose move lowers the cut most, until side 0 reaches t0 (nodes that
-// would take it over maxW[0] are skipped); a new random start node is taken
-// when the frontier runs dry.
-func growGreedy(g *wgraph, maxW [2]int64, t0 int64, rng *rand.Rand) []int32 {
+// would take it over maxW[0] are skipped); when the frontier runs dry it
+// restarts from the next node in id order (cyclically after start) not yet
+// taken.
+func growGreedy(g *wgraph, maxW [2]int64, t0 int64, start int, rng *rand.Rand) []int32 {
 	side := make([]int32, g.n)
 	gain := make([]float64, g.n)
 	for u := range side {
@@ -124,7 +150,7 @@ func growGreedy(g *wgraph, maxW [2]int64, t0 int64, rng *rand.Rand) []int32 {
 	h.reset(g.n)
 	w0 := int64(0)
 	done := make([]bool, g.n)
-	next, off := 0, rng.IntN(max(g.n, 1))
+	next, off := 0, start
 	for w0 < t0 {
 		if h.len() == 0 {
 			for next < g.n && done[(next+off)%g.n] {
@@ -156,9 +182,10 @@ func growGreedy(g *wgraph, maxW [2]int64, t0 int64, rng *rand.Rand) []int32 {
 	return side
 }
 
-// growBFS grows side 0 breadth-first from a random node until it reaches
-// t0, skipping nodes that would take it over maxW[0].
-func growBFS(g *wgraph, maxW [2]int64, t0 int64, rng *rand.Rand) []int32 {
+// growBFS grows side 0 breadth-first from node start until it reaches t0,
+// skipping nodes that would take it over maxW[0]; it restarts like
+// growGreedy.
+func growBFS(g *wgraph, maxW [2]int64, t0 int64, start int, rng *rand.Rand) []int32 {
 	side := make([]int32, g.n)
 	for u := range side {
 		side[u] = 1
@@ -166,7 +193,7 @@ func growBFS(g *wgraph, maxW [2]int64, t0 int64, rng *rand.Rand) []int32 {
 	seen := make([]bool, g.n)
 	queue := make([]int32, 0, g.n)
 	w0 := int64(0)
-	next, off := 0, rng.IntN(max(g.n, 1))
+	next, off := 0, start
 	for head := 0; w0 < t0; head++ {
 		if head == len(queue) {
 			for next < g.n && seen[(next+off)%g.n] {
@@ -195,18 +222,25 @@ func growBFS(g *wgraph, maxW [2]int64, t0 int64, rng *rand.Rand) []int32 {
 	return side
 }
 
-// randomSides puts nodes, in random order, on side 0 until it reaches t0.
-func randomSides(g *wgraph, t0 int64, rng *rand.Rand) []int32 {
-	side := make([]int32, g.n)
-	w0 := int64(0)
-	for _, u := range rng.Perm(g.n) {
-		if w0 < t0 {
-			w0 += g.vw[u]
-		} else {
-			side[u] = 1
+// peripheral returns the node that a breadth-first search from start
+// reaches last (in start's component): applied twice from a random node, a
+// pseudo-peripheral node, from which growing gives straighter cuts on
+// mesh-like graphs.
+func peripheral(g *wgraph, start int) int {
+	seen := make([]bool, g.n)
+	queue := make([]int32, 1, g.n)
+	queue[0] = int32(start)
+	seen[start] = true
+	for head := 0; head < len(queue); head++ {
+		u := queue[head]
+		for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
+			if !seen[v] {
+				seen[v] = true
+				queue = append(queue, v)
+			}
 		}
 	}
-	return side
+	return int(queue[len(queue)-1])
 }
 
 // ipCluster is the one-pass clustering of bisect's coarsening: nodes are

@@ -6,6 +6,8 @@ package partition
 type scratch struct {
 	rating  []float64
 	touched []int32
+	// blocked: the last kway.bestMove found a better block that was full.
+	blocked bool
 }
 
 // ensure makes the rating map hold at least n entries.

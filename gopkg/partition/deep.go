@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"os"
 	"strconv"
+	"time"
 )
 
 // Algorithm selects the partitioning scheme of Partition.
@@ -48,10 +49,10 @@ var (
 	contractionLimit = envInt("PC", 2000)
 	// Label-propagation rounds and sub-rounds per round of the clustering
 	// and of the refinement.
-	clusterRounds    = envInt("PCR", 5)
-	clusterSubRound  = envInt("PSS", 256)
-	refineRounds     = envInt("PRR", 5)
-	refineSubRounds  = envInt("PRS", 4)
+	clusterRounds   = envInt("PCR", 5)
+	clusterSubRound = envInt("PSS", 256)
+	refineRounds    = envInt("PRR", 5)
+	refineSubRounds = envInt("PRS", 4)
 )
 
 func envInt(name string, def int) int {
@@ -90,6 +91,7 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	}
 
 	// Coarsening.
+	tc := time.Now()
 	levels := []*wgraph{g}
 	orders := [][]int32{degreeOrder(g, seed, 0)}
 	var cmaps [][]int32
@@ -115,6 +117,7 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		cur = cg
 	}
 
+	debugf("coarsening took %.1f ms", time.Since(tc).Seconds()*1000)
 	// Initial partitioning and uncoarsening.
 	coarsest := levels[len(levels)-1]
 	part := make([]int32, coarsest.n)
@@ -126,8 +129,10 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	var st *kway
 	for lv := len(levels) - 1; ; lv-- {
 		lg := levels[lv]
-		if st, err = d.refine(lg, part, bl, orders[lv], lv); err != nil {
-			return nil, err
+		if lv > 0 || len(bl.lo) == k || envInt("PSKIP0", 0) == 0 {
+			if st, err = d.refine(lg, part, bl, orders[lv], lv); err != nil {
+				return nil, err
+			}
 		}
 		if lv == 0 {
 			break
@@ -150,11 +155,18 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		}
 	}
 	if len(bl.lo) != k {
-		return nil, fmt.Errorf("partition: internal error: %d blocks instead of %d", len(bl.lo), k)
-	}
-	if fmp := envInt("PFM", 0); fmp > 0 {
-		r := newRefiner(g, part, k, st.maxW, newRand(seed, 77))
-		r.refine(fmp)
+		// A block with fewer nodes than final parts could not be split
+		// all the way: its nodes go to its first part; fillEmpty below
+		// gives the others a node each.
+		for u, b := range part {
+			part[u] = bl.lo[b]
+		}
+		maxW := make([]int64, k)
+		keep := make([]int32, k)
+		for b := range maxW {
+			maxW[b], keep[b] = d.lim, 1
+		}
+		st = newKway(g, part, maxW, keep)
 	}
 	st.fillEmpty()
 	return part, nil
@@ -196,19 +208,44 @@ func (d *deep) refine(lg *wgraph, part []int32, bl blocks, order []int32, lv int
 	}
 	st := newKway(lg, part, maxW, bl.r)
 	stream := mix(d.seed ^ uint64(lv+1)<<32 ^ uint64(kp))
-	c0 := cut(lg, part)
+	dbg := os.Getenv("PDEBUG") != ""
+	if dbg {
+		t0 := time.Now()
+		defer func() { debugf("refine took %.1f ms", time.Since(t0).Seconds()*1000) }()
+	}
+	var c0, c1, c2 float64
+	t00 := time.Now()
+	if dbg {
+		c0 = cut(lg, part)
+		t00 = time.Now()
+	}
 	if err := st.balance(d.p, d.sc, stream); err != nil {
 		return nil, err
 	}
-	c1 := cut(lg, part)
+	if dbg {
+		c1 = cut(lg, part)
+		debugf("  balance %.1f ms", time.Since(t00).Seconds()*1000)
+	}
 	if err := st.lpRefine(d.p, d.sc, order, lpRefineConfig{rounds: refineRounds, subRounds: refineSubRounds, seed: stream}); err != nil {
 		return nil, err
 	}
-	c2 := cut(lg, part)
+	if kp == 2 && envInt("PFM2", 1) == 1 {
+		f := newFM2(lg, part, [2]int64{maxW[0], maxW[1]})
+		f.minCount = [2]int32{bl.r[0], bl.r[1]}
+		if _, err := f.refine(d.p, ipPasses, ipStall(lg.n)); err != nil {
+			return nil, err
+		}
+		st = newKway(lg, part, maxW, bl.r)
+	}
+	if dbg {
+		c2 = cut(lg, part)
+	}
 	if err := st.balance(d.p, d.sc, stream+1); err != nil {
 		return nil, err
 	}
-	debugf("refine lv=%d n=%d k'=%d cut %.0f -> bal %.0f -> lp %.0f -> bal %.0f", lv, lg.n, kp, c0, c1, c2, cut(lg, part))
+	if dbg {
+		debugf("refine lv=%d n=%d k'=%d cut %.0f -> bal %.0f -> lp %.0f -> bal %.0f", lv, lg.n, kp, c0, c1, c2, cut(lg, part))
+	}
 	return st, nil
 }
 
@@ -227,6 +264,10 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 		return part, bl, nil
 	}
 	debugf("extend n=%d blocks=%d rmax=%d", g.n, kc, rmax)
+	if os.Getenv("PDEBUG") != "" {
+		t0 := time.Now()
+		defer func() { debugf("extend took %.1f ms", time.Since(t0).Seconds()*1000) }()
+	}
 	start := make([]int32, kc+1)
 	for _, b := range part {
 		start[b+1]++
@@ -333,9 +374,22 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 	}
 	r0, r1 := (r+1)/2, r/2
 	maxW, t0 := d.bisectLimits(g, r, r0)
-	side, err := bisect(p, sc, g, maxW, t0, seed)
-	if err != nil {
-		return nil, nil, err
+	reps := 1
+	if r == int32(d.k) {
+		reps = envInt("PREPS", 3)
+	}
+	var side []int32
+	bestOver, bestCut := int64(0), 0.0
+	for rep := 0; rep < reps; rep++ {
+		sd, err := bisect(p, sc, g, maxW, t0, mix(seed+uint64(rep)*0x51))
+		if err != nil {
+			return nil, nil, err
+		}
+		f := newFM2(g, sd, maxW)
+		c, ov := f.gains(), f.overload()
+		if side == nil || ov < bestOver || (ov == bestOver && c < bestCut) {
+			side, bestOver, bestCut = sd, ov, c
+		}
 	}
 	c1 := min(int(r1), g.n/2)
 	ensureCounts(g, side, min(int(r0), g.n-c1), c1)
@@ -387,7 +441,7 @@ func (d *deep) bisectLimits(g *wgraph, r, r0 int32) ([2]int64, int64) {
 		maxNode = max(maxNode, w)
 	}
 	depth := bits.Len32(uint32(r - 1))
-	epsP := max(math.Pow(float64(int64(r)*d.lim)/W, 1/float64(depth))-1, float64(envInt("PMINEPS", 0))/100*d.eps, 1e-4)
+	epsP := max(math.Pow(float64(int64(r)*d.lim)/W, 1/float64(depth))-1, float64(envInt("PMINEPS", 50))/100*d.eps, 1e-4)
 	var mw [2]int64
 	for i, ri := range [2]int32{r0, r - r0} {
 		share := W * float64(ri) / float64(r)

@@ -1,5 +1,18 @@
 package partition
 
+import (
+	"fmt"
+	"sync/atomic"
+)
+
+var statCalls, statN, statMoves, statPasses, statM, statTryMoves, statTryN atomic.Int64
+
+var statTry bool
+
+func statReport() string {
+	return fmt.Sprintf("fm calls %d n %d passes %d m %d moves %d  tries: n %d moves %d", statCalls.Load(), statN.Load(), statPasses.Load(), statM.Load(), statMoves.Load(), statTryN.Load(), statTryMoves.Load())
+}
+
 // gainHeap is an indexed binary max-heap of nodes keyed by gain; among
 // equal keys the lower node id comes first.
 type gainHeap struct {
@@ -112,12 +125,16 @@ type fm2 struct {
 	moves  []int32
 	// flooded[s]: all nodes of side s were queued in this pass.
 	flooded [2]bool
+	// count[s] nodes are on side s; no move takes side s below
+	// minCount[s] nodes.
+	count, minCount [2]int32
 }
 
 func newFM2(g *wgraph, side []int32, maxW [2]int64) *fm2 {
 	f := &fm2{g: g, side: side, maxW: maxW, gain: make([]float64, g.n), wdeg: make([]float64, g.n), locked: make([]bool, g.n)}
 	for u, s := range side {
 		f.pw[s] += g.vw[u]
+		f.count[s]++
 	}
 	return f
 }
@@ -162,6 +179,9 @@ func (f *fm2) overload() int64 {
 // movable reports whether moving u (on side s) keeps the other side within
 // its limit or at least lowers the overload.
 func (f *fm2) movable(u int32, s int32) bool {
+	if f.count[s] <= f.minCount[s] {
+		return false
+	}
 	w := f.g.vw[u]
 	t := 1 - s
 	if f.pw[t]+w <= f.maxW[t] {
@@ -222,14 +242,27 @@ func (f *fm2) pick() int32 {
 	return 1
 }
 
-func (f *fm2) apply(u int32) {
+// flip moves u to the other side and updates the gains of u and its
+// neighbours.
+func (f *fm2) flip(u int32) {
 	g := f.g
 	s := f.side[u]
 	t := 1 - s
 	w := g.vw[u]
 	f.pw[s] -= w
 	f.pw[t] += w
+	f.count[s]--
+	f.count[t]++
 	f.side[u] = t
+	f.gain[u] = -f.gain[u]
+	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
+	for i, v := range adj {
+		if f.side[v] == s {
+			f.gain[v] += 2 * ew[i]
+		} else {
+			f.gain[v] -= 2 * ew[i]
+		}
+	}
 }
 
 // refine runs up to passes FM passes: every pass queues the boundary nodes by gain,
@@ -240,19 +273,20 @@ func (f *fm2) apply(u int32) {
 // than the fraction ipAbort.
 func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 	g := f.g
-	for i := range f.heap {
-		f.heap[i].reset(g.n)
+	statCalls.Add(1)
+	statN.Add(int64(g.n))
+	if statTry {
+		statTryN.Add(int64(g.n))
 	}
 	cut := f.gains()
+	statM.Add(int64(len(g.adj)))
 	for pass := 0; pass < passes; pass++ {
 		if err := p.cancelled(); err != nil {
 			return 0, err
 		}
-		if pass > 0 {
-			cut = f.gains()
-			f.heap[0].reset(g.n)
-			f.heap[1].reset(g.n)
-		}
+		statPasses.Add(1)
+		f.heap[0].reset(g.n)
+		f.heap[1].reset(g.n)
 		for u := 0; u < g.n; u++ {
 			f.locked[u] = false
 			if f.gain[u] > -f.wdeg[u] {
@@ -272,20 +306,17 @@ func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 			f.heap[s].remove(u)
 			f.locked[u] = true
 			cut -= f.gain[u]
-			f.apply(u)
-			f.gain[u] = -f.gain[u]
+			f.flip(u)
 			for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
-				v := g.adj[q]
-				if f.side[v] == s {
-					f.gain[v] += 2 * g.ew[q]
-				} else {
-					f.gain[v] -= 2 * g.ew[q]
-				}
-				if !f.locked[v] {
+				if v := g.adj[q]; !f.locked[v] {
 					f.heap[f.side[v]].set(v, f.gain[v])
 				}
 			}
 			f.moves = append(f.moves, u)
+			statMoves.Add(int64(g.xadj[u+1] - g.xadj[u]))
+			if statTry {
+				statTryMoves.Add(int64(g.xadj[u+1] - g.xadj[u]))
+			}
 			if ov := f.overload(); ov < bestOver || (ov == bestOver && cut < bestCut-1e-9) {
 				bestOver, bestCut, bestLen = ov, cut, len(f.moves)
 			} else if len(f.moves)-bestLen >= stall {
@@ -293,7 +324,7 @@ func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 			}
 		}
 		for i := len(f.moves) - 1; i >= bestLen; i-- {
-			f.apply(f.moves[i])
+			f.flip(f.moves[i])
 		}
 		cut = bestCut
 		if bestLen == 0 || start-cut <= ipAbort*start {

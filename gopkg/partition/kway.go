@@ -3,6 +3,7 @@ package partition
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // kway is a partition of one level's graph into blocks, with what the deep
@@ -59,10 +60,15 @@ func (s *kway) bestMove(sc *scratch, u int32, salt uint64) (int32, float64) {
 	internal := conn[a]
 	best, bg, bh := int32(-1), math.Inf(-1), uint64(0)
 	key := salt ^ uint64(u)<<32
+	anyGain := 0.0
 	for _, b := range t {
 		c := conn[b]
 		conn[b] = 0
-		if b == a || s.pw[b]+w > s.maxW[b] {
+		if b == a {
+			continue
+		}
+		if s.pw[b]+w > s.maxW[b] {
+			anyGain = max(anyGain, c-internal)
 			continue
 		}
 		gn := c - internal
@@ -80,6 +86,7 @@ func (s *kway) bestMove(sc *scratch, u int32, salt uint64) (int32, float64) {
 		}
 	}
 	sc.touched = t
+	sc.blocked = anyGain > max(bg, 0)
 	return best, bg
 }
 
@@ -116,14 +123,22 @@ type lpRefineConfig struct {
 // sub-round find their best move in parallel against the state at its
 // start, then the nodes that found an improving move are taken in visiting
 // order, their best move recomputed on the current state and applied if it
-// still improves. Rounds stop when one moves almost nothing.
+// still improves. Every round visits every node (moves blocked by a full
+// block may become possible when it gets lighter); interior nodes are
+// skipped at the cost of a scan of their neighbours. Rounds stop when one
+// moves almost nothing.
 func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfig) error {
 	n := s.g.n
 	prop := make([]int32, n)
+	active := make([]bool, n)
+	for i := range active {
+		active[i] = true
+	}
 	for _, x := range sc {
 		x.ensure(len(s.pw))
 	}
 	for round := 0; round < cfg.rounds; round++ {
+		tr := time.Now()
 		salt := mix(cfg.seed ^ uint64(round+1)*0xd1b54a32d192ed03)
 		s.salt = salt
 		moved := 0
@@ -133,11 +148,19 @@ func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfi
 				x := sc[w]
 				for _, u := range slice[lo:hi] {
 					prop[u] = -1
-					if s.pn[s.part[u]] <= s.keep[s.part[u]] {
+					if !active[u] {
 						continue
 					}
-					if b, gn := s.bestMove(x, u, salt); s.improves(u, b, gn) {
+					active[u] = false
+					a := s.part[u]
+					if s.pn[a] <= s.keep[a] || !s.boundary(u) {
+						continue
+					}
+					b, gn := s.bestMove(x, u, salt)
+					if s.improves(u, b, gn) {
 						prop[u] = b
+					} else if x.blocked {
+						active[u] = true
 					}
 				}
 			})
@@ -152,14 +175,31 @@ func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfi
 				if b, gn := s.bestMove(x, u, salt); s.improves(u, b, gn) {
 					s.move(u, b)
 					moved++
+					for _, v := range s.g.adj[s.g.xadj[u]:s.g.xadj[u+1]] {
+						active[v] = true
+					}
+				} else {
+					active[u] = true
 				}
 			}
 		}
+		debugf("  lp round %d moved %d (%.1f ms)", round, moved, time.Since(tr).Seconds()*1000)
 		if moved <= n/1000 {
 			break
 		}
 	}
 	return nil
+}
+
+// boundary reports whether u has a neighbour in another block.
+func (s *kway) boundary(u int32) bool {
+	a := s.part[u]
+	for _, v := range s.g.adj[s.g.xadj[u]:s.g.xadj[u+1]] {
+		if s.part[v] != a {
+			return true
+		}
+	}
+	return false
 }
 
 // overloaded reports whether some block exceeds its limit.

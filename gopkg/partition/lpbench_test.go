@@ -106,3 +106,18 @@ func TestBisectDump(t *testing.T) {
 		t.Logf("old seed %d cut %d bal %.3f", seed, EdgeCut(cg, side), Balance(side, 2, nil))
 	}
 }
+
+func TestGridDebug(t *testing.T) {
+	if os.Getenv("PGRID") == "" {
+		t.Skip()
+	}
+	g := gridGraph(t, 64, 64)
+	for _, alg := range []Algorithm{Deep, HeavyEdge} {
+		var cs []int64
+		for seed := uint64(0); seed < 10; seed++ {
+			part, _ := Partition(g, Options{Parts: 2, Seed: seed, Algorithm: alg})
+			cs = append(cs, EdgeCut(g, part))
+		}
+		t.Logf("%v cuts %v", alg, cs)
+	}
+}

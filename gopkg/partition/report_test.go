@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -87,7 +87,7 @@ func TestReport(t *testing.T) {
 					t.Errorf("balance %.4f", b)
 				}
 			}
-			t.Logf("%-8s k=%3d cut/METIS mean %.3f worst %.3f   cpu %.3fs wall %.3fs", name, k, sumR/float64(seeds), worst, sumT/float64(seeds), sumW/float64(seeds))
+			t.Logf("%-8s k=%3d cut/METIS mean %.3f worst %.3f   cpu %.3fs wall %.3fs  fm-moves/seed %.2fM", name, k, sumR/float64(seeds), worst, sumT/float64(seeds), sumW/float64(seeds), float64(statMoves.Swap(0))/float64(seeds)/1e6)
 		}
 	}
 }
@@ -100,15 +100,22 @@ func TestOne(t *testing.T) {
 	var g *graph.CSR
 	if name == "csbm" {
 		g = csbmGraph(t, 100000, 16, 10, 0.8, 0)
+	} else if name == "mid" {
+		g = csbmGraph(t, 300000, 10, 10, 0.6, 0)
+	} else if name == "big" {
+		g = csbmGraph(t, 1000000, 10, 10, 0.6, 0)
 	} else {
 		g = karateGraph(t, name)
 	}
 	k, _ := strconv.Atoi(os.Getenv("PK"))
 	t0 := time.Now()
+	c0 := cpuTime()
 	part, err := Partition(g, Options{Parts: k})
+	t.Logf("cpu %.3fs", (cpuTime() - c0).Seconds())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := EdgeCut(g, part)
 	t.Logf("%s k=%d cut %d bal %.3f time %.3fs", name, k, c, Balance(part, k, nil), time.Since(t0).Seconds())
+	t.Log(statReport())
 }
