@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"os"
-	"strconv"
-	"time"
 )
 
 // Algorithm selects the partitioning scheme of Partition.
@@ -41,26 +38,26 @@ func (a Algorithm) String() string {
 const (
 	// contractionLimit (C): coarsening stops at 2C nodes, and a level of n
 	// nodes is split into about n/C blocks.
-	// convergence: coarsening stops when a level shrinks by less than this.
+	contractionLimit = 2000
+	// convergence: coarsening stops when a level shrinks by less than this
+	// fraction of its nodes.
 	convergence = 0.05
+	// Label-propagation rounds of the clustering and of the refinement;
+	// nodes per sub-round of the clustering, sub-rounds per round of the
+	// refinement.
+	clusterRounds   = 5
+	clusterSubRound = 256
+	refineRounds    = 5
+	refineSubRounds = 4
+	// minSlack: a bisection may put at least minSlack·ε more than its share
+	// of the weight on either side, even when its block is already as heavy
+	// as allowed (the balancer evens that out later); without that slack
+	// blocks at their limit were split badly.
+	minSlack = 0.5
+	// rootBisections: independent bisections of the coarsest graph, the
+	// best of which is kept.
+	rootBisections = 3
 )
-
-var (
-	contractionLimit = envInt("PC", 2000)
-	// Label-propagation rounds and sub-rounds per round of the clustering
-	// and of the refinement.
-	clusterRounds   = envInt("PCR", 5)
-	clusterSubRound = envInt("PSS", 256)
-	refineRounds    = envInt("PRR", 5)
-	refineSubRounds = envInt("PRS", 4)
-)
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
 
 // deep holds the settings and per-goroutine scratch of one deep multilevel
 // partitioning.
@@ -90,14 +87,15 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		d.sc[i] = &scratch{}
 	}
 
-	// Coarsening.
-	tc := time.Now()
+	// Coarsening: clusters may weigh ε·W/k' where k' is the number of
+	// blocks the graph will have at this size, so that coarse nodes stay
+	// light enough to balance the blocks.
 	levels := []*wgraph{g}
 	orders := [][]int32{degreeOrder(g, seed, 0)}
 	var cmaps [][]int32
 	for cur := g; cur.n > 2*contractionLimit && len(levels) < 64; {
 		kp := min(max(cur.n/contractionLimit, 2), k)
-		maxCW := max(1, int64(float64(envInt("PCM", 100))/100*eps*float64(cur.total)/float64(kp)))
+		maxCW := max(1, int64(eps*float64(cur.total)/float64(kp)))
 		cl, err := lpCluster(d.p, d.sc, cur, orders[len(orders)-1], maxCW,
 			lpClusterConfig{rounds: clusterRounds, subRound: clusterSubRound, seed: mix(seed ^ uint64(len(levels))<<40)})
 		if err != nil {
@@ -110,15 +108,15 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		if float64(cg.n) > (1-convergence)*float64(cur.n) {
 			break
 		}
-		debugf("level %d: n=%d m=%d -> n=%d m=%d maxCW=%d", len(levels), cur.n, len(cur.adj), cg.n, len(cg.adj), maxCW)
 		levels = append(levels, cg)
 		cmaps = append(cmaps, cmap)
 		orders = append(orders, degreeOrder(cg, seed, uint64(len(levels)-1)))
 		cur = cg
 	}
 
-	debugf("coarsening took %.1f ms", time.Since(tc).Seconds()*1000)
-	// Initial partitioning and uncoarsening.
+	// Initial partitioning, interleaved with uncoarsening: a level is
+	// refined, then its blocks are split further while it has more than
+	// about C nodes per block.
 	coarsest := levels[len(levels)-1]
 	part := make([]int32, coarsest.n)
 	bl := blocks{lo: []int32{0}, r: []int32{int32(k)}}
@@ -129,10 +127,8 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	var st *kway
 	for lv := len(levels) - 1; ; lv-- {
 		lg := levels[lv]
-		if lv > 0 || len(bl.lo) == k || envInt("PSKIP0", 0) == 0 {
-			if st, err = d.refine(lg, part, bl, orders[lv], lv); err != nil {
-				return nil, err
-			}
+		if st, err = d.refine(lg, part, bl, orders[lv], lv); err != nil {
+			return nil, err
 		}
 		if lv == 0 {
 			break
@@ -156,8 +152,8 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	}
 	if len(bl.lo) != k {
 		// A block with fewer nodes than final parts could not be split
-		// all the way: its nodes go to its first part; fillEmpty below
-		// gives the others a node each.
+		// all the way: its nodes go to its first part, and fillEmpty gives
+		// the other parts a node each.
 		for u, b := range part {
 			part[u] = bl.lo[b]
 		}
@@ -168,8 +164,9 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		}
 		st = newKway(g, part, maxW, keep)
 	}
+	st.forceBalance()
 	st.fillEmpty()
-	return part, nil
+	return part, d.p.cancelled()
 }
 
 // desiredK is the number of blocks a level of n nodes should have: the
@@ -187,10 +184,11 @@ func (d *deep) desiredK(n int) int {
 func (d *deep) rmax(kp int) int32 { return int32((d.k + kp - 1) / kp) }
 
 // refine balances and refines the partition part (blocks bl) of level lv's
-// graph lg and returns its state. Blocks may weigh r·lim (r final parts of
+// graph lg and returns its state. A block may weigh r·lim (r final parts of
 // limit lim each); on coarse levels, and on the finest while blocks still
 // stand for several parts, that bound is relaxed to r·lim/(1+ε) plus the
-// heaviest node, since coarse nodes are too heavy to balance finely.
+// heaviest node, since coarse nodes are too heavy to balance finely. With
+// two blocks, 2-way FM follows the label propagation.
 func (d *deep) refine(lg *wgraph, part []int32, bl blocks, order []int32, lv int) (*kway, error) {
 	kp := len(bl.lo)
 	maxNode := int64(0)
@@ -208,43 +206,22 @@ func (d *deep) refine(lg *wgraph, part []int32, bl blocks, order []int32, lv int
 	}
 	st := newKway(lg, part, maxW, bl.r)
 	stream := mix(d.seed ^ uint64(lv+1)<<32 ^ uint64(kp))
-	dbg := os.Getenv("PDEBUG") != ""
-	if dbg {
-		t0 := time.Now()
-		defer func() { debugf("refine took %.1f ms", time.Since(t0).Seconds()*1000) }()
-	}
-	var c0, c1, c2 float64
-	t00 := time.Now()
-	if dbg {
-		c0 = cut(lg, part)
-		t00 = time.Now()
-	}
 	if err := st.balance(d.p, d.sc, stream); err != nil {
 		return nil, err
-	}
-	if dbg {
-		c1 = cut(lg, part)
-		debugf("  balance %.1f ms", time.Since(t00).Seconds()*1000)
 	}
 	if err := st.lpRefine(d.p, d.sc, order, lpRefineConfig{rounds: refineRounds, subRounds: refineSubRounds, seed: stream}); err != nil {
 		return nil, err
 	}
-	if kp == 2 && envInt("PFM2", 1) == 1 {
+	if kp == 2 {
 		f := newFM2(lg, part, [2]int64{maxW[0], maxW[1]})
 		f.minCount = [2]int32{bl.r[0], bl.r[1]}
-		if _, err := f.refine(d.p, ipPasses, ipStall(lg.n)); err != nil {
+		if _, err := f.refine(d.p, ipPasses, ipStall); err != nil {
 			return nil, err
 		}
 		st = newKway(lg, part, maxW, bl.r)
 	}
-	if dbg {
-		c2 = cut(lg, part)
-	}
 	if err := st.balance(d.p, d.sc, stream+1); err != nil {
 		return nil, err
-	}
-	if dbg {
-		debugf("refine lv=%d n=%d k'=%d cut %.0f -> bal %.0f -> lp %.0f -> bal %.0f", lv, lg.n, kp, c0, c1, c2, cut(lg, part))
 	}
 	return st, nil
 }
@@ -262,11 +239,6 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 	}
 	if !todo {
 		return part, bl, nil
-	}
-	debugf("extend n=%d blocks=%d rmax=%d", g.n, kc, rmax)
-	if os.Getenv("PDEBUG") != "" {
-		t0 := time.Now()
-		defer func() { debugf("extend took %.1f ms", time.Since(t0).Seconds()*1000) }()
 	}
 	start := make([]int32, kc+1)
 	for _, b := range part {
@@ -294,15 +266,6 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 			return
 		}
 		sg := blockGraph(g, part, int32(b), nodes[start[b]:start[b+1]], local)
-		if dir := os.Getenv("PDUMP"); dir != "" {
-			f, _ := os.Create(fmt.Sprintf("%s/block_%d_%d.txt", dir, g.n, b))
-			for u := 0; u < sg.n; u++ {
-				for p := sg.xadj[u]; p < sg.xadj[u+1]; p++ {
-					fmt.Fprintf(f, "%d %d\n", u, sg.adj[p])
-				}
-			}
-			f.Close()
-		}
 		seq := &pool{ctx: d.p.ctx, workers: 1}
 		of, rs, err := d.split(seq, &scratch{}, sg, bl.r[b], rmax, mix(d.seed^stream<<32^uint64(bl.lo[b])))
 		res[b] = pieces{of, rs, err}
@@ -367,7 +330,9 @@ func blockGraph(g *wgraph, part []int32, b int32, members []int32, local []int32
 // split divides g, a block standing for r final parts, by recursive
 // bisection into pieces of at most rmax parts each; side 0 of a bisection
 // gets ⌈r/2⌉ parts. It returns the piece of every node and the parts of
-// every piece. A graph of fewer than two nodes is not split.
+// every piece. A graph of fewer than two nodes is not split. The block of
+// all k parts (the coarsest graph) is bisected rootBisections times and
+// the best result kept.
 func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64) ([]int32, []int32, error) {
 	if r <= rmax || g.n < 2 {
 		return make([]int32, g.n), []int32{r}, nil
@@ -376,19 +341,19 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 	maxW, t0 := d.bisectLimits(g, r, r0)
 	reps := 1
 	if r == int32(d.k) {
-		reps = envInt("PREPS", 3)
+		reps = rootBisections
 	}
 	var side []int32
 	bestOver, bestCut := int64(0), 0.0
 	for rep := 0; rep < reps; rep++ {
-		sd, err := bisect(p, sc, g, maxW, t0, mix(seed+uint64(rep)*0x51))
+		s, err := bisect(p, sc, g, maxW, t0, mix(seed+uint64(rep)*0x51))
 		if err != nil {
 			return nil, nil, err
 		}
-		f := newFM2(g, sd, maxW)
+		f := newFM2(g, s, maxW)
 		c, ov := f.gains(), f.overload()
 		if side == nil || ov < bestOver || (ov == bestOver && c < bestCut) {
-			side, bestOver, bestCut = sd, ov, c
+			side, bestOver, bestCut = s, ov, c
 		}
 	}
 	c1 := min(int(r1), g.n/2)
@@ -429,8 +394,8 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 // and r-r0 parts. The slack follows the adaptive ε of recursive
 // bisection: the block may weigh r·lim, and that slack is shared out over
 // the ⌈log2 r⌉ bisections still to come, so each side gets
-// (1+ε')·W·rᵢ/r with (1+ε')^⌈log2 r⌉ = r·lim/W (at least ε' = 1e-4),
-// plus room for one node of g.
+// (1+ε')·W·rᵢ/r with (1+ε')^⌈log2 r⌉ = r·lim/W, but ε' at least minSlack·ε
+// (see minSlack), plus room for one node of g.
 func (d *deep) bisectLimits(g *wgraph, r, r0 int32) ([2]int64, int64) {
 	W := float64(g.total)
 	if g.total == 0 {
@@ -441,17 +406,11 @@ func (d *deep) bisectLimits(g *wgraph, r, r0 int32) ([2]int64, int64) {
 		maxNode = max(maxNode, w)
 	}
 	depth := bits.Len32(uint32(r - 1))
-	epsP := max(math.Pow(float64(int64(r)*d.lim)/W, 1/float64(depth))-1, float64(envInt("PMINEPS", 50))/100*d.eps, 1e-4)
+	epsP := max(math.Pow(float64(int64(r)*d.lim)/W, 1/float64(depth))-1, minSlack*d.eps)
 	var mw [2]int64
 	for i, ri := range [2]int32{r0, r - r0} {
 		share := W * float64(ri) / float64(r)
 		mw[i] = max(int64((1+epsP)*share), int64(math.Ceil(share))+maxNode)
 	}
 	return mw, int64(math.Round(W * float64(r0) / float64(r)))
-}
-
-func debugf(format string, args ...any) {
-	if os.Getenv("PDEBUG") != "" {
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-	}
 }

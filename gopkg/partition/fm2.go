@@ -1,17 +1,5 @@
 package partition
 
-import (
-	"fmt"
-	"sync/atomic"
-)
-
-var statCalls, statN, statMoves, statPasses, statM, statTryMoves, statTryN atomic.Int64
-
-var statTry bool
-
-func statReport() string {
-	return fmt.Sprintf("fm calls %d n %d passes %d m %d moves %d  tries: n %d moves %d", statCalls.Load(), statN.Load(), statPasses.Load(), statM.Load(), statMoves.Load(), statTryN.Load(), statTryMoves.Load())
-}
 
 // gainHeap is an indexed binary max-heap of nodes keyed by gain; among
 // equal keys the lower node id comes first.
@@ -273,18 +261,11 @@ func (f *fm2) flip(u int32) {
 // than the fraction ipAbort.
 func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 	g := f.g
-	statCalls.Add(1)
-	statN.Add(int64(g.n))
-	if statTry {
-		statTryN.Add(int64(g.n))
-	}
 	cut := f.gains()
-	statM.Add(int64(len(g.adj)))
 	for pass := 0; pass < passes; pass++ {
 		if err := p.cancelled(); err != nil {
 			return 0, err
 		}
-		statPasses.Add(1)
 		f.heap[0].reset(g.n)
 		f.heap[1].reset(g.n)
 		for u := 0; u < g.n; u++ {
@@ -313,10 +294,6 @@ func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 				}
 			}
 			f.moves = append(f.moves, u)
-			statMoves.Add(int64(g.xadj[u+1] - g.xadj[u]))
-			if statTry {
-				statTryMoves.Add(int64(g.xadj[u+1] - g.xadj[u]))
-			}
 			if ov := f.overload(); ov < bestOver || (ov == bestOver && cut < bestCut-1e-9) {
 				bestOver, bestCut, bestLen = ov, cut, len(f.moves)
 			} else if len(f.moves)-bestLen >= stall {

@@ -3,7 +3,6 @@ package partition
 import (
 	"math"
 	"slices"
-	"time"
 )
 
 // kway is a partition of one level's graph into blocks, with what the deep
@@ -18,7 +17,6 @@ type kway struct {
 	pn   []int32
 	maxW []int64
 	keep []int32
-	salt uint64 // tie-breaking hash salt of the current round
 }
 
 func newKway(g *wgraph, part []int32, maxW []int64, keep []int32) *kway {
@@ -97,18 +95,7 @@ func (s *kway) improves(u int32, b int32, gn float64) bool {
 	if b < 0 || s.pn[s.part[u]] <= s.keep[s.part[u]] {
 		return false
 	}
-	if gn > 0 || (gn == 0 && s.pw[b]+s.g.vw[u] < s.pw[s.part[u]]) {
-		return true
-	}
-	return gn == 0 && zeroMoves && s.tieWins(u, b)
-}
-
-var zeroMoves = envInt("PZ", 0) != 0
-
-// tieWins decides a tie between staying in u's block and moving to b.
-func (s *kway) tieWins(u, b int32) bool {
-	key := s.salt ^ uint64(u)<<32
-	return mix(key^uint64(uint32(b))) > mix(key^uint64(uint32(s.part[u])))
+	return gn > 0 || (gn == 0 && s.pw[b]+s.g.vw[u] < s.pw[s.part[u]])
 }
 
 // lpRefineConfig sets how lpRefine runs.
@@ -123,10 +110,10 @@ type lpRefineConfig struct {
 // sub-round find their best move in parallel against the state at its
 // start, then the nodes that found an improving move are taken in visiting
 // order, their best move recomputed on the current state and applied if it
-// still improves. Every round visits every node (moves blocked by a full
-// block may become possible when it gets lighter); interior nodes are
-// skipped at the cost of a scan of their neighbours. Rounds stop when one
-// moves almost nothing.
+// still improves. After the first round a node is visited again only if a
+// neighbour moved, its best block was full (it may get lighter) or its
+// proposed move fell through; interior nodes are skipped at the cost of a
+// scan of their neighbours. Rounds stop when one moves almost nothing.
 func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfig) error {
 	n := s.g.n
 	prop := make([]int32, n)
@@ -138,9 +125,7 @@ func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfi
 		x.ensure(len(s.pw))
 	}
 	for round := 0; round < cfg.rounds; round++ {
-		tr := time.Now()
 		salt := mix(cfg.seed ^ uint64(round+1)*0xd1b54a32d192ed03)
-		s.salt = salt
 		moved := 0
 		for sr := 0; sr < cfg.subRounds; sr++ {
 			slice := order[n*sr/cfg.subRounds : n*(sr+1)/cfg.subRounds]
@@ -183,7 +168,6 @@ func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfi
 				}
 			}
 		}
-		debugf("  lp round %d moved %d (%.1f ms)", round, moved, time.Since(tr).Seconds()*1000)
 		if moved <= n/1000 {
 			break
 		}
@@ -373,6 +357,41 @@ func (s *kway) balance(p *pool, sc []*scratch, seed uint64) error {
 		}
 	}
 	return p.cancelled()
+}
+
+// forceBalance guarantees the documented bound: while some block weighs
+// more than its limit and more than W/k + wmax (W the total weight, k
+// blocks, wmax the heaviest node), its lightest node of positive weight
+// moves to the lightest block. The lightest block weighs less than W/k, so
+// it stays within the bound, and every move lowers the sum of squared block
+// weights. After balance this finds nothing to do but in contrived cases.
+func (s *kway) forceBalance() {
+	g := s.g
+	k := len(s.pw)
+	wmax := int64(0)
+	for _, w := range g.vw {
+		wmax = max(wmax, w)
+	}
+	bound := float64(g.total)/float64(k) + float64(wmax)
+	for {
+		a := -1
+		for b, w := range s.pw {
+			if w > s.maxW[b] && float64(w) > bound {
+				a = b
+				break
+			}
+		}
+		if a < 0 {
+			return
+		}
+		best := int32(-1)
+		for u := 0; u < g.n; u++ {
+			if int(s.part[u]) == a && g.vw[u] > 0 && (best < 0 || g.vw[u] < g.vw[best]) {
+				best = int32(u)
+			}
+		}
+		s.move(best, s.lightest())
+	}
 }
 
 // fillEmpty gives every empty block a node, taken from the block with the
