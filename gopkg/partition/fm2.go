@@ -1,6 +1,5 @@
 package partition
 
-
 // gainHeap is an indexed binary max-heap of nodes keyed by gain; among
 // equal keys the lower node id comes first.
 type gainHeap struct {
