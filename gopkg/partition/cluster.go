@@ -40,8 +40,8 @@ type lpClusterConfig struct {
 // every node starts in its own cluster, then, for cfg.rounds rounds in the
 // given visiting order, joins the neighbouring cluster it is most strongly
 // connected to if that is strictly stronger than its own and the joined
-// cluster stays within maxCW. After the first round only nodes next to a
-// node that moved are visited again. If the clusters still number more
+// cluster stays within maxCW. After the second round only nodes next to a
+// node that moved in the round before are visited again. If the clusters still number more
 // than half the nodes, nodes left alone are grouped (up to maxCW) with other
 // lone nodes that favour the same neighbouring cluster, and isolated nodes
 // with each other (two-hop clustering: stars and hubs would stall
@@ -67,6 +67,7 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 	if cfg.subRound > 0 {
 		prop = make([]int32, n)
 	}
+	round := 0
 	join := func(u, t int32) {
 		c, w := cluster[u], g.vw[u]
 		cw[c] -= w
@@ -74,11 +75,20 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 		cw[t] += w
 		csize[t]++
 		cluster[u] = t
-		for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
-			active[v] = true
+		if round > 0 {
+			for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
+				active[v] = true
+			}
 		}
 	}
-	for round := 0; round < cfg.rounds; round++ {
+	for ; round < cfg.rounds; round++ {
+		if round == 1 {
+			// Most nodes moved in the first round; rather than marking
+			// their neighbours one by one, visit every node again.
+			for u := range active {
+				active[u] = true
+			}
+		}
 		salt := mix(cfg.seed ^ uint64(round+1)*0x9e3779b97f4a7c15)
 		moved := 0
 		if cfg.subRound == 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
 // Algorithm selects the partitioning scheme of Partition.
@@ -75,6 +77,18 @@ type deep struct {
 // increasing order of lo.
 type blocks struct {
 	lo, r []int32
+}
+
+// partitionDeep is Partition's deep multilevel scheme for a validated
+// graph g with node weights vw (2 ≤ k < g.NumNodes): it builds the
+// internal graph on workers goroutines and partitions it. It returns ctx's
+// error if ctx is cancelled.
+func partitionDeep(ctx context.Context, g *graph.CSR, vw []int64, k int, eps float64, seed uint64, workers int) ([]int32, error) {
+	wg, err := buildGraph(&pool{ctx: ctx, workers: max(workers, 1)}, g, vw)
+	if err != nil {
+		return nil, err
+	}
+	return deepPartition(ctx, wg, k, eps, seed, workers)
 }
 
 // deepPartition is Partition's deep multilevel scheme on the internal graph

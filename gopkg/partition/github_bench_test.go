@@ -43,7 +43,12 @@ func githubGraph(b *testing.B) *graph.CSR {
 	return buildCSR(b, src, dst, int(n))
 }
 
-func benchmarkGithub(b *testing.B, parts int) { partitionBench(b, githubGraph(b), parts) }
+func benchmarkGithub(b *testing.B, parts int) {
+	g := githubGraph(b)
+	for _, alg := range []Algorithm{Deep, HeavyEdge} {
+		b.Run(alg.String(), func(b *testing.B) { partitionBench(b, g, parts, alg) })
+	}
+}
 
 func BenchmarkPartitionGithub8(b *testing.B)   { benchmarkGithub(b, 8) }
 func BenchmarkPartitionGithub32(b *testing.B)  { benchmarkGithub(b, 32) }

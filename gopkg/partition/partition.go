@@ -114,16 +114,16 @@ func Partition(g *graph.CSR, opt Options) ([]int32, error) {
 		}
 		return out, nil
 	}
-	wg, err := fromCSR(g, vw)
-	if err != nil {
-		return nil, err
-	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if opt.Algorithm == Deep {
-		return deepPartition(context.Background(), wg, k, eps, opt.Seed, workers)
+		return partitionDeep(context.Background(), g, vw, k, eps, opt.Seed, workers)
+	}
+	wg, err := fromCSR(g, vw)
+	if err != nil {
+		return nil, err
 	}
 	s := &state{seed: opt.Seed, eps: eps, workers: workers}
 	return s.multilevel(wg, k), nil
