@@ -76,60 +76,78 @@ func buildGraph(p *pool, g *graph.CSR, vw []int64) (*wgraph, error) {
 	return out, nil
 }
 
-// symmetricPar is symmetric on p's goroutines: for every run of equal
-// entries u→v in row u it finds the run of entries v→u in row v by binary
-// search (rows are sorted) and compares lengths and weights pairwise.
+// symmetricPar is symmetric on p's goroutines. The rows are cut into one
+// range per goroutine (by entry counts); the goroutine of range [a, b)
+// walks all rows in order, looks only at their entries u→v with v in
+// [a, b) (found by binary search, rows being sorted), and runs symmetric's
+// cursor walk for those rows v: the entries pointing at v arrive in
+// ascending u, which must be the order of row v itself.
 func symmetricPar(p *pool, g *graph.CSR) (bool, error) {
 	n := g.NumNodes
-	chunks := (n + buildChunk - 1) / buildChunk
-	bad := make([]bool, chunks)
-	err := p.forChunks(n, buildChunk, func(_, lo, hi int) {
-		for u := lo; u < hi; u++ {
+	r := max(1, min(p.workers, n/buildChunk))
+	bounds := make([]int32, r+1)
+	for t := 1; t < r; t++ {
+		// The first row whose start is past t/r of the entries.
+		target := g.Indptr[n] * int64(t) / int64(r)
+		lo, hi := 0, n
+		for lo < hi {
+			m := (lo + hi) / 2
+			if g.Indptr[m] < target {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		bounds[t] = int32(max(lo, int(bounds[t-1])))
+	}
+	bounds[r] = int32(n)
+	bad := make([]bool, r)
+	err := p.forTasks(r, func(_, t int) {
+		a, b := bounds[t], bounds[t+1]
+		cur := make([]int64, b-a)
+		copy(cur, g.Indptr[a:b])
+		for u := 0; u < n; u++ {
+			if u&4095 == 4095 && p.cancelled() != nil {
+				return
+			}
 			row := g.Indices[g.Indptr[u]:g.Indptr[u+1]]
-			for i := 0; i < len(row); {
-				v := row[i]
-				j := i + 1
-				for j < len(row) && row[j] == v {
-					j++
-				}
-				if v < 0 || int(v) >= n {
-					bad[lo/buildChunk] = true
+			if len(row) > 0 && (row[0] < 0 || int(row[len(row)-1]) >= n) {
+				bad[t] = true
+				return
+			}
+			q := g.Indptr[u] + int64(lowerBound(row, a))
+			for ; q < g.Indptr[u+1] && g.Indices[q] < b; q++ {
+				v := g.Indices[q]
+				c := cur[v-a]
+				if c >= g.Indptr[v+1] || int(g.Indices[c]) != u || (g.Weights != nil && g.Weights[c] != g.Weights[q]) {
+					bad[t] = true
 					return
 				}
-				vrow := g.Indices[g.Indptr[v]:g.Indptr[v+1]]
-				a, b := runOf(vrow, int32(u))
-				if b-a != j-i {
-					bad[lo/buildChunk] = true
-					return
-				}
-				if g.Weights != nil {
-					wu := g.Weights[g.Indptr[u]+int64(i) : g.Indptr[u]+int64(j)]
-					wv := g.Weights[g.Indptr[v]+int64(a) : g.Indptr[v]+int64(b)]
-					for t := range wu {
-						if wu[t] != wv[t] {
-							bad[lo/buildChunk] = true
-							return
-						}
-					}
-				}
-				i = j
+				cur[v-a] = c + 1
+			}
+		}
+		// Every entry of the range's rows must have been met.
+		for v := a; v < b; v++ {
+			if cur[v-a] != g.Indptr[v+1] {
+				bad[t] = true
+				return
 			}
 		}
 	})
 	if err != nil {
 		return false, err
 	}
-	for _, b := range bad {
-		if b {
+	for _, x := range bad {
+		if x {
 			return false, nil
 		}
 	}
 	return true, nil
 }
 
-// runOf returns the bounds [a, b) of the entries equal to x in the sorted
-// slice s.
-func runOf(s []int32, x int32) (int, int) {
+// lowerBound returns the index of the first element of the sorted slice s
+// that is ≥ x.
+func lowerBound(s []int32, x int32) int {
 	lo, hi := 0, len(s)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
@@ -139,9 +157,5 @@ func runOf(s []int32, x int32) (int, int) {
 			hi = m
 		}
 	}
-	b := lo
-	for b < len(s) && s[b] == x {
-		b++
-	}
-	return lo, b
+	return lo
 }

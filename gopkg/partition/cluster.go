@@ -19,16 +19,22 @@ func (s *scratch) ensure(n int) {
 
 // lpChunk is the number of nodes a goroutine takes at a time in the
 // parallel phases of label propagation; lpSubChunk within a sub-round.
+// maxSubRounds bounds the sub-rounds of a clustering round: on large
+// graphs sub-rounds hold n/maxSubRounds nodes, enough work to spread over
+// goroutines, and as large a share of the graph as 256 nodes are of a
+// graph of 64k nodes.
 const (
-	lpChunk    = 512
-	lpSubChunk = 64
+	lpChunk      = 512
+	lpSubChunk   = 64
+	maxSubRounds = 256
 )
 
 // lpClusterConfig sets how lpCluster runs.
 type lpClusterConfig struct {
 	rounds int
 	// subRound > 0: every round is split into sub-rounds of that many
-	// nodes; the nodes of a sub-round choose their clusters in parallel
+	// nodes (at least n/maxSubRounds); the nodes of a sub-round choose
+	// their clusters in parallel
 	// against the state at its start, and the choices are then applied in
 	// visiting order where the weight cap still allows. 0: sequential label
 	// propagation, every move applied at once.
@@ -111,9 +117,11 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 				}
 			}
 		} else {
-			for lo := 0; lo < n; lo += cfg.subRound {
-				slice := order[lo:min(n, lo+cfg.subRound)]
-				err := p.forChunks(len(slice), lpSubChunk, func(w, a, b int) {
+			sub := max(cfg.subRound, n/maxSubRounds)
+			for lo := 0; lo < n; lo += sub {
+				slice := order[lo:min(n, lo+sub)]
+				work := int64(len(slice)) * int64(len(g.adj)) / int64(n)
+				err := p.forChunksWork(len(slice), lpSubChunk, work, func(w, a, b int) {
 					s := sc[w]
 					for _, u := range slice[a:b] {
 						prop[u] = -1

@@ -31,6 +31,27 @@ func internalGraph(tb testing.TB, g *graph.CSR) *wgraph {
 
 func seqPool() *pool { return &pool{ctx: context.Background(), workers: 1} }
 
+// withEntry returns g with the one directed entry u→v added (rows stay
+// sorted).
+func withEntry(tb testing.TB, g *graph.CSR, u, v int) *graph.CSR {
+	tb.Helper()
+	n := g.NumNodes
+	out := &graph.CSR{NumNodes: n, Indptr: make([]int64, n+1), Indices: make([]int32, 0, len(g.Indices)+1)}
+	for x := 0; x < n; x++ {
+		row := append([]int32(nil), g.Row(x)...)
+		if x == u {
+			row = append(row, int32(v))
+			slices.Sort(row)
+		}
+		out.Indices = append(out.Indices, row...)
+		out.Indptr[x+1] = int64(len(out.Indices))
+	}
+	if err := out.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
 // TestBuildGraph checks the parallel build of the deep scheme against
 // fromCSR: the same rows in the same order with the same weights.
 func TestBuildGraph(t *testing.T) {
@@ -58,12 +79,21 @@ func TestBuildGraph(t *testing.T) {
 		{"directed", &graph.CSR{NumNodes: 3, Indptr: []int64{0, 1, 2, 2}, Indices: []int32{1, 2}}},
 		{"self-loop and repeats", &graph.CSR{NumNodes: 2, Indptr: []int64{0, 3, 5}, Indices: []int32{0, 1, 1, 0, 0}}},
 		{"repeats one way", &graph.CSR{NumNodes: 2, Indptr: []int64{0, 2, 3}, Indices: []int32{1, 1, 0}}},
+		{"extra entry", &graph.CSR{NumNodes: 3, Indptr: []int64{0, 1, 3, 3}, Indices: []int32{1, 0, 2}}},
+		{"extra entry across chunks", withEntry(t, randomGraph(t, 9000, 30000, 5), 8500, 10)},
+		{"extra entry in a chunk", withEntry(t, randomGraph(t, 9000, 30000, 5), 100, 200)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := fromCSR(tc.g, unitWeights(tc.g.NumNodes))
 			if err != nil {
 				t.Fatal(err)
+			}
+			for _, workers := range []int{1, 2} {
+				got, err := symmetricPar(&pool{ctx: context.Background(), workers: workers}, tc.g)
+				if err != nil || got != symmetric(tc.g) {
+					t.Fatalf("symmetricPar = %v (%v), symmetric = %v", got, err, symmetric(tc.g))
+				}
 			}
 			for _, workers := range []int{1, 3} {
 				got, err := buildGraph(&pool{ctx: context.Background(), workers: workers}, tc.g, unitWeights(tc.g.NumNodes))

@@ -129,7 +129,8 @@ func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfi
 		moved := 0
 		for sr := 0; sr < cfg.subRounds; sr++ {
 			slice := order[n*sr/cfg.subRounds : n*(sr+1)/cfg.subRounds]
-			err := p.forChunks(len(slice), lpChunk, func(w, lo, hi int) {
+			work := int64(len(slice)) * int64(len(s.g.adj)) / int64(max(n, 1))
+			err := p.forChunksWork(len(slice), lpChunk, work, func(w, lo, hi int) {
 				x := sc[w]
 				for _, u := range slice[lo:hi] {
 					prop[u] = -1

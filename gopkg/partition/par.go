@@ -71,6 +71,23 @@ func (p *pool) forChunks(n, chunk int, fn func(w, lo, hi int)) error {
 	return p.cancelled()
 }
 
+// minParallelWork is the least work (adjacency entries to scan) for which
+// a loop is spread over several goroutines: below it, starting goroutines
+// and waiting for the slowest costs more than it saves (on a loaded machine
+// far more). Results never depend on it.
+const minParallelWork = 1 << 16
+
+// forChunksWork is forChunks for a loop whose total work is about work
+// adjacency entries: below minParallelWork it runs on the calling
+// goroutine.
+func (p *pool) forChunksWork(n, chunk int, work int64, fn func(w, lo, hi int)) error {
+	if work < minParallelWork && p.workers > 1 {
+		seq := pool{ctx: p.ctx, workers: 1}
+		return seq.forChunks(n, chunk, fn)
+	}
+	return p.forChunks(n, chunk, fn)
+}
+
 // forTasks calls fn(w, i) for every i in [0, tasks), like forChunks with
 // chunks of one.
 func (p *pool) forTasks(tasks int, fn func(w, i int)) error {
