@@ -372,19 +372,7 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 	}
 	c1 := min(int(r1), g.n/2)
 	ensureCounts(g, side, min(int(r0), g.n-c1), c1)
-	var n0, n1 []int32
-	for u, s := range side {
-		if s == 0 {
-			n0 = append(n0, int32(u))
-		} else {
-			n1 = append(n1, int32(u))
-		}
-	}
-	local := make([]int32, g.n)
-	for i := range local {
-		local[i] = -1
-	}
-	g0, g1 := induce(g, n0, local), induce(g, n1, local)
+	g0, g1, n0, n1 := induceSides(g, side)
 	of0, rs0, err := d.split(p, sc, g0, r0, rmax, mix(seed+1))
 	if err != nil {
 		return nil, nil, err
@@ -427,4 +415,47 @@ func (d *deep) bisectLimits(g *wgraph, r, r0 int32) ([2]int64, int64) {
 		mw[i] = max(int64((1+epsP)*share), int64(math.Ceil(share))+maxNode)
 	}
 	return mw, int64(math.Round(W * float64(r0) / float64(r)))
+}
+
+// induceSides returns the subgraphs of g induced by its sides 0 and 1 and
+// their nodes (ascending), sizing every array exactly.
+func induceSides(g *wgraph, side []int32) (*wgraph, *wgraph, []int32, []int32) {
+	var cnt [2]int
+	var ent [2]int64
+	for u, s := range side {
+		cnt[s]++
+		for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
+			if side[v] == s {
+				ent[s]++
+			}
+		}
+	}
+	var sub [2]*wgraph
+	var nodes [2][]int32
+	local := make([]int32, g.n)
+	for s := range sub {
+		sub[s] = &wgraph{xadj: make([]int64, 1, cnt[s]+1), vw: make([]int64, 0, cnt[s]),
+			adj: make([]int32, 0, ent[s]), ew: make([]float64, 0, ent[s])}
+		nodes[s] = make([]int32, 0, cnt[s])
+	}
+	for u, s := range side {
+		local[u] = int32(len(nodes[s]))
+		nodes[s] = append(nodes[s], int32(u))
+	}
+	for u, s := range side {
+		h := sub[s]
+		for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
+			if v := g.adj[q]; side[v] == s {
+				h.adj = append(h.adj, local[v])
+				h.ew = append(h.ew, g.ew[q])
+			}
+		}
+		h.xadj = append(h.xadj, int64(len(h.adj)))
+		h.vw = append(h.vw, g.vw[u])
+		h.total += g.vw[u]
+	}
+	for s := range sub {
+		sub[s].n = cnt[s]
+	}
+	return sub[0], sub[1], nodes[0], nodes[1]
 }
