@@ -8,6 +8,12 @@ type scratch struct {
 	touched []int32
 	// blocked: the last kway.bestMove found a better block that was full.
 	blocked bool
+	// cands and rats: the clusters gathered by gather and their weights;
+	// hk and hv: its small hash table (keys -1 when free).
+	cands []int32
+	rats  []float64
+	hk    []int32
+	hv    []float64
 }
 
 // ensure makes the rating map hold at least n entries.
@@ -159,32 +165,92 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 	return cluster, p.cancelled()
 }
 
+// Ratings of a node of degree at most smallDeg in a graph of more than
+// denseNodes nodes are gathered in a small open-addressing table that stays
+// in the first-level cache, rather than in the dense map over all clusters,
+// whose random accesses miss the caches on large graphs.
+const (
+	smallDeg   = 64
+	denseNodes = 1 << 16
+	smallCap   = 2 * smallDeg
+)
+
+// gather accumulates the weight of u's edges into every neighbouring
+// cluster and lists the clusters in s.cands with their weights in s.rats
+// (in order of first appearance), returning the weight into u's own
+// cluster.
+func (s *scratch) gather(g *wgraph, cluster []int32, u int32) float64 {
+	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
+	cands, rats := s.cands[:0], s.rats[:0]
+	cur := cluster[u]
+	own := 0.0
+	if g.n <= denseNodes || len(adj) > smallDeg {
+		rating := s.rating
+		for i, v := range adj {
+			c := cluster[v]
+			if rating[c] == 0 {
+				cands = append(cands, c)
+			}
+			rating[c] += ew[i]
+		}
+		for _, c := range cands {
+			rats = append(rats, rating[c])
+			rating[c] = 0
+		}
+	} else {
+		if s.hk == nil {
+			s.hk, s.hv = make([]int32, smallCap), make([]float64, smallCap)
+			for i := range s.hk {
+				s.hk[i] = -1
+			}
+		}
+		bits := 4
+		for 1<<bits < 2*len(adj) {
+			bits++
+		}
+		hk, hv, mask := s.hk[:1<<bits], s.hv[:1<<bits], 1<<bits-1
+		slots := s.touched[:0]
+		for i, v := range adj {
+			c := cluster[v]
+			h := int(uint32(c)*0x9e3779b1>>(32-bits)) & mask
+			for hk[h] != c && hk[h] >= 0 {
+				h = (h + 1) & mask
+			}
+			if hk[h] < 0 {
+				hk[h], hv[h] = c, 0
+				slots = append(slots, int32(h))
+			}
+			hv[h] += ew[i]
+		}
+		for _, h := range slots {
+			cands = append(cands, hk[h])
+			rats = append(rats, hv[h])
+			hk[h] = -1
+		}
+		s.touched = slots
+	}
+	for i, c := range cands {
+		if c == cur {
+			own = rats[i]
+		}
+	}
+	s.cands, s.rats = cands, rats
+	return own
+}
+
 // clusterMove returns the cluster u should join (-1: stay) and the cluster
 // it is most strongly connected to ignoring the weight cap (-1: none).
 // Ties are broken by a hash of (salt, u, cluster).
 func clusterMove(g *wgraph, cluster []int32, cw []int64, maxCW int64, s *scratch, u int32, salt uint64) (int32, int32) {
-	rating := s.rating
-	t := s.touched[:0]
-	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
-	for i, v := range adj {
-		c := cluster[v]
-		if rating[c] == 0 {
-			t = append(t, c)
-		}
-		rating[c] += ew[i]
-	}
+	own := s.gather(g, cluster, u)
 	cur := cluster[u]
 	w := g.vw[u]
-	best, bestR, bestH := cur, rating[cur], uint64(0)
+	best, bestR, bestH := cur, own, uint64(0)
 	fav, favR, favH := int32(-1), 0.0, uint64(0)
 	key := salt ^ uint64(u)<<32
-	for _, c := range t {
-		r := rating[c]
-		rating[c] = 0
-		if c == cur {
-			continue
-		}
-		if r < favR && r < bestR {
+	for i, c := range s.cands {
+		r := s.rats[i]
+		if c == cur || (r < favR && r < bestR) {
 			continue
 		}
 		h := mix(key ^ uint64(uint32(c)))
@@ -198,7 +264,6 @@ func clusterMove(g *wgraph, cluster []int32, cw []int64, maxCW int64, s *scratch
 			best, bestR, bestH = c, r, h
 		}
 	}
-	s.touched = t
 	if best == cur {
 		return -1, fav
 	}

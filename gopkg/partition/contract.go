@@ -54,13 +54,6 @@ func contract(p *pool, g *wgraph, cluster []int32) (*wgraph, []int32, error) {
 	markers := make([][]int32, p.workers)
 	err := p.forChunks(int(nc), contractChunk, func(w, lo, hi int) {
 		mk := markers[w]
-		if mk == nil {
-			mk = make([]int32, nc)
-			for i := range mk {
-				mk[i] = -1
-			}
-			markers[w] = mk
-		}
 		est := int64(0)
 		for _, u := range members[mstart[lo]:mstart[hi]] {
 			est += g.xadj[u+1] - g.xadj[u]
@@ -68,28 +61,79 @@ func contract(p *pool, g *wgraph, cluster []int32) (*wgraph, []int32, error) {
 		est = est/2 + 16
 		adj := make([]int32, 0, est)
 		ew := make([]float64, 0, est)
+		var hk []int32 // small table: coarse neighbour id, -1 when free
+		var hp []int32 // its position in the row
 		for c := lo; c < hi; c++ {
 			start := len(adj)
-			wsum := int64(0)
+			wsum, deg := int64(0), int64(0)
 			for _, u := range members[mstart[c]:mstart[c+1]] {
-				wsum += g.vw[u]
-				nb, nw := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
-				for i, v := range nb {
-					cv := cmap[v]
-					if int(cv) == c {
-						continue
-					}
-					if at := mk[cv]; at >= 0 {
-						ew[at] += nw[i]
-						continue
-					}
-					mk[cv] = int32(len(adj))
-					adj = append(adj, cv)
-					ew = append(ew, nw[i])
-				}
+				deg += g.xadj[u+1] - g.xadj[u]
 			}
-			for _, v := range adj[start:] {
-				mk[v] = -1
+			if nc > denseNodes && deg <= smallDeg {
+				// As gather: a small table instead of the dense markers.
+				if hk == nil {
+					hk, hp = make([]int32, smallCap), make([]int32, smallCap)
+					for i := range hk {
+						hk[i] = -1
+					}
+				}
+				bits := 4
+				for 1<<bits < 2*deg {
+					bits++
+				}
+				mask := 1<<bits - 1
+				for _, u := range members[mstart[c]:mstart[c+1]] {
+					wsum += g.vw[u]
+					nb, nw := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
+					for i, v := range nb {
+						cv := cmap[v]
+						if int(cv) == c {
+							continue
+						}
+						h := int(uint32(cv)*0x9e3779b1>>(32-bits)) & mask
+						for hk[h] != cv && hk[h] >= 0 {
+							h = (h + 1) & mask
+						}
+						if hk[h] >= 0 {
+							ew[hp[h]] += nw[i]
+							continue
+						}
+						hk[h], hp[h] = cv, int32(len(adj))
+						adj = append(adj, cv)
+						ew = append(ew, nw[i])
+					}
+				}
+				for i := 0; i <= mask; i++ {
+					hk[i] = -1
+				}
+			} else {
+				if mk == nil {
+					mk = make([]int32, nc)
+					for i := range mk {
+						mk[i] = -1
+					}
+					markers[w] = mk
+				}
+				for _, u := range members[mstart[c]:mstart[c+1]] {
+					wsum += g.vw[u]
+					nb, nw := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
+					for i, v := range nb {
+						cv := cmap[v]
+						if int(cv) == c {
+							continue
+						}
+						if at := mk[cv]; at >= 0 {
+							ew[at] += nw[i]
+							continue
+						}
+						mk[cv] = int32(len(adj))
+						adj = append(adj, cv)
+						ew = append(ew, nw[i])
+					}
+				}
+				for _, v := range adj[start:] {
+					mk[v] = -1
+				}
 			}
 			xadj[c+1] = int64(len(adj) - start)
 			cvw[c] = wsum

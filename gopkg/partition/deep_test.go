@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -325,15 +326,61 @@ func starGraph(tb testing.TB, n int) *graph.CSR {
 	return buildCSR(tb, src, dst, n+1)
 }
 
+// TestGather checks the rating maps of gather, dense (small graphs, high
+// degrees) and hashed (large graphs, low degrees), against a plain map:
+// the clusters in order of first appearance with their summed weights.
+func TestGather(t *testing.T) {
+	for _, n := range []int{3000, denseNodes + 5000} {
+		g := internalGraph(t, randomGraph(t, n, 4*n, uint64(n)))
+		g.ew[0] = 2.5 // one non-unit weight
+		rng := rand.New(rand.NewPCG(3, uint64(n)))
+		cluster := make([]int32, n)
+		for u := range cluster {
+			cluster[u] = int32(rng.IntN(n / 4))
+		}
+		sc := &scratch{}
+		sc.ensure(n)
+		for u := int32(0); u < int32(n); u += 7 {
+			var wantC []int32
+			want := map[int32]float64{}
+			for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
+				c := cluster[g.adj[q]]
+				if _, ok := want[c]; !ok {
+					wantC = append(wantC, c)
+				}
+				want[c] += g.ew[q]
+			}
+			own := sc.gather(g, cluster, u)
+			if !slices.Equal(sc.cands, wantC) || own != want[cluster[u]] {
+				t.Fatalf("n=%d node %d: clusters %v (own %v), want %v (own %v)", n, u, sc.cands, own, wantC, want[cluster[u]])
+			}
+			for i, c := range sc.cands {
+				if sc.rats[i] != want[c] {
+					t.Fatalf("n=%d node %d cluster %d: weight %v, want %v", n, u, c, sc.rats[i], want[c])
+				}
+			}
+		}
+	}
+}
+
 // TestContract: the coarse graph keeps the node weights and the weight of
 // every edge between clusters, loses the edges inside clusters, and stays
-// symmetric; the result does not depend on the number of goroutines.
+// symmetric; the result does not depend on the number of goroutines. The
+// large case builds its rows in the hashed tables.
 func TestContract(t *testing.T) {
-	g := internalGraph(t, csbmGraph(t, 5000, 5, 8, 0.7, 4))
-	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{5000, 3 * denseNodes} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) { testContract(t, n) })
+	}
+}
+
+func testContract(t *testing.T, n int) {
+	g := internalGraph(t, randomGraph(t, n, 3*n, uint64(n)))
 	cl := make([]int32, g.n)
 	for u := range cl {
-		cl[u] = int32(rng.IntN(g.n / 3))
+		cl[u] = int32(u - u%2) // pairs: n/2 coarse nodes
+		if u%3 == 0 {
+			cl[u] = int32(u % 97) // and a few large clusters
+		}
 	}
 	var first *wgraph
 	for _, workers := range []int{1, 4} {
@@ -341,7 +388,10 @@ func TestContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inter := 0.0
+		if n > denseNodes && cg.n <= denseNodes {
+			t.Fatalf("only %d coarse nodes: the hashed rows are not exercised", cg.n)
+		}
+		inter, sum := 0.0, 0.0
 		for u := 0; u < g.n; u++ {
 			for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
 				if cl[g.adj[q]] != cl[u] {
@@ -349,31 +399,58 @@ func TestContract(t *testing.T) {
 				}
 			}
 		}
-		coarse := map[[2]int32]float64{}
-		sum := 0.0
 		for c := 0; c < cg.n; c++ {
 			for q := cg.xadj[c]; q < cg.xadj[c+1]; q++ {
 				if int(cg.adj[q]) == c {
 					t.Fatalf("self-loop at coarse node %d", c)
 				}
-				coarse[[2]int32{int32(c), cg.adj[q]}] += cg.ew[q]
 				sum += cg.ew[q]
 			}
 		}
 		if sum != inter {
 			t.Fatalf("coarse edge weight %v, want %v", sum, inter)
 		}
-		for e, w := range coarse {
-			if coarse[[2]int32{e[1], e[0]}] != w {
-				t.Fatalf("coarse edge %v not symmetric", e)
-			}
-		}
-		tw := int64(0)
+		members := map[int32][]int{}
 		for u, c := range cmap {
-			if cl[u] != cl[slices.Index(cmap, c)] {
+			members[c] = append(members[c], u)
+			if cl[u] != cl[members[c][0]] {
 				t.Fatalf("node %d mapped with another cluster", u)
 			}
 		}
+		if len(members) != cg.n {
+			t.Fatalf("%d coarse nodes, %d used", cg.n, len(members))
+		}
+		// Rows of some coarse nodes against a reference, and symmetry.
+		row := func(c int32) map[int32]float64 {
+			r := map[int32]float64{}
+			for q := cg.xadj[c]; q < cg.xadj[c+1]; q++ {
+				if _, dup := r[cg.adj[q]]; dup {
+					t.Fatalf("coarse node %d lists %d twice", c, cg.adj[q])
+				}
+				r[cg.adj[q]] = cg.ew[q]
+			}
+			return r
+		}
+		for c := int32(0); c < int32(cg.n); c += int32(max(1, cg.n/300)) {
+			want := map[int32]float64{}
+			for _, u := range members[c] {
+				for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
+					if cv := cmap[g.adj[q]]; cv != c {
+						want[cv] += g.ew[q]
+					}
+				}
+			}
+			got := row(c)
+			if len(got) != len(want) {
+				t.Fatalf("coarse node %d: %d neighbours, want %d", c, len(got), len(want))
+			}
+			for cv, w := range want {
+				if got[cv] != w || row(cv)[c] != w {
+					t.Fatalf("coarse edge %d-%d: %v / %v, want %v", c, cv, got[cv], row(cv)[c], w)
+				}
+			}
+		}
+		tw := int64(0)
 		for _, w := range cg.vw {
 			tw += w
 		}
