@@ -162,7 +162,10 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 	if 2*clusters > n {
 		twoHop(g, cluster, cw, csize, fav, maxCW)
 	}
-	return cluster, p.cancelled()
+	if err := p.cancelled(); err != nil {
+		return nil, err
+	}
+	return cluster, nil
 }
 
 // Ratings of a node of degree at most smallDeg in a graph of more than

@@ -180,7 +180,10 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	}
 	st.forceBalance()
 	st.fillEmpty()
-	return part, d.p.cancelled()
+	if err := d.p.cancelled(); err != nil {
+		return nil, err
+	}
+	return part, nil
 }
 
 // desiredK is the number of blocks a level of n nodes should have: the
