@@ -360,17 +360,38 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 	if r == int32(d.k) {
 		reps = rootBisections
 	}
-	var side []int32
-	bestOver, bestCut := int64(0), 0.0
-	for rep := 0; rep < reps; rep++ {
+	type try struct {
+		side []int32
+		over int64
+		cut  float64
+		err  error
+	}
+	tries := make([]try, reps)
+	run := func(rep int, p *pool, sc *scratch) {
 		s, err := bisect(p, sc, g, maxW, t0, mix(seed+uint64(rep)*0x51))
 		if err != nil {
-			return nil, nil, err
+			tries[rep].err = err
+			return
 		}
 		f := newFM2(g, s, maxW)
-		c, ov := f.gains(), f.overload()
-		if side == nil || ov < bestOver || (ov == bestOver && c < bestCut) {
-			side, bestOver, bestCut = s, ov, c
+		tries[rep] = try{side: s, over: f.overload(), cut: f.gains()}
+	}
+	if reps == 1 {
+		run(0, p, sc)
+	} else if err := d.p.forTasks(reps, func(_, rep int) {
+		// The root bisections run side by side, each sequentially.
+		run(rep, &pool{ctx: d.p.ctx, workers: 1}, &scratch{})
+	}); err != nil {
+		return nil, nil, err
+	}
+	var side []int32
+	bestOver, bestCut := int64(0), 0.0
+	for _, t := range tries {
+		if t.err != nil {
+			return nil, nil, t.err
+		}
+		if side == nil || t.over < bestOver || (t.over == bestOver && t.cut < bestCut) {
+			side, bestOver, bestCut = t.side, t.over, t.cut
 		}
 	}
 	c1 := min(int(r1), g.n/2)
