@@ -260,10 +260,8 @@ func clusterMove(g *wgraph, cluster []int32, cw []int64, maxCW int64, s *scratch
 		if r > favR || (r == favR && h > favH) {
 			fav, favR, favH = c, r, h
 		}
-		if cw[c]+w > maxCW {
-			continue
-		}
-		if r > bestR || (r == bestR && best != cur && h > bestH) {
+		// The cap is checked last: cw[c] is a cache miss on large graphs.
+		if (r > bestR || (r == bestR && best != cur && h > bestH)) && cw[c]+w <= maxCW {
 			best, bestR, bestH = c, r, h
 		}
 	}
