@@ -32,6 +32,14 @@ func internalGraph(tb testing.TB, g *graph.CSR) *wgraph {
 
 func seqPool() *pool { return &pool{ctx: context.Background(), workers: 1} }
 
+// forceParallel makes every loop of the deep scheme run on all goroutines,
+// however little work it has, until the test ends.
+func forceParallel(t *testing.T) {
+	old := minParallelWork
+	minParallelWork = 0
+	t.Cleanup(func() { minParallelWork = old })
+}
+
 // withEntry returns g with the one directed entry u→v added (rows stay
 // sorted).
 func withEntry(tb testing.TB, g *graph.CSR, u, v int) *graph.CSR {
@@ -56,6 +64,7 @@ func withEntry(tb testing.TB, g *graph.CSR, u, v int) *graph.CSR {
 // TestBuildGraph checks the parallel build of the deep scheme against
 // fromCSR: the same rows in the same order with the same weights.
 func TestBuildGraph(t *testing.T) {
+	forceParallel(t)
 	weighted := randomGraph(t, 300, 2000, 9)
 	weighted.Weights = make([]float32, weighted.NumEdges())
 	for u := 0; u < weighted.NumNodes; u++ {
@@ -111,17 +120,18 @@ func TestBuildGraph(t *testing.T) {
 }
 
 // TestDeepDeterminism: equal seeds give equal partitions whatever the
-// number of goroutines, on graphs large enough for several levels and
-// parallel chunks.
+// number of goroutines, on graphs large enough for coarsening, with every
+// loop forced onto all goroutines.
 func TestDeepDeterminism(t *testing.T) {
+	forceParallel(t)
 	tests := []struct {
 		name  string
 		g     *graph.CSR
 		parts int
 	}{
-		{"csbm12k/24", csbmGraph(t, 12000, 8, 10, 0.8, 5), 24},
-		{"random9k/5", randomGraph(t, 9000, 45000, 8), 5},
-		{"grid90x90/64", gridGraph(t, 90, 90), 64},
+		{"csbm9k/24", csbmGraph(t, 9000, 8, 10, 0.8, 5), 24},
+		{"random6k/5", randomGraph(t, 6000, 30000, 8), 5},
+		{"grid70x70/64", gridGraph(t, 70, 70), 64},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,7 +140,11 @@ func TestDeepDeterminism(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range []int{2, 5} {
+			workers := []int{2, 5}
+			if raceEnabled {
+				workers = []int{3} // the race detector slows this test tenfold
+			}
+			for _, w := range workers {
 				o := base
 				o.Workers = w
 				got, err := Partition(tc.g, o)
@@ -262,6 +276,7 @@ func TestBisectLimits(t *testing.T) {
 // cap stays alone), labels are node ids, and the parallel sub-round mode
 // gives the same clustering for any number of goroutines.
 func TestLPCluster(t *testing.T) {
+	forceParallel(t)
 	tests := []struct {
 		name string
 		g    *graph.CSR
@@ -368,6 +383,7 @@ func TestGather(t *testing.T) {
 // symmetric; the result does not depend on the number of goroutines. The
 // large case builds its rows in the hashed tables.
 func TestContract(t *testing.T) {
+	forceParallel(t)
 	for _, n := range []int{5000, 3 * denseNodes} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) { testContract(t, n) })
 	}

@@ -74,8 +74,9 @@ func (p *pool) forChunks(n, chunk int, fn func(w, lo, hi int)) error {
 // minParallelWork is the least work (adjacency entries to scan) for which
 // a loop is spread over several goroutines: below it, starting goroutines
 // and waiting for the slowest costs more than it saves (on a loaded machine
-// far more). Results never depend on it.
-const minParallelWork = 1 << 16
+// far more). Results never depend on it; it is a variable so that tests can
+// force the parallel paths on small graphs.
+var minParallelWork int64 = 1 << 16
 
 // forChunksWork is forChunks for a loop whose total work is about work
 // adjacency entries: below minParallelWork it runs on the calling
