@@ -19,10 +19,10 @@
 //     the number of blocks the graph will be split into at this size, so
 //     that coarse nodes stay light enough to balance). Nodes are visited
 //     by degree bucket (low degrees first) in runs of 64 consecutive ids in
-//     random order. A round is cut into sub-rounds of 256 nodes whose
-//     choices are computed in parallel against the state at the start of
-//     the sub-round and applied in visiting order where the cap still
-//     allows. From the third round on only nodes next to a moved node are
+//     random order. A round is cut into sub-rounds of max(256, n/256)
+//     nodes whose choices are computed in parallel against the state at
+//     the start of the sub-round and applied in visiting order where the
+//     cap still allows. From the third round on only nodes next to a moved node are
 //     visited. When the clusters still number more than half the nodes,
 //     lone nodes are grouped with lone nodes that favour the same
 //     neighbouring cluster, and isolated nodes with each other (two-hop
@@ -128,8 +128,10 @@
 // scheme cuts all parallel work into chunks fixed by the graph alone, lets
 // every chunk write only state it owns, and applies the moves proposed in
 // parallel sequentially in a fixed order; ties are broken by hashes of the
-// seed and node ids, not by which goroutine looks first. (KaMinPar, whose
-// scheme it follows, is not deterministic.)
+// seed and node ids, not by which goroutine looks first. Loops with little
+// work (under 64k adjacency entries) run on one goroutine, which changes
+// nothing but the time. (KaMinPar, whose scheme it follows, is not
+// deterministic.)
 //
 // # Errors
 //
