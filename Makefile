@@ -13,13 +13,22 @@ NVRTC_DIRS = $(shell $(PYTHON) -c "import glob,os,site,sys; \
   r=[os.path.join(p,s) for p in site.getsitepackages()+sys.path for s in ('nvidia/cu13/lib','nvidia/cuda_nvrtc/lib')]; \
   print(':'.join(dict.fromkeys(d for d in r if glob.glob(os.path.join(d,'libnvrtc.so*')))))" 2>/dev/null)
 
-.PHONY: all deps install develop run test test-go test-py vet bench clean
+# PyG's optional native backends for the baselines (NeighborLoader, ClusterLoader, PyG's IBMB loaders):
+# torch_scatter + torch_sparse with METIS, built from their sdists once per machine (~20 min on 2 cores) into a
+# wheel cache keyed by torch/Python/platform (IBMB_WHEEL_CACHE, default ~/.cache/ibmb/wheels), then installed from
+# there in seconds. BASELINES=0 skips them: the baselines then report "unavailable: ..." and tests do not require them.
+BASELINES ?= 1
+
+.PHONY: all deps install develop run test test-go test-py vet bench device-check clean
 
 all: install
 
 deps:
 	$(PIP) install -q $(PY_DEPS)
 	$(GO) mod download
+ifneq ($(BASELINES),0)
+	PYTHON=$(PYTHON) bash benchmarks/install_pyg_metis.sh install
+endif
 
 install: deps
 	$(PIP) install -q --no-build-isolation --force-reinstall --no-deps .
@@ -42,7 +51,7 @@ test-go: vet
 	IBMB_REQUIRE_NVRTC=1 IBMB_NVRTC_DIRS="$(NVRTC_DIRS)" $(GO) test ./kernels/... ./cuda/... ./bindings/... ./internal/...
 
 test-py: install
-	cd tests && IBMB_REQUIRE_NVRTC=1 $(PYTHON) -m pytest -q .
+	cd tests && IBMB_REQUIRE_NVRTC=1 IBMB_REQUIRE_BASELINES=$(BASELINES) $(PYTHON) -m pytest -q .
 
 test: install test-go test-py
 
@@ -54,5 +63,13 @@ bench: install
 	$(PYTHON) benchmarks/bench_batching.py
 	$(PYTHON) -W ignore benchmarks/bench_floor.py
 
+# Everything a GPU machine (Python 3.12, no Go, no network) needs to run benchmarks/device_check.sh: the engine
+# built here for its Python into .device-check/ (carry it), checked, then this machine's dry run of the check.
+device-check: develop
+	bash benchmarks/device_prep.sh
+	PYTHONPATH=python $(PYTHON) benchmarks/device_check.py --dry-run --out _build/device/dry-run || \
+	  echo "device-check: the dry run here reports failures: see _build/device/dry-run/report.md"
+
 clean:
-	rm -rf _build build dist python/ibmb/_core python/*.egg-info
+	rm -rf _build build dist python/*.egg-info .device-check
+	find python/ibmb/_core -mindepth 1 ! -name __init__.py -delete

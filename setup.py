@@ -59,7 +59,9 @@ def build_engine() -> None:
           "./bindings"], env)
     # CORE/__init__.py is tracked; everything else in CORE is generated.
     for f in CORE.iterdir():
-        if f.name != "__init__.py":
+        if f.is_dir():
+            shutil.rmtree(f)
+        elif f.name != "__init__.py":
             f.unlink()
     for f in out.iterdir():
         if f.suffix == ".so" or f.name in ("bindings.py", "go.py"):

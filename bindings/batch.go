@@ -2,21 +2,28 @@ package bindings
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/partition"
+	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )
 
 // BatchNodeWise starts a node-wise IBMB job on graph gh for the n int64
 // output node ids at outputs (copied): top-numAux PPR nodes per output, outputs
 // merged into batches of at most maxOut outputs. Returns a job handle; read
-// the batches with BatchesShape and BatchesCopy.
+// the batches with BatchesShape and BatchesCopy. Inadmissible alpha and eps
+// are reported at once (see PPRCheckParams); cancelling the job stops it
+// within milliseconds.
 func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
+		return 0, err
+	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
 		return 0, err
 	}
 	out, err := int64s(outputs, n)
@@ -25,7 +32,7 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 	}
 	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
-		return batch.NodeWise(g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
+		return batch.NodeWiseContext(ctx, g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
 	}), nil
 }
@@ -33,11 +40,14 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 // BatchBatchWise starts a batch-wise IBMB job on graph gh: the n output
 // nodes at outputs, the part of every node as NumNodes int64 at parts (in
 // [0, numParts)), and ceil(expand·NumNodes/numParts) auxiliary nodes per
-// part from topic-sensitive PPR. Returns a job handle.
+// part from topic-sensitive PPR. Returns a job handle, as BatchNodeWise.
 func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int, expand, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
+		return 0, err
+	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
 		return 0, err
 	}
 	out, err := int64s(outputs, n)
@@ -57,7 +67,7 @@ func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int,
 	}
 	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
-		return batch.BatchWise(g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
+		return batch.BatchWiseContext(ctx, g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
 	}), nil
 }
@@ -101,19 +111,27 @@ func BatchesCopy(h int, outPtr, out, nodePtr, nodes uintptr) (err error) {
 	return nil
 }
 
-// ArenaBuild materializes nb batches of graph gh into a new arena and
-// returns its handle. The batches come in CSR form (int64 buffers):
-// nodePtr/outPtr with nb+1 entries, nodes (numNodes entries, sorted per
-// batch) and out (numOut entries, a sorted subset per batch). norm is
-// "sym", "rw" or "none". labels (NumNodes int64) and x (NumNodes rows of
-// rowBytes bytes, dtype 1 float32, 2 float16, 3 bfloat16) may be 0 to leave
-// them out. params is stored as text in the header.
-func ArenaBuild(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
+// ArenaBuildJob starts a job that materializes nb batches of graph gh into
+// a new arena and returns the job's handle; after JobWait, ArenaFromJob
+// gives the arena. The batches come in CSR form (int64 buffers, all read
+// before this returns and copied): nodePtr/outPtr with nb+1 entries, nodes
+// (numNodes entries, sorted per batch) and out (numOut entries, a sorted
+// subset per batch). norm is "sym", "rw" or "none". labels (NumNodes int64,
+// copied) and x (NumNodes rows of rowBytes bytes, dtype 1 float32, 2
+// float16, 3 bfloat16) may be 0 to leave them out; x is read while the job
+// runs, so it must stay alive until JobWait returns. params is stored as
+// text in the header. The batch description is checked before the job
+// starts; the job checks for cancellation before every batch and reports
+// progress in batches (two passes).
+func ArenaBuildJob(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
 	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
 		return 0, err
+	}
+	if nb < 0 {
+		return 0, argErr("negative number of batches %d", nb)
 	}
 	np, err := int64s(nodePtr, nb+1)
 	if err != nil {
@@ -142,12 +160,54 @@ func ArenaBuild(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOu
 		}
 	}
 	if x != 0 {
+		if rowBytes <= 0 {
+			return 0, argErr("feature rows of %d bytes", rowBytes)
+		}
+		if _, err := mulLen("features", g.NumNodes, rowBytes); err != nil {
+			return 0, err
+		}
 		opt.X, opt.RowBytes, opt.DType = ptr(x), int64(rowBytes), batch.DType(dtype)
 	}
-	a, err := batch.BuildArena(g, np, ns, op, os, opt)
+	// Check the description now, so that a bad one is an error of this call
+	// (and Python's buffers need not outlive it), then copy it for the job.
+	if err := batch.CheckArenaInputs(g, np, ns, op, os, opt); err != nil {
+		return 0, err
+	}
+	np, ns, op, os, opt.Labels = slices.Clone(np), slices.Clone(ns), slices.Clone(op), slices.Clone(os), slices.Clone(opt.Labels)
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
+		opt.Progress = progress
+		a, err := batch.BuildArenaContext(ctx, g, np, ns, op, os, opt)
+		if err != nil {
+			// Not a typed nil: the job's Close would call (*Arena)(nil).Close.
+			return nil, err
+		}
+		return a, nil
+	}), nil
+}
+
+// ArenaFromJob moves the arena built by finished job j (ArenaBuildJob) into
+// a handle of its own and returns it; the job no longer holds it, so
+// Free(j) leaves the arena alive. It returns the job's error if the build
+// failed or was cancelled.
+func ArenaFromJob(j int) (h int, err error) {
+	defer guard(&err)
+	a, err := jobResult[*batch.Arena](j)
 	if err != nil {
 		return 0, err
 	}
+	jb, err := get[*job](j)
+	if err != nil {
+		return 0, err
+	}
+	// Under the handles lock, so that a later Free(j), which takes the lock
+	// too, sees the result gone and does not close the arena.
+	handles.Lock()
+	if jb.result != a {
+		handles.Unlock()
+		return 0, fmt.Errorf("%w: the arena of job %d was taken already", errArg, j)
+	}
+	jb.result = nil
+	handles.Unlock()
 	return put(a), nil
 }
 
@@ -188,51 +248,76 @@ func ArenaParams(h int) (s string, err error) {
 	return a.Params(), nil
 }
 
-// ArenaSave writes arena h to path atomically.
-func ArenaSave(h int, path string) (err error) {
+// ArenaSaveJob starts a job that writes arena h to path atomically (see
+// batch.WriteFileContext: temporary file in the same folder, mode kept,
+// stale temporary files of dead writers removed) and returns the job's
+// handle. Cancelling the job stops the write between two 64 MiB chunks and
+// removes the temporary file, leaving path as it was. The arena must not be
+// freed before the job has finished. File errors carry their errno (see
+// fileErr).
+func ArenaSaveJob(h int, path string) (j int, err error) {
 	defer guard(&err)
 	a, err := get[*batch.Arena](h)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := a.WriteFile(path); err != nil {
-		return ioErr(err)
-	}
-	return nil
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
+		return nil, fileErr(a.WriteFileContext(ctx, path))
+	}), nil
 }
 
-// ArenaOpen maps the arena saved at path and returns its handle; verify
-// also checks the payload checksum (reads the whole file).
+// ArenaOpen maps the arena saved at path and returns its handle. Every
+// offset, count and id the views index with is checked; verify also checks
+// the payload checksum (reads the whole file). File errors carry their
+// errno (see fileErr).
 func ArenaOpen(path string, verify bool) (h int, err error) {
 	defer guard(&err)
 	a, err := batch.OpenFile(path, verify)
 	if err != nil {
-		return 0, ioErr(err)
+		return 0, fileErr(err)
 	}
 	return put(a), nil
 }
 
-// Partition splits graph gh (read as undirected) into parts parts with the
-// multilevel partitioner and writes the part of every node as NumNodes int64
-// at out. nodeWeights is 0 (all 1) or NumNodes int64 weights; imbalance is
-// the allowed excess of the heaviest part (0: the default 3%).
-func Partition(gh, parts int, nodeWeights uintptr, imbalance float64, seed, workers int, out uintptr) (err error) {
+// partOut is the result of a partition job: the part of every node.
+type partOut []int32
+
+// Partition starts a job that splits graph gh (read as undirected) into
+// parts parts with the multilevel partitioner and returns its handle; once
+// it has finished (JobWait), PartitionCopy writes the part of every node.
+// nodeWeights is 0 (all 1) or NumNodes int64 weights (copied); imbalance is
+// the allowed excess of the heaviest part (0: the default 3%). Invalid
+// arguments are reported by JobWait; cancelling the job stops it within
+// milliseconds.
+func Partition(gh, parts int, nodeWeights uintptr, imbalance float64, seed, workers int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	opt := partition.Options{Parts: parts, Imbalance: imbalance, Seed: uint64(seed), Workers: workers}
 	if nodeWeights != 0 {
-		if opt.NodeWeights, err = int64s(nodeWeights, g.NumNodes); err != nil {
-			return err
+		w, err := int64s(nodeWeights, g.NumNodes)
+		if err != nil {
+			return 0, err
 		}
+		opt.NodeWeights = slices.Clone(w)
 	}
-	o, err := int64s(out, g.NumNodes)
+	return startJob(func(ctx context.Context, _ func(int, int)) (any, error) {
+		p, err := partition.PartitionContext(ctx, g, opt)
+		return partOut(p), err
+	}), nil
+}
+
+// PartitionCopy writes the part of every node of finished partition job h
+// as NumNodes int64 at out.
+func PartitionCopy(h int, out uintptr) (err error) {
+	defer guard(&err)
+	p, err := jobResult[partOut](h)
 	if err != nil {
 		return err
 	}
-	p, err := partition.Partition(g, opt)
+	o, err := int64s(out, len(p))
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 package bindings
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -120,5 +122,50 @@ func TestGraphFacade(t *testing.T) {
 	shape := make([]int64, 2)
 	if err := GraphShape(s, addr(shape)); err != nil || shape[0] != 2 || shape[1] != 1 {
 		t.Fatalf("induced shape %v, %v (want 2 nodes, 1 edge 2->0)", shape, err)
+	}
+}
+
+type panicky struct{}
+
+func (*panicky) Close() error { panic("close failed") }
+
+// TestFreeOfCancelledJobSurvivesItsResult: freeing a running job cancels it
+// and closes its result later on another goroutine; a typed-nil result or a
+// Close that panics must not kill the process.
+func TestFreeOfCancelledJobSurvivesItsResult(t *testing.T) {
+	for _, res := range []any{(*panicky)(nil), &panicky{}} {
+		release := make(chan struct{})
+		h := startJob(func(ctx context.Context, _ func(int, int)) (any, error) {
+			<-release
+			return res, ctx.Err()
+		})
+		if err := Free(h); err != nil {
+			t.Fatal(err)
+		}
+		close(release)
+	}
+	time.Sleep(50 * time.Millisecond) // the closing goroutines run; a panic there would end the test binary
+}
+
+func TestJobWaitFor(t *testing.T) {
+	release := make(chan struct{})
+	h := startJob(func(ctx context.Context, _ func(int, int)) (any, error) {
+		<-release
+		return nil, nil
+	})
+	defer Free(h)
+	start := time.Now()
+	if done, err := JobWaitFor(h, 20); err != nil || done != 0 {
+		t.Fatalf("running job: done %d, err %v", done, err)
+	}
+	if time.Since(start) < 15*time.Millisecond {
+		t.Fatal("JobWaitFor returned before its time slice on a running job")
+	}
+	close(release)
+	if done, err := JobWaitFor(h, 5000); err != nil || done != 1 {
+		t.Fatalf("finished job: done %d, err %v", done, err)
+	}
+	if _, err := JobWaitFor(h, -1); err == nil {
+		t.Fatal("a negative wait was accepted")
 	}
 }

@@ -12,7 +12,8 @@
 //     messages start with "ibmb:<kind>: " where kind is one of index, type,
 //     value, io, unavailable, runtime or internal; the Python layer maps the
 //     kind to IndexError, TypeError, ValueError, OSError, ibmb.UnavailableError,
-//     RuntimeError and ibmb.EngineError.
+//     RuntimeError and ibmb.EngineError. An io error caused by a failed
+//     system call carries its errno, "ibmb:io:<errno>: " (see fileErr).
 //
 // gopy releases the GIL for every call, so Python threads run while Go works.
 package bindings

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/profiling"
 	"github.com/ibmb-dev/ibmb/gopkg/schedule"
 	"github.com/ibmb-dev/ibmb/gopkg/synth"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/cuda"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
 )
@@ -50,6 +54,7 @@ var kinds = []struct {
 	{profiling.ErrState, kindRuntime},
 	{profiling.ErrNVML, kindRuntime},
 
+	{memlimit.ErrMemory, kindMemory},
 	{errHandle, kindValue},
 	{errArg, kindValue},
 	{errMemory, kindMemory},
@@ -82,9 +87,33 @@ func tag(err error) error {
 	return fmt.Errorf("ibmb:%s: %s", kind, msg)
 }
 
-// ioErr tags file errors (missing file, permissions, corrupt or truncated
-// arena files) as io errors, which Python raises as OSError.
-func ioErr(err error) error {
+// fileErr tags the error of a file operation. Cancellation, memory and
+// argument errors keep their kinds; everything else (missing file,
+// permissions, a non-regular file, a corrupt or truncated arena) is an io
+// error. When the cause is a system call that failed with an errno, the tag
+// carries it, "ibmb:io:<errno>: <op>: <reason>", so that the caller can
+// raise the errno's own kind of io error (file not found, permission
+// denied, is a directory, ...); the path is left for the caller to name.
+func fileErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, k := range []error{context.Canceled, memlimit.ErrMemory, errArg, errHandle, graph.ErrValue} {
+		if errors.Is(err, k) {
+			return tag(err)
+		}
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) && errno != 0 {
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// The path is the caller's to name (it may differ: a temporary
+			// file, a symbolic link's target).
+			msg = pe.Op + ": " + errno.Error()
+		}
+		return fmt.Errorf("ibmb:%s:%d: %s", kindIO, int(errno), msg)
+	}
 	return fmt.Errorf("ibmb:%s: %s", kindIO, err.Error())
 }
 
@@ -107,13 +136,38 @@ func guard(err *error) {
 // The memory belongs to Python (numpy, torch) and stays alive for the call.
 func ptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
 
+// maxElems bounds the length of any buffer Python passes (2^47 bytes of
+// int64 or float64, beyond any machine's memory): a larger length is a bad
+// argument, not a slice the runtime refuses with a panic.
+const maxElems = 1 << 44
+
 // int64s views n int64 values at p (nil when n is 0).
 func int64s(p uintptr, n int) ([]int64, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	if n < 0 || p == 0 {
+	if n < 0 || n > maxElems || p == 0 {
 		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
 	}
 	return unsafe.Slice((*int64)(ptr(p)), n), nil
+}
+
+// float64s views n float64 values at p (nil when n is 0).
+func float64s(p uintptr, n int) ([]float64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	if n < 0 || n > maxElems || p == 0 {
+		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
+	}
+	return unsafe.Slice((*float64)(ptr(p)), n), nil
+}
+
+// mulLen returns a·b for two buffer dimensions, or an argument error naming
+// what when either is negative or the product exceeds maxElems.
+func mulLen(what string, a, b int) (int, error) {
+	if a < 0 || b < 0 || (a > 0 && b > math.MaxInt/a) || a*b > maxElems {
+		return 0, argErr("%s: %d × %d elements is negative or too large", what, a, b)
+	}
+	return a * b, nil
 }

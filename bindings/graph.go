@@ -1,9 +1,11 @@
 package bindings
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // GraphFromCOO builds a CSR graph from a PyG edge_index: edgeIndex points to
@@ -19,12 +21,40 @@ func GraphFromCOO(edgeIndex uintptr, numEdges, numNodes int, symmetrize, addSelf
 	if numEdges > 0 {
 		src, dst = ei[:numEdges], ei[numEdges:]
 	}
+	if err := checkGraphMemory(src, dst, numNodes, symmetrize, addSelfLoops); err != nil {
+		return 0, err
+	}
 	g, err := graph.FromCOO(src, dst, numNodes, graph.Options{
 		Symmetrize: symmetrize, AddSelfLoops: addSelfLoops, DropDuplicates: dropDuplicates})
 	if err != nil {
 		return 0, err
 	}
 	return put(g), nil
+}
+
+// checkGraphMemory refuses a graph whose CSR the machine cannot hold: row
+// pointers for every node (the node count given, or the largest id + 1
+// that graph.FromCOO would infer) and, per stored edge, its column and a
+// sort buffer entry. A single edge to node 2^31-2 implies 16 GiB of row
+// pointers; this is checked before FromCOO allocates them.
+func checkGraphMemory(src, dst []int64, numNodes int, symmetrize, addSelfLoops bool) error {
+	n := int64(numNodes)
+	if n < 0 {
+		for i := range src {
+			n = max(n, src[i]+1, dst[i]+1)
+		}
+	}
+	if n > graph.MaxNodes {
+		return nil // FromCOO reports the overflow as a value error
+	}
+	e := int64(len(src))
+	if symmetrize {
+		e *= 2
+	}
+	if addSelfLoops {
+		e += n
+	}
+	return memlimit.Check(fmt.Sprintf("a graph of %d nodes and %d stored edges", n, e), (n+1)*8+e*12)
 }
 
 // GraphShape writes the node and edge counts of graph h as two int64 at out.

@@ -3,8 +3,10 @@ package bindings
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // job is long engine work running on its own goroutine, so that Python can
@@ -59,9 +61,7 @@ func (j *job) Close() error {
 		j.cancel()
 		go func() {
 			<-j.done
-			if c, ok := j.result.(interface{ Close() error }); ok {
-				_ = c.Close()
-			}
+			closeResult(j.result)
 		}()
 	})
 	return nil
@@ -101,6 +101,29 @@ func JobCancel(h int) (err error) {
 	return nil
 }
 
+// JobWaitFor blocks until job h has finished or ms milliseconds have
+// passed, whichever comes first, and returns 1 when the job has finished,
+// else 0. Python waits in slices of this call (the GIL is released during
+// it) so that a finished job is noticed at once and Ctrl-C within one slice.
+func JobWaitFor(h, ms int) (done int, err error) {
+	defer guard(&err)
+	j, err := get[*job](h)
+	if err != nil {
+		return 0, err
+	}
+	if ms < 0 {
+		return 0, argErr("wait of %d ms", ms)
+	}
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-j.done:
+		return 1, nil
+	case <-t.C:
+		return 0, nil
+	}
+}
+
 // JobWait blocks until job h has finished and returns its error, if any.
 // The job (and its result) stays available until Free(h).
 func JobWait(h int) (err error) {
@@ -133,4 +156,28 @@ func jobResult[T any](h int) (T, error) {
 		return zero, fmt.Errorf("%w: job %d holds a %T, not a %T", errHandle, h, j.result, zero)
 	}
 	return r, nil
+}
+
+// closeResult releases what a job's result holds outside the Go heap. A
+// result may be a typed nil (a cancelled job), and a Close that panics must
+// not take the process down: this runs on its own goroutine, outside any
+// guard.
+func closeResult(r any) {
+	defer func() { _ = recover() }()
+	if c, ok := r.(interface{ Close() error }); ok && !isNil(r) {
+		_ = c.Close()
+	}
+}
+
+// isNil reports whether r is nil or a nil pointer in an interface.
+func isNil(r any) bool {
+	if r == nil {
+		return true
+	}
+	v := reflect.ValueOf(r)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Interface, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }

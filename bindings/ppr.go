@@ -22,16 +22,31 @@ func pprOptions(alpha, eps float64, topk, workers, order, device int) ppr.Option
 		Device: ppr.Device{CUDA: device >= 0, Ordinal: max(device, 0)}}
 }
 
+// PPRCheckParams returns a value error unless alpha and eps are admissible
+// push parameters: alpha in (0, 1), eps positive and finite, and the work
+// bound 1/(alpha·eps) neighbour updates per vector at most ppr.MaxWork. It
+// is the one rule behind every PPR entry point; Python checks arguments
+// with it before starting a job.
+func PPRCheckParams(alpha, eps float64) (err error) {
+	defer guard(&err)
+	return ppr.CheckParams(alpha, eps)
+}
+
 // PPRNodeWise starts a node-wise top-k PPR job on graph gh for the n int64
 // target ids at targets (copied before the call returns) and returns the
 // job's handle: poll it with JobPoll, wait with JobWait, read it with
 // PPRShape and PPRCopy, release it with Free. topk <= 0 keeps every entry;
 // workers 0 uses every core; order 0 is FIFO and 1 LIFO; device -1 is the
-// CPU, else a CUDA device ordinal.
+// CPU, else a CUDA device ordinal. Inadmissible alpha and eps are reported
+// at once (see PPRCheckParams); cancelling the job (JobCancel, Free) stops
+// the push within milliseconds.
 func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, workers, order, device int) (h int, err error) {
 	defer guard(&err)
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
+		return 0, err
+	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
 		return 0, err
 	}
 	t, err := int64s(targets, n)
@@ -42,7 +57,7 @@ func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, worke
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt := pprOptions(alpha, eps, topk, workers, order, device)
 		opt.Progress = progress
-		res, st, err := ppr.NodeWise(g, t, opt)
+		res, st, err := ppr.NodeWiseContext(ctx, g, t, opt)
 		return pprOut{res, st}, err
 	}), nil
 }
@@ -57,6 +72,9 @@ func PPRSetWise(gh int, setPtr uintptr, numSets int, setNodes uintptr, numNodes 
 	if err != nil {
 		return 0, err
 	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
+		return 0, err
+	}
 	sp, err := int64s(setPtr, numSets+1)
 	if err != nil {
 		return 0, err
@@ -69,7 +87,7 @@ func PPRSetWise(gh int, setPtr uintptr, numSets int, setNodes uintptr, numNodes 
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt := pprOptions(alpha, eps, topk, workers, order, device)
 		opt.Progress = progress
-		res, st, err := ppr.SetWise(g, sp, sn, opt)
+		res, st, err := ppr.SetWiseContext(ctx, g, sp, sn, opt)
 		return pprOut{res, st}, err
 	}), nil
 }

@@ -1,9 +1,12 @@
 package bindings
 
 import (
-	"unsafe"
+	"fmt"
+	"math"
+	"slices"
 
 	"github.com/ibmb-dev/ibmb/gopkg/schedule"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // ScheduleDistances writes the nb×nb matrix of symmetric KL divergences
@@ -13,6 +16,9 @@ import (
 // labels (negative: unlabelled, ignored) in [0, numClasses).
 func ScheduleDistances(outPtr, out uintptr, nb, numOut int, labels uintptr, numNodes, numClasses int, dist uintptr) (err error) {
 	defer guard(&err)
+	if nb < 0 {
+		return argErr("negative number of batches %d", nb)
+	}
 	op, err := int64s(outPtr, nb+1)
 	if err != nil {
 		return err
@@ -25,14 +31,33 @@ func ScheduleDistances(outPtr, out uintptr, nb, numOut int, labels uintptr, numN
 	if err != nil {
 		return err
 	}
+	n, err := mulLen("distance matrix", nb, nb)
+	if err != nil {
+		return err
+	}
+	d, err := float64s(dist, n)
+	if err != nil {
+		return err
+	}
+	// Labels first (a label >= numClasses is a value error naming the node),
+	// then the memory of the counts and the distances together.
+	if err := schedule.CheckLabels(y, op, o, numClasses); err != nil {
+		return err
+	}
+	need := schedule.DistancesBytes(nb, numClasses)
+	if counts, ok := memlimit.Bytes(int64(nb), int64(numClasses), 8); !ok || need < 0 || counts > math.MaxInt64-need {
+		need = -1
+	} else {
+		need += counts
+	}
+	if err := memlimit.Check(fmt.Sprintf("batch distances of %d batches over %d classes", nb, numClasses), need); err != nil {
+		return err
+	}
 	counts, err := schedule.LabelCounts(y, op, o, numClasses)
 	if err != nil {
 		return err
 	}
-	if nb > 0 && dist == 0 {
-		return argErr("distance buffer is null")
-	}
-	copy(unsafe.Slice((*float64)(ptr(dist)), nb*nb), schedule.Distances(counts, numClasses))
+	copy(d, schedule.Distances(counts, numClasses))
 	return nil
 }
 
@@ -41,10 +66,10 @@ func ScheduleDistances(outPtr, out uintptr, nb, numOut int, labels uintptr, numN
 // float64), maximizing the summed distance of consecutive batches.
 func ScheduleOrder(dist uintptr, nb, seed int, out uintptr) (err error) {
 	defer guard(&err)
-	if nb < 1 || dist == 0 {
-		return argErr("need at least one batch and a distance matrix")
+	d, err := distances(dist, nb)
+	if err != nil {
+		return err
 	}
-	d := unsafe.Slice((*float64)(ptr(dist)), nb*nb)
 	if err := schedule.ValidateDistances(d, nb); err != nil {
 		return err
 	}
@@ -58,16 +83,32 @@ func ScheduleOrder(dist uintptr, nb, seed int, out uintptr) (err error) {
 	return nil
 }
 
+// distances views the nb×nb matrix at dist, after checking that a copy of
+// it (Order symmetrizes one, NewSampler keeps one) fits in memory.
+func distances(dist uintptr, nb int) ([]float64, error) {
+	if nb < 1 || dist == 0 {
+		return nil, argErr("need at least one batch and a distance matrix")
+	}
+	n, err := mulLen("distance matrix", nb, nb)
+	if err != nil {
+		return nil, err
+	}
+	if err := memlimit.CheckN(fmt.Sprintf("a copy of the %d×%d distance matrix", nb, nb), int64(n), 8); err != nil {
+		return nil, err
+	}
+	return float64s(dist, n)
+}
+
 // ScheduleSampler returns the handle of a sampler that draws each epoch's
 // order as a random walk over the nb batches, choosing the next batch with
 // probability proportional to its distance (dist: nb×nb float64, copied).
 func ScheduleSampler(dist uintptr, nb, seed int) (h int, err error) {
 	defer guard(&err)
-	if nb < 1 || dist == 0 {
-		return 0, argErr("need at least one batch and a distance matrix")
+	d, err := distances(dist, nb)
+	if err != nil {
+		return 0, err
 	}
-	d := append([]float64(nil), unsafe.Slice((*float64)(ptr(dist)), nb*nb)...)
-	s, err := schedule.NewSampler(d, nb, uint64(seed))
+	s, err := schedule.NewSampler(slices.Clone(d), nb, uint64(seed))
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -10,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
 	"golang.org/x/sys/unix"
 )
@@ -72,6 +74,18 @@ const (
 	DTypeBFloat16
 )
 
+// Size returns the bytes of one element of type d (0 for DTypeNone or an
+// unknown type).
+func (d DType) Size() int64 {
+	switch d {
+	case DTypeFloat32:
+		return 4
+	case DTypeFloat16, DTypeBFloat16:
+		return 2
+	}
+	return 0
+}
+
 // ArenaOptions controls BuildArena.
 type ArenaOptions struct {
 	// Norm normalizes each batch's edge weights over its induced subgraph
@@ -93,6 +107,10 @@ type ArenaOptions struct {
 	Params string
 	// Workers is the number of goroutines (0: GOMAXPROCS).
 	Workers int
+	// Progress, if not nil, is called after each batch of each of the two
+	// passes with the steps done and the total (2 × batches); it may be
+	// called from several goroutines at once.
+	Progress func(done, total int)
 }
 
 // Arena is a block of materialized batches. Its memory lives outside the Go
@@ -103,7 +121,11 @@ type Arena struct {
 	release func() error
 	hdr     header
 	params  string
-	closed  atomic.Bool
+	// mu guards closed and users: Close while a WriteFile is running only
+	// marks the arena closed, and the last user releases the memory.
+	mu     sync.Mutex
+	closed bool
+	users  int
 }
 
 // header is the decoded fixed part of the arena header.
@@ -134,45 +156,51 @@ func alignUp(x int64) int64 { return (x + align - 1) &^ (align - 1) }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// BuildArena materializes the batches given in CSR form (batch b has the
-// sorted, distinct nodes nodes[nodePtr[b]:nodePtr[b+1]] and the output
+// BuildArena is BuildArenaContext without cancellation.
+func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) (*Arena, error) {
+	return BuildArenaContext(context.Background(), g, nodePtr, nodes, outPtr, out, opt)
+}
+
+// BuildArenaContext materializes the batches given in CSR form (batch b has
+// the sorted, distinct nodes nodes[nodePtr[b]:nodePtr[b+1]] and the output
 // nodes out[outPtr[b]:outPtr[b+1]], a subset of them) over graph g into a
 // new arena. Each batch gets the subgraph of g induced by its nodes, with
 // local ids equal to positions in its node list and weights normalized by
 // opt.Norm within the batch. In the arena each batch lists its output nodes
-// first, then the rest, each group ascending. Errors wrap graph.ErrValue or
-// graph.ErrIndex.
-func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) (*Arena, error) {
-	if g == nil {
-		return nil, fmt.Errorf("%w: arena: graph is nil", graph.ErrValue)
-	}
-	nb, err := checkBatchCSR(g.NumNodes, nodePtr, nodes, outPtr, out)
-	if err != nil {
+// first, then the rest, each group ascending.
+//
+// The batch description is checked completely before anything is
+// allocated, and the arena's size is checked against the memory the
+// machine can give (memlimit). ctx is checked before every batch; when it
+// is cancelled the partial arena is released and ctx's error returned.
+// Errors about the inputs wrap graph.ErrValue or graph.ErrIndex, a size the
+// machine cannot give wraps memlimit.ErrMemory.
+func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) (*Arena, error) {
+	if err := CheckArenaInputs(g, nodePtr, nodes, outPtr, out, opt); err != nil {
 		return nil, err
 	}
-	if opt.Labels != nil && len(opt.Labels) != g.NumNodes {
-		return nil, fmt.Errorf("%w: arena: %d labels for %d nodes", graph.ErrValue, len(opt.Labels), g.NumNodes)
-	}
-	if opt.X != nil && (opt.RowBytes <= 0 || opt.DType == DTypeNone || opt.DType > DTypeBFloat16) {
-		return nil, fmt.Errorf("%w: arena: features need row bytes > 0 and a dtype (got %d, %d)", graph.ErrValue, opt.RowBytes, opt.DType)
-	}
-	if len(opt.Params) > maxParams {
-		return nil, fmt.Errorf("%w: arena: parameters text of %d bytes exceeds %d", graph.ErrValue, len(opt.Params), maxParams)
-	}
+	nb := len(nodePtr) - 1
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, nb))
+	var done atomic.Int64
+	progress := func() {
+		if opt.Progress != nil {
+			opt.Progress(int(done.Add(1)), 2*nb)
+		}
+	}
 
 	// Pass 1: induced edge counts per batch.
 	edgeCnt := make([]int64, nb)
-	if err := forBatches(g, nb, workers, func(in *graph.Inducer, b int) error {
+	if err := forBatches(ctx, g, nb, workers, func(in *graph.Inducer, b int) error {
 		sub, err := in.Induce(nodes[nodePtr[b]:nodePtr[b+1]])
 		if err != nil {
 			return fmt.Errorf("batch %d: %w", b, err)
 		}
 		edgeCnt[b] = int64(sub.NumEdges())
+		progress()
 		return nil
 	}); err != nil {
 		return nil, err
@@ -190,6 +218,9 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 	if err != nil {
 		return nil, err
 	}
+	if err := memlimit.Check(fmt.Sprintf("an arena of %d batches (%d nodes, %d edges)", nb, h.totalNodes, h.totalEdges), size); err != nil {
+		return nil, err
+	}
 	mem, release, err := mapAnon(size)
 	if err != nil {
 		return nil, err
@@ -199,17 +230,15 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 	// The table, then pass 2: every batch writes its own regions.
 	table := a.int64s(secTable)
 	var nodeOff, edgeOff int64
-	edgeOffs := make([]int64, nb)
 	for b := range nb {
 		n := nodePtr[b+1] - nodePtr[b]
 		t := table[b*tableCols : (b+1)*tableCols]
 		t[0], t[1], t[2], t[3], t[4] = nodeOff, n, edgeOff, edgeCnt[b], outPtr[b+1]-outPtr[b]
-		edgeOffs[b] = edgeOff
 		nodeOff += n
 		edgeOff += edgeCnt[b]
 	}
 	nid := a.int64s(secNID)
-	err = forBatches(g, nb, workers, func(in *graph.Inducer, b int) error {
+	err = forBatches(ctx, g, nb, workers, func(in *graph.Inducer, b int) error {
 		// Outputs first, then the other nodes; both lists are sorted, so
 		// one merge pass splits them and sets the mask.
 		o, ns := out[outPtr[b]:outPtr[b+1]], nodes[nodePtr[b]:nodePtr[b+1]]
@@ -254,6 +283,7 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 				return err
 			}
 		}
+		progress()
 		return nil
 	})
 	if err != nil {
@@ -265,21 +295,52 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 	return a, nil
 }
 
-// checkBatchCSR validates the batch description and returns the batch count.
+// CheckArenaInputs checks everything BuildArenaContext checks before it
+// allocates: the graph, the batch description (pointers first, so no input
+// makes it panic; ids in range; nodes sorted and distinct; outputs a sorted
+// subset of the nodes), the labels' length, the feature description and the
+// parameters' length. Errors wrap graph.ErrValue or graph.ErrIndex.
+func CheckArenaInputs(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOptions) error {
+	if g == nil {
+		return fmt.Errorf("%w: arena: graph is nil", graph.ErrValue)
+	}
+	if _, err := checkBatchCSR(g.NumNodes, nodePtr, nodes, outPtr, out); err != nil {
+		return err
+	}
+	if opt.Labels != nil && len(opt.Labels) != g.NumNodes {
+		return fmt.Errorf("%w: arena: %d labels for %d nodes", graph.ErrValue, len(opt.Labels), g.NumNodes)
+	}
+	if opt.X != nil {
+		if opt.RowBytes <= 0 || opt.DType == DTypeNone || opt.DType > DTypeBFloat16 {
+			return fmt.Errorf("%w: arena: features need row bytes > 0 and a dtype (got %d, %d)", graph.ErrValue, opt.RowBytes, opt.DType)
+		}
+		if opt.RowBytes%opt.DType.Size() != 0 {
+			return fmt.Errorf("%w: arena: feature rows of %d bytes are not whole %d-byte elements", graph.ErrValue, opt.RowBytes, opt.DType.Size())
+		}
+	}
+	if len(opt.Params) > maxParams {
+		return fmt.Errorf("%w: arena: parameters text of %d bytes exceeds %d", graph.ErrValue, len(opt.Params), maxParams)
+	}
+	return nil
+}
+
+// checkBatchCSR validates the batch description and returns the batch
+// count. The pointer arrays are checked before any list is sliced with
+// them, so no input makes it panic.
 func checkBatchCSR(numNodes int, nodePtr, nodes, outPtr, out []int64) (int, error) {
 	if len(nodePtr) < 1 || len(outPtr) != len(nodePtr) {
 		return 0, fmt.Errorf("%w: arena: node and output pointers need one entry more than there are batches (got %d and %d)", graph.ErrValue, len(nodePtr), len(outPtr))
 	}
-	nb := len(nodePtr) - 1
-	if nodePtr[0] != 0 || nodePtr[nb] != int64(len(nodes)) || outPtr[0] != 0 || outPtr[nb] != int64(len(out)) {
-		return 0, fmt.Errorf("%w: arena: batch pointers must start at 0 and end at the list lengths", graph.ErrValue)
+	if err := checkPtr("arena node", nodePtr, len(nodes)); err != nil {
+		return 0, err
 	}
+	if err := checkPtr("arena output", outPtr, len(out)); err != nil {
+		return 0, err
+	}
+	nb := len(nodePtr) - 1
 	n := int64(numNodes)
 	for b := range nb {
 		ns, os := nodes[nodePtr[b]:nodePtr[b+1]], out[outPtr[b]:outPtr[b+1]]
-		if nodePtr[b+1] < nodePtr[b] || outPtr[b+1] < outPtr[b] {
-			return 0, fmt.Errorf("%w: arena: batch %d has a decreasing pointer", graph.ErrValue, b)
-		}
 		for i, v := range ns {
 			if v < 0 || v >= n {
 				return 0, fmt.Errorf("%w: arena: batch %d has node id %d out of range for %d nodes", graph.ErrIndex, b, v, n)
@@ -305,8 +366,9 @@ func checkBatchCSR(numNodes int, nodePtr, nodes, outPtr, out []int64) (int, erro
 }
 
 // forBatches runs fn for every batch on workers goroutines, each with its
-// own Inducer, and returns the first error.
-func forBatches(g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int) error) error {
+// own Inducer, and returns the first error. It stops handing out batches
+// once ctx is cancelled and then returns ctx's error.
+func forBatches(ctx context.Context, g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int) error) error {
 	var next atomic.Int64
 	var mu sync.Mutex
 	var first error
@@ -319,12 +381,17 @@ func forBatches(g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int)
 				if b >= nb {
 					return
 				}
-				if err := fn(in, b); err != nil {
+				err := ctx.Err()
+				if err == nil {
+					err = fn(in, b)
+				}
+				if err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
 					}
 					mu.Unlock()
+					next.Store(int64(nb)) // the other workers stop too
 					return
 				}
 			}
@@ -339,7 +406,7 @@ func (h *header) layout() (int64, error) {
 	// Every count stays below 2^40 and the feature block below 2^50 bytes,
 	// so no size below can overflow int64 (a corrupt header must not wrap).
 	const lim, xlim = 1 << 40, 1 << 50
-	if h.totalNodes > lim || h.totalEdges > lim || h.numBatches > lim || h.rowBytes > xlim ||
+	if h.numNodes > lim || h.totalNodes > lim || h.totalEdges > lim || h.numBatches > lim || h.rowBytes > xlim ||
 		(h.rowBytes > 0 && h.totalNodes > 0 && h.rowBytes > xlim/h.totalNodes) {
 		return 0, fmt.Errorf("%w: arena: sizes too large (%d batches, %d nodes, %d edges, %d-byte rows)",
 			graph.ErrValue, h.numBatches, h.totalNodes, h.totalEdges, h.rowBytes)
@@ -395,7 +462,7 @@ func (a *Arena) writeHeader() {
 func mapAnon(size int64) ([]byte, func() error, error) {
 	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: arena: cannot map %d bytes: %v", graph.ErrValue, size, err)
+		return nil, nil, fmt.Errorf("%w: arena: cannot map %d bytes: %v", memlimit.ErrMemory, size, err)
 	}
 	_ = unix.Madvise(mem, unix.MADV_HUGEPAGE)
 	return mem, func() error { return unix.Munmap(mem) }, nil
@@ -487,12 +554,48 @@ func (a *Arena) view(b int) View {
 }
 
 // Close releases the arena's memory; views must not be used afterwards.
-// Closing twice is a no-op.
+// Closing twice, or closing a nil *Arena, is a no-op. If a WriteFile is
+// still reading the arena, the memory is released when it returns.
 func (a *Arena) Close() error {
-	if a.closed.Swap(true) {
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	busy := a.users > 0
+	a.mu.Unlock()
+	if busy {
 		return nil
 	}
 	return a.release()
+}
+
+// acquire registers a user that reads the arena's memory outside the
+// caller's control (a save); it fails once the arena is closed.
+func (a *Arena) acquire() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return fmt.Errorf("%w: arena: the arena is closed", graph.ErrValue)
+	}
+	a.users++
+	return nil
+}
+
+// unacquire ends a use begun with acquire, releasing the memory if the
+// arena was closed meanwhile.
+func (a *Arena) unacquire() {
+	a.mu.Lock()
+	a.users--
+	last := a.closed && a.users == 0
+	a.mu.Unlock()
+	if last {
+		_ = a.release()
+	}
 }
 
 // Materialize is BuildArena for the batches of b.

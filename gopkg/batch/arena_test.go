@@ -259,30 +259,6 @@ func TestBuildArenaErrors(t *testing.T) {
 	}
 }
 
-func FuzzOpenFile(f *testing.F) {
-	fx := newArenaFixture(f, 2, 40, 100, 3)
-	a := fx.build(f, graph.NormSym, false)
-	f.Add(slices.Clone(a.mem))
-	a.Close()
-	f.Add([]byte("IBMBARN1"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		// A file of its own per input: a mapped file must not be
-		// rewritten underneath its mapping (parallel fuzz workers would).
-		path := filepath.Join(t.TempDir(), "fuzz")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		b, err := OpenFile(path, false)
-		if err != nil {
-			return
-		}
-		for i := range b.NumBatches() {
-			_ = b.Batch(i)
-		}
-		b.Close()
-	})
-}
-
 func TestMaterializeNodeWise(t *testing.T) {
 	f := newArenaFixture(t, 4, 400, 3000, 1)
 	outputs := make([]int64, 0, 100)

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"math"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
@@ -51,16 +52,28 @@ type BatchWiseOptions struct {
 // after row length + 1 nodes) is recomputed with Eps/10, and so on, at most
 // MaxEpsRefinements times (down to Eps/1000). Each refinement costs up to
 // ten times as much per part as the pass before, but touches only the
-// parts that came back short. A part whose reachable region has fewer than
+// parts that came back short. Eps is never lowered below what the push
+// admits (ppr.CheckParams: alpha·eps ≥ 1/ppr.MaxWork); refinement stops
+// there. A part whose reachable region has fewer than
 // k nodes simply gets fewer auxiliary nodes; so does one still short
 // after the last refinement.
 //
 // The result depends only on the inputs and the options other than Workers
 // and Progress. Errors wrap graph.ErrValue for a nil or invalid graph, no
-// outputs, len(parts) ≠ NumNodes, numParts < 1, a non-positive, NaN or
+// outputs, len(parts) ≠ NumNodes, numParts < 1 or > NumNodes, a non-positive, NaN or
 // infinite ExpandRatio, negative Workers and bad Alpha or Eps, and
 // graph.ErrIndex for an output id or a part id out of range.
 func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt BatchWiseOptions) (*Batches, error) {
+	return BatchWiseContext(context.Background(), g, outputs, parts, numParts, opt)
+}
+
+// BatchWiseContext is BatchWise stopping early when ctx is cancelled: the
+// PPR passes, the reachability checks and the per-batch unions all look at
+// ctx after a bounded amount of work, so the call returns within
+// milliseconds, its goroutines finished, with an error wrapping ctx.Err()
+// and no batches (also when the cancellation comes during its last steps).
+// A call that is not cancelled returns exactly what BatchWise returns.
+func BatchWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, parts []int32, numParts int, opt BatchWiseOptions) (*Batches, error) {
 	if numParts < 1 {
 		return nil, valueErrorf("num_parts must be at least 1, got %d", numParts)
 	}
@@ -80,6 +93,11 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 		}
 	}
 	n := g.NumNodes
+	if numParts > n {
+		// The part counts below are numParts long; more parts than nodes
+		// cannot all be used and would only size them (2^33 parts: 64 GiB).
+		return nil, valueErrorf("num_parts %d exceeds the %d nodes of the graph", numParts, n)
+	}
 	kf := math.Ceil(opt.ExpandRatio * float64(n) / float64(numParts))
 	k := n
 	if kf < float64(n) {
@@ -111,7 +129,7 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 	numSets := len(setPtr) - 1
 
 	popt := ppr.Options{Alpha: opt.Alpha, Eps: opt.Eps, TopK: k, Workers: opt.Workers, Progress: opt.Progress}
-	res, _, err := ppr.SetWise(g, setPtr, setNodes, popt)
+	res, _, err := ppr.SetWiseContext(ctx, g, setPtr, setNodes, popt)
 	if err != nil {
 		return nil, err
 	}
@@ -127,14 +145,20 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 		builders[w] = newUnionBuilder(n)
 	}
 	eps := opt.Eps
+	stop := ctx.Done()
 	for range MaxEpsRefinements {
+		if ppr.CheckParams(opt.Alpha, eps/10) != nil {
+			break // the work bound of the push: no finer eps is admitted
+		}
 		short := make([]bool, numSets)
-		parallelFor(numSets, nw, func(w, i int) {
+		if !parallelForStop(numSets, nw, stop, func(w, i int) {
 			if len(rows[i]) < k {
 				want := len(rows[i]) + 1
 				short[i] = reachAtLeast(g, setNodes[setPtr[i]:setPtr[i+1]], want, builders[w])
 			}
-		})
+		}) {
+			return nil, canceled(ctx)
+		}
 		var rPtr, rNodes []int64
 		var which []int
 		rPtr = append(rPtr, 0)
@@ -150,7 +174,7 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 		}
 		eps /= 10
 		popt.Eps, popt.Progress = eps, nil
-		rres, _, err := ppr.SetWise(g, rPtr, rNodes, popt)
+		rres, _, err := ppr.SetWiseContext(ctx, g, rPtr, rNodes, popt)
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +185,7 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 
 	outs := make([][]int64, numSets)
 	nodes := make([][]int64, numSets)
-	parallelFor(numSets, nw, func(w, i int) {
+	if !parallelForStop(numSets, nw, stop, func(w, i int) {
 		u := builders[w]
 		u.reset()
 		out := setNodes[setPtr[i]:setPtr[i+1]]
@@ -173,8 +197,14 @@ func BatchWise(g *graph.CSR, outputs []int64, parts []int32, numParts int, opt B
 		}
 		outs[i] = out
 		nodes[i] = u.sorted()
-	})
-	return assemble(outs, nodes), nil
+	}) {
+		return nil, canceled(ctx)
+	}
+	b := assemble(outs, nodes)
+	if ctx.Err() != nil {
+		return nil, canceled(ctx)
+	}
+	return b, nil
 }
 
 // reachAtLeast reports whether at least want nodes are reachable from the

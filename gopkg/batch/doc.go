@@ -61,6 +61,9 @@ package batch
 // edge_index of the induced subgraph with weights normalized within the
 // batch, labels and, optionally, the gathered feature rows. A batch is a set
 // of views into that block (Arena.Batch). WriteFile saves the block as is
-// (atomically) and OpenFile maps it back, checking magic, version,
-// checksums and the batch table; a saved file must not be modified while
-// it is open.
+// (atomically, keeping the mode of a file it replaces, removing temporary
+// files of writers that died) and OpenFile maps it back; DecodeArena reads
+// the same bytes from memory. Verified or not, a load checks the file size
+// against the header and every offset, count and id the views index with;
+// verify adds the payload checksum. A saved file must not be truncated or
+// modified in place while it is open (its pages would fault with SIGBUS).

@@ -1,9 +1,6 @@
 package batch
 
-import (
-	"cmp"
-	"slices"
-)
+import "cmp"
 
 // pair is the affinity between the outputs with indices A < B.
 type pair struct {
@@ -16,9 +13,14 @@ type pair struct {
 // appears in the other's row, with affinity score_i(j) + score_j(i) (a
 // missing direction counts as 0). pos maps a node id to its output index
 // or -1. The pairs come sorted by descending affinity, ties by (A, B).
-func affinityPairs(n int, row func(i int) ([]int32, []float32), pos []int32) []pair {
+// The sorts run on workers goroutines; once stop (nil: never) is closed,
+// affinityPairs returns within about a millisecond with ok == false.
+func affinityPairs(n int, row func(i int) ([]int32, []float32), pos []int32, workers int, stop <-chan struct{}) (_ []pair, ok bool) {
 	var pairs []pair
 	for i := range n {
+		if i%1024 == 0 && isDone(stop) {
+			return nil, false
+		}
 		nodes, scores := row(i)
 		for k, v := range nodes {
 			j := pos[v]
@@ -34,13 +36,16 @@ func affinityPairs(n int, row func(i int) ([]int32, []float32), pos []int32) []p
 	}
 	// Combine the (at most two) entries of each unordered pair. Summing
 	// two float64 values is commutative, so the result does not depend on
-	// which direction comes first.
-	slices.SortFunc(pairs, func(x, y pair) int {
+	// which direction comes first, nor does the order in which a sort
+	// leaves the two.
+	if !sortStop(pairs, func(x, y pair) int {
 		if c := cmp.Compare(x.A, y.A); c != 0 {
 			return c
 		}
 		return cmp.Compare(x.B, y.B)
-	})
+	}, workers, stop) {
+		return nil, false
+	}
 	m := 0
 	for _, p := range pairs {
 		if m > 0 && pairs[m-1].A == p.A && pairs[m-1].B == p.B {
@@ -51,7 +56,8 @@ func affinityPairs(n int, row func(i int) ([]int32, []float32), pos []int32) []p
 		m++
 	}
 	pairs = pairs[:m]
-	slices.SortFunc(pairs, func(x, y pair) int {
+	// A total order on distinct (A, B): any sort gives the same result.
+	if !sortStop(pairs, func(x, y pair) int {
 		if c := cmp.Compare(y.Score, x.Score); c != 0 {
 			return c
 		}
@@ -59,8 +65,10 @@ func affinityPairs(n int, row func(i int) ([]int32, []float32), pos []int32) []p
 			return c
 		}
 		return cmp.Compare(x.B, y.B)
-	})
-	return pairs
+	}, workers, stop) {
+		return nil, false
+	}
+	return pairs, true
 }
 
 // unionFind is a disjoint-set forest over 0 … n-1 whose root is always the
@@ -100,14 +108,19 @@ func (u *unionFind) union(a, b int32) int32 {
 }
 
 // mergeGreedy merges clusters along the pairs in order, merging two
-// clusters only when the merged size stays within maxSize.
-func (u *unionFind) mergeGreedy(pairs []pair, maxSize int) {
-	for _, p := range pairs {
+// clusters only when the merged size stays within maxSize. It reports false
+// (having merged along a prefix of the pairs) once stop is closed.
+func (u *unionFind) mergeGreedy(pairs []pair, maxSize int, stop <-chan struct{}) bool {
+	for i, p := range pairs {
+		if i%checkEvery == 0 && isDone(stop) {
+			return false
+		}
 		a, b := u.find(p.A), u.find(p.B)
 		if a != b && int(u.size[a])+int(u.size[b]) <= maxSize {
 			u.union(a, b)
 		}
 	}
+	return true
 }
 
 // cluster is a heap entry: a set of the union-find by size and root.
@@ -120,7 +133,8 @@ func clusterLess(x, y cluster) bool {
 // mergeSmallest repeatedly merges the two smallest clusters (ties by
 // smallest member) while their total size is at most maxSize, as the
 // IBMB post-processing does; it stops at the first pair that does not fit.
-func (u *unionFind) mergeSmallest(maxSize int) {
+// It reports false, leaving the merges half done, once stop is closed.
+func (u *unionFind) mergeSmallest(maxSize int, stop <-chan struct{}) bool {
 	var h []cluster
 	for i := range u.parent {
 		if u.parent[i] == int32(i) {
@@ -131,19 +145,23 @@ func (u *unionFind) mergeSmallest(maxSize int) {
 	for i := len(h)/2 - 1; i >= 0; i-- {
 		siftDown(h, i)
 	}
-	for len(h) > 1 {
+	for i := 0; len(h) > 1; i++ {
+		if i%checkEvery == 0 && isDone(stop) {
+			return false
+		}
 		x := h[0]
 		h[0] = h[len(h)-1]
 		h = h[:len(h)-1]
 		siftDown(h, 0)
 		y := h[0]
 		if int(x.size)+int(y.size) > maxSize {
-			return
+			return true
 		}
 		r := u.union(x.root, y.root)
 		h[0] = cluster{u.size[r], r}
 		siftDown(h, 0)
 	}
+	return true
 }
 
 func siftDown(h []cluster, i int) {

@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"context"
+
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )
@@ -53,6 +55,17 @@ type NodeWiseOptions struct {
 // Workers and bad Alpha or Eps, and graph.ErrIndex for an output id out of
 // range.
 func NodeWise(g *graph.CSR, outputs []int64, opt NodeWiseOptions) (*Batches, error) {
+	return NodeWiseContext(context.Background(), g, outputs, opt)
+}
+
+// NodeWiseContext is NodeWise stopping early when ctx is cancelled: the PPR
+// computation, the clustering (its sorts and merges) and the per-batch
+// unions all look at ctx after a bounded amount of work, so the call
+// returns within milliseconds, its goroutines finished, with an error
+// wrapping ctx.Err() and no batches (also when the cancellation comes
+// during its last steps). A call that is not cancelled returns exactly what
+// NodeWise returns.
+func NodeWiseContext(ctx context.Context, g *graph.CSR, outputs []int64, opt NodeWiseOptions) (*Batches, error) {
 	if opt.NumAuxNodes < 1 {
 		return nil, valueErrorf("num_aux_nodes must be at least 1, got %d", opt.NumAuxNodes)
 	}
@@ -63,19 +76,24 @@ func NodeWise(g *graph.CSR, outputs []int64, opt NodeWiseOptions) (*Batches, err
 	if err != nil {
 		return nil, err
 	}
-	res, _, err := ppr.NodeWise(g, distinct, ppr.Options{
+	res, _, err := ppr.NodeWiseContext(ctx, g, distinct, ppr.Options{
 		Alpha: opt.Alpha, Eps: opt.Eps, TopK: opt.NumAuxNodes,
 		Workers: opt.Workers, Progress: opt.Progress,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return nodeWiseFromPPR(g.NumNodes, distinct, res, opt.MaxOutputsPerBatch, opt.Workers), nil
+	b, ok := nodeWiseFromPPR(g.NumNodes, distinct, res, opt.MaxOutputsPerBatch, opt.Workers, ctx.Done())
+	if !ok || ctx.Err() != nil {
+		return nil, canceled(ctx)
+	}
+	return b, nil
 }
 
 // nodeWiseFromPPR runs steps 2–5 of NodeWise on the top-k rows res of the
-// distinct, ascending outputs.
-func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, maxOut, workers int) *Batches {
+// distinct, ascending outputs. It returns ok == false once stop (nil:
+// never) is closed.
+func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, maxOut, workers int, stop <-chan struct{}) (_ *Batches, ok bool) {
 	n := len(distinct)
 	pos := make([]int32, numNodes)
 	for i := range pos {
@@ -84,10 +102,14 @@ func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, maxOut, wo
 	for i, v := range distinct {
 		pos[v] = int32(i)
 	}
-	pairs := affinityPairs(n, res.Row, pos)
+	pairs, ok := affinityPairs(n, res.Row, pos, workers, stop)
+	if !ok {
+		return nil, false
+	}
 	uf := newUnionFind(n)
-	uf.mergeGreedy(pairs, maxOut)
-	uf.mergeSmallest(maxOut)
+	if !uf.mergeGreedy(pairs, maxOut, stop) || !uf.mergeSmallest(maxOut, stop) {
+		return nil, false
+	}
 	groups := uf.groups()
 
 	outs := make([][]int64, len(groups))
@@ -97,7 +119,7 @@ func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, maxOut, wo
 	for w := range builders {
 		builders[w] = newUnionBuilder(numNodes)
 	}
-	parallelFor(len(groups), nw, func(w, b int) {
+	if !parallelForStop(len(groups), nw, stop, func(w, b int) {
 		u := builders[w]
 		u.reset()
 		out := make([]int64, len(groups[b]))
@@ -111,6 +133,8 @@ func nodeWiseFromPPR(numNodes int, distinct []int64, res *ppr.Result, maxOut, wo
 		}
 		outs[b] = out
 		nodes[b] = u.sorted()
-	})
-	return assemble(outs, nodes)
+	}) {
+		return nil, false
+	}
+	return assemble(outs, nodes), true
 }

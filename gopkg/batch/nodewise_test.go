@@ -252,7 +252,7 @@ func TestAffinityMerge(t *testing.T) {
 	for i := range 4 {
 		pos[10+i] = int32(i)
 	}
-	pairs := affinityPairs(4, func(i int) ([]int32, []float32) { return rows[i], scores[i] }, pos)
+	pairs, _ := affinityPairs(4, func(i int) ([]int32, []float32) { return rows[i], scores[i] }, pos, 1, nil)
 	got := ""
 	for _, p := range pairs {
 		got += fmt.Sprintf("(%d,%d,%.3f)", p.A, p.B, p.Score)
@@ -266,8 +266,8 @@ func TestAffinityMerge(t *testing.T) {
 		want string
 	}{{1, "[[0] [1] [2] [3]]"}, {2, "[[0 1] [2 3]]"}, {3, "[[0 1] [2 3]]"}, {4, "[[0 1 2 3]]"}} {
 		uf := newUnionFind(4)
-		uf.mergeGreedy(pairs, c.max)
-		uf.mergeSmallest(c.max)
+		uf.mergeGreedy(pairs, c.max, nil)
+		uf.mergeSmallest(c.max, nil)
 		if got := fmt.Sprint(uf.groups()); got != c.want {
 			t.Errorf("cap %d: groups %s, want %s", c.max, got, c.want)
 		}

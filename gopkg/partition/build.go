@@ -17,7 +17,7 @@ func buildGraph(p *pool, g *graph.CSR, vw []int64) (*wgraph, error) {
 		return nil, err
 	}
 	if !sym {
-		return fromAny(g, vw)
+		return fromAny(g, vw, p.stopper())
 	}
 	n := g.NumNodes
 	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw}

@@ -395,7 +395,10 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 		}
 	}
 	c1 := min(int(r1), g.n/2)
-	ensureCounts(g, side, min(int(r0), g.n-c1), c1)
+	ensureCounts(g, side, min(int(r0), g.n-c1), c1, p.stopper())
+	if err := p.cancelled(); err != nil {
+		return nil, nil, err
+	}
 	g0, g1, n0, n1 := induceSides(g, side)
 	of0, rs0, err := d.split(p, sc, g0, r0, rmax, mix(seed+1))
 	if err != nil {

@@ -23,7 +23,7 @@ func unitWeights(n int) []int64 {
 
 func internalGraph(tb testing.TB, g *graph.CSR) *wgraph {
 	tb.Helper()
-	wg, err := fromCSR(g, unitWeights(g.NumNodes))
+	wg, err := fromCSR(g, unitWeights(g.NumNodes), stopper{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -95,14 +95,14 @@ func TestBuildGraph(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			want, err := fromCSR(tc.g, unitWeights(tc.g.NumNodes))
+			want, err := fromCSR(tc.g, unitWeights(tc.g.NumNodes), stopper{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, workers := range []int{1, 2} {
 				got, err := symmetricPar(&pool{ctx: context.Background(), workers: workers}, tc.g)
-				if err != nil || got != symmetric(tc.g) {
-					t.Fatalf("symmetricPar = %v (%v), symmetric = %v", got, err, symmetric(tc.g))
+				if err != nil || got != symmetric(tc.g, stopper{}) {
+					t.Fatalf("symmetricPar = %v (%v), symmetric = %v", got, err, symmetric(tc.g, stopper{}))
 				}
 			}
 			for _, workers := range []int{1, 3} {

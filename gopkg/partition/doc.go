@@ -133,6 +133,14 @@
 // nothing but the time. (KaMinPar, whose scheme it follows, is not
 // deterministic.)
 //
+// # Cancellation
+//
+// PartitionContext stops when its context is cancelled: the loops of every
+// phase count their work (edges scanned, queue operations) and look at the
+// context every 2^16 units (at most tens of milliseconds of work), so
+// the call returns promptly with an error wrapping ctx.Err(). The checks
+// never change the result of a call that is not cancelled.
+//
 // # Errors
 //
 // Invalid input is reported by an error wrapping graph.ErrValue (or

@@ -27,6 +27,10 @@ func (p *pool) cancelled() error {
 	}
 }
 
+// stopper returns a stopper watching p's context, for the loops shared
+// with the heavy-edge scheme.
+func (p *pool) stopper() stopper { return stopper{done: p.ctx.Done()} }
+
 // forChunks calls fn(w, lo, hi) for every chunk [lo, hi) of [0, n) of size
 // chunk (the last one shorter). w in [0, p.workers) names the goroutine, for
 // per-goroutine scratch space. Chunks are claimed in increasing order by

@@ -54,6 +54,17 @@ const initTries = 8
 // invalid graph yield an error wrapping graph.ErrValue (graph.ErrIndex for
 // out-of-range node ids).
 func Partition(g *graph.CSR, opt Options) ([]int32, error) {
+	return PartitionContext(context.Background(), g, opt)
+}
+
+// PartitionContext is Partition stopping early when ctx is cancelled: every
+// phase (conversion, coarsening, initial partitioning, balancing and
+// refinement, on every level) looks at ctx after a bounded amount of work,
+// so the call returns within milliseconds, its goroutines finished, with an
+// error wrapping ctx.Err() and no partition. Invalid input is reported
+// first. A call that is not cancelled returns exactly what Partition
+// returns.
+func PartitionContext(ctx context.Context, g *graph.CSR, opt Options) (parts []int32, err error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: partition: graph is nil", graph.ErrValue)
 	}
@@ -104,6 +115,17 @@ func Partition(g *graph.CSR, opt Options) ([]int32, error) {
 			vw[i] = 1
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("partition: %w", err)
+	}
+	stop := stopper{done: ctx.Done()}
+	defer func() {
+		// A cancellation seen by any loop leaves a partial result behind:
+		// report the cancellation instead.
+		if err == nil && stop.stopped() {
+			parts, err = nil, fmt.Errorf("partition: %w", ctx.Err())
+		}
+	}()
 	out := make([]int32, n)
 	if k == 1 || n == 0 {
 		return out, nil
@@ -119,13 +141,17 @@ func Partition(g *graph.CSR, opt Options) ([]int32, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if opt.Algorithm == Deep {
-		return partitionDeep(context.Background(), g, vw, k, eps, opt.Seed, workers)
+		out, derr := partitionDeep(ctx, g, vw, k, eps, opt.Seed, workers)
+		if derr != nil {
+			return nil, fmt.Errorf("partition: %w", derr)
+		}
+		return out, nil
 	}
-	wg, err := fromCSR(g, vw)
-	if err != nil {
+	wg, err := fromCSR(g, vw, stop)
+	if err != nil || stop.stopped() {
 		return nil, err
 	}
-	s := &state{seed: opt.Seed, eps: eps, workers: workers}
+	s := &state{seed: opt.Seed, eps: eps, workers: workers, stop: stop}
 	return s.multilevel(wg, k), nil
 }
 
@@ -134,6 +160,7 @@ type state struct {
 	seed    uint64
 	eps     float64
 	workers int
+	stop    stopper
 }
 
 // limit returns the weight limit of a part whose target weight is target:
@@ -150,6 +177,9 @@ func (s *state) multilevel(g *wgraph, k int) []int32 {
 	coarsenTo := max(20*k, 200)
 	capVW := int64(1.5 * float64(g.total) / float64(coarsenTo))
 	levels, cmaps := s.coarsenLevels(g, coarsenTo, max(capVW, 1), func(level int) uint64 { return uint64(level) })
+	if s.stop.stopped() {
+		return nil
+	}
 	coarsest := levels[len(levels)-1]
 	part := make([]int32, coarsest.n)
 	local := make([]int32, coarsest.n)
@@ -161,6 +191,9 @@ func (s *state) multilevel(g *wgraph, k int) []int32 {
 		ids[i] = int32(i)
 	}
 	s.recursiveBisect(coarsest, ids, k, 0, part, 1, local)
+	if s.stop.stopped() {
+		return nil
+	}
 
 	maxW := make([]int64, k)
 	lw := limit(float64(g.total)/float64(k), s.eps)
@@ -172,15 +205,22 @@ func (s *state) multilevel(g *wgraph, k int) []int32 {
 	}
 	for lv := len(levels) - 1; ; lv-- {
 		lg := levels[lv]
-		r := newRefiner(lg, part, k, maxW, newRand(s.seed, 1<<40+uint64(lv)))
+		r := newRefiner(lg, part, k, maxW, newRand(s.seed, 1<<40+uint64(lv)), s.stop)
 		r.minW = minW
 		r.balance()
 		r.refine(4)
+		if s.stop.stopped() {
+			return nil
+		}
 		if lv == 0 {
 			break
 		}
 		fine := make([]int32, levels[lv-1].n)
+		tk := ticker{stop: s.stop}
 		for u, c := range cmaps[lv-1] {
+			if tk.add(0) {
+				return nil
+			}
 			fine[u] = part[c]
 		}
 		part = fine
@@ -197,8 +237,8 @@ func (s *state) coarsenLevels(g *wgraph, target int, capVW int64, stream func(le
 	levels := []*wgraph{g}
 	var cmaps [][]int32
 	for cur := g; cur.n > target && len(levels) < 64; {
-		cg, cmap := coarsen(cur, capVW, newRand(s.seed, stream(len(levels))))
-		if cg.n == cur.n {
+		cg, cmap := coarsen(cur, capVW, newRand(s.seed, stream(len(levels))), s.stop)
+		if s.stop.stopped() || cg.n == cur.n {
 			break
 		}
 		levels = append(levels, cg)
@@ -215,6 +255,9 @@ func (s *state) coarsenLevels(g *wgraph, target int, capVW int64, stream func(le
 // ids in the coarsest graph are ids), writing into out. path numbers the
 // recursion node for seeding.
 func (s *state) recursiveBisect(g *wgraph, ids []int32, k int, first int32, out []int32, path uint64, local []int32) {
+	if s.stop.stopped() {
+		return
+	}
 	if k == 1 {
 		for _, id := range ids {
 			out[id] = first
@@ -230,7 +273,13 @@ func (s *state) recursiveBisect(g *wgraph, ids []int32, k int, first int32, out 
 	k0 := k / 2
 	frac := float64(k0) / float64(k)
 	side := s.multilevelBisect(g, frac, path)
-	ensureCounts(g, side, k0, k-k0)
+	if s.stop.stopped() {
+		return
+	}
+	ensureCounts(g, side, k0, k-k0, s.stop)
+	if s.stop.stopped() {
+		return
+	}
 	var n0, n1 []int32
 	var id0, id1 []int32
 	for u, sd := range side {
@@ -244,6 +293,9 @@ func (s *state) recursiveBisect(g *wgraph, ids []int32, k int, first int32, out 
 	}
 	g0 := induce(g, n0, local[:g.n])
 	g1 := induce(g, n1, local[:g.n])
+	if s.stop.stopped() {
+		return
+	}
 	s.recursiveBisect(g0, id0, k0, first, out, 2*path, local)
 	s.recursiveBisect(g1, id1, k-k0, first+int32(k0), out, 2*path+1, local)
 }
@@ -258,7 +310,13 @@ func (s *state) multilevelBisect(g *wgraph, frac float64, path uint64) []int32 {
 	capVW := max(int64(1.5*float64(g.total)/bisectCoarsenTo), 1)
 	levels, cmaps := s.coarsenLevels(g, bisectCoarsenTo, capVW,
 		func(level int) uint64 { return path<<8 | uint64(level) + 2<<50 })
+	if s.stop.stopped() {
+		return nil
+	}
 	side := s.bestBisection(levels[len(levels)-1], frac, path)
+	if s.stop.stopped() {
+		return nil
+	}
 	t0 := float64(g.total) * frac
 	maxW := []int64{limit(t0, s.eps), limit(float64(g.total)-t0, s.eps)}
 	for lv := len(levels) - 2; lv >= 0; lv-- {
@@ -267,9 +325,12 @@ func (s *state) multilevelBisect(g *wgraph, frac float64, path uint64) []int32 {
 			fine[u] = side[c]
 		}
 		side = fine
-		r := newRefiner(levels[lv], side, 2, maxW, newRand(s.seed, path<<8|uint64(lv)+3<<50))
+		r := newRefiner(levels[lv], side, 2, maxW, newRand(s.seed, path<<8|uint64(lv)+3<<50), s.stop)
 		r.balance()
 		r.refine(8)
+		if s.stop.stopped() {
+			return nil
+		}
 	}
 	return side
 }
@@ -286,7 +347,10 @@ func (s *state) bestBisection(g *wgraph, frac float64, path uint64) []int32 {
 	}
 	res := make([]result, initTries)
 	run := func(t int) {
-		side, ok := growBisection(g, t0, maxW, newRand(s.seed, path<<8|uint64(t)+1<<50))
+		if s.stop.stopped() {
+			return
+		}
+		side, ok := growBisection(g, t0, maxW, newRand(s.seed, path<<8|uint64(t)+1<<50), s.stop)
 		res[t] = result{side, cut(g, side), ok}
 	}
 	w := min(s.workers, initTries)
@@ -315,6 +379,9 @@ func (s *state) bestBisection(g *wgraph, frac float64, path uint64) []int32 {
 		}
 		wgr.Wait()
 	}
+	if s.stop.stopped() {
+		return nil
+	}
 	best := 0
 	for t := 1; t < initTries; t++ {
 		a, b := res[t], res[best]
@@ -327,7 +394,7 @@ func (s *state) bestBisection(g *wgraph, frac float64, path uint64) []int32 {
 
 // growBisection grows side 0 from random seeds up to weight t0, then
 // balances and refines. It reports whether the limits are met.
-func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand) ([]int32, bool) {
+func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand, stop stopper) ([]int32, bool) {
 	side := make([]int32, g.n)
 	for i := range side {
 		side[i] = 1
@@ -344,7 +411,11 @@ func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand) ([]int32,
 	next := 0
 	var h pq
 	w0 := int64(0)
+	tk := ticker{stop: stop}
 	for float64(w0) < t0 {
+		if tk.add(popCost) {
+			return side, false
+		}
 		if len(h) == 0 {
 			for next < len(perm) && side[perm[next]] == 0 {
 				next++
@@ -376,8 +447,9 @@ func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand) ([]int32,
 			ver[v]++
 			h.push(item{gain: d[v], tie: r0.Uint32(), ver: ver[v], node: v})
 		}
+		tk.spend(g.xadj[u+1] - g.xadj[u])
 	}
-	r := newRefiner(g, side, 2, maxW, r0)
+	r := newRefiner(g, side, 2, maxW, r0, stop)
 	r.balance()
 	r.refine(8)
 	return side, !r.overweight()
@@ -387,7 +459,7 @@ func growBisection(g *wgraph, t0 float64, maxW []int64, r0 *rand.Rand) ([]int32,
 // (g.n ≥ c0+c1 is assumed), so that recursive bisection can give every part
 // a node. It moves the lightest nodes of the other side, preferring those
 // with the largest connectivity to the receiving side.
-func ensureCounts(g *wgraph, side []int32, c0, c1 int) {
+func ensureCounts(g *wgraph, side []int32, c0, c1 int, stop stopper) {
 	cnt := [2]int{}
 	for _, sd := range side {
 		cnt[sd]++
@@ -395,6 +467,9 @@ func ensureCounts(g *wgraph, side []int32, c0, c1 int) {
 	for to := int32(0); to < 2; to++ {
 		need := []int{c0, c1}[to] - cnt[to]
 		for ; need > 0; need-- {
+			if stop.stopped() {
+				return
+			}
 			best, bw, bc := -1, int64(0), 0.0
 			for u := 0; u < g.n; u++ {
 				if side[u] == to {

@@ -78,6 +78,7 @@ type refiner struct {
 	est     []float64 // last computed best-move gain (−Inf: none)
 	heap    pq
 	rng     *rand.Rand
+	tk      ticker
 
 	// Per-node part-connectivity cache, valid while cached is set: node u
 	// owns the slots cstart[u] … cstart[u]+cn[u]-1, each naming a part
@@ -108,6 +109,9 @@ func (r *refiner) buildCache() {
 		r.cc = make([]int32, m)
 	}
 	for u := 0; u < g.n; u++ {
+		if r.tk.add(g.xadj[u+1] - g.xadj[u]) {
+			return
+		}
 		base := r.cstart[u]
 		c := int32(0)
 		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
@@ -197,8 +201,8 @@ func (r *refiner) cachedMove(u int) (int32, float64) {
 	return best, bg
 }
 
-func newRefiner(g *wgraph, part []int32, k int, maxW []int64, rng *rand.Rand) *refiner {
-	r := &refiner{g: g, part: part, k: k, maxW: maxW, rng: rng,
+func newRefiner(g *wgraph, part []int32, k int, maxW []int64, rng *rand.Rand, stop stopper) *refiner {
+	r := &refiner{g: g, part: part, k: k, maxW: maxW, rng: rng, tk: ticker{stop: stop},
 		pw: make([]int64, k), pn: make([]int32, k), conn: make([]float64, k),
 		ver: make([]uint32, g.n), locked: make([]uint32, g.n), est: make([]float64, g.n)}
 	for u, p := range part {
@@ -302,7 +306,8 @@ func (r *refiner) nextStamp() {
 // each node moves at most once per pass, a pass stops after stall
 // consecutive moves without improvement, and the moves after the best point
 // seen are undone. Zero-gain moves that improve balance count as
-// improvements.
+// improvements. It returns early, leaving the partition unusable, once
+// the refiner's context is cancelled.
 func (r *refiner) refine(passes int) {
 	g := r.g
 	stall := max(50, min(g.n/100, 300))
@@ -313,10 +318,16 @@ func (r *refiner) refine(passes int) {
 	var log []undo
 	r.buildCache()
 	defer func() { r.cached = false }()
+	if r.tk.stop.stopped() {
+		return
+	}
 	for pass := 0; pass < passes; pass++ {
 		r.nextStamp()
 		r.heap = r.heap[:0]
 		for u := 0; u < g.n; u++ {
+			if r.tk.add(int64(r.cn[u])) {
+				return
+			}
 			if b, gn := r.cachedMove(u); b >= 0 {
 				r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[u], node: int32(u)})
 			}
@@ -324,6 +335,9 @@ func (r *refiner) refine(passes int) {
 		log = log[:0]
 		sum, best, bestLen := 0.0, 0.0, 0
 		for len(r.heap) > 0 && len(log)-bestLen < stall {
+			if r.tk.add(popCost + int64(r.cn[r.heap[0].node])) {
+				return
+			}
 			it := r.heap.pop()
 			u := int(it.node)
 			if r.locked[u] == r.stamp || it.ver != r.ver[u] {
@@ -352,6 +366,7 @@ func (r *refiner) refine(passes int) {
 			// exactly; their queue entries are replaced.
 			for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
 				v := int(g.adj[p])
+				r.tk.spend(popCost + 2*int64(r.cn[v])) // cacheShift in move, cachedMove and a push here
 				if r.locked[v] == r.stamp {
 					continue
 				}
@@ -421,7 +436,8 @@ func (r *refiner) balanceMove(u int) (int32, float64) {
 	return best, bg
 }
 
-// balance moves nodes out of overweight parts, cheapest first.
+// balance moves nodes out of overweight parts, cheapest first. Like
+// refine, it returns early once the refiner's context is cancelled.
 func (r *refiner) balance() {
 	if !r.overweight() {
 		return
@@ -430,20 +446,28 @@ func (r *refiner) balance() {
 	r.nextStamp()
 	r.heap = r.heap[:0]
 	for u := 0; u < g.n; u++ {
+		if r.tk.add(0) {
+			return
+		}
 		if g.vw[u] == 0 || r.pw[r.part[u]] <= r.maxW[r.part[u]] {
 			continue
 		}
+		r.tk.spend(g.xadj[u+1] - g.xadj[u] + int64(r.k))
 		if b, gn := r.balanceMove(u); b >= 0 {
 			r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[u], node: int32(u)})
 		}
 	}
 	for len(r.heap) > 0 {
+		if r.tk.add(popCost) {
+			return
+		}
 		it := r.heap.pop()
 		u := int(it.node)
 		a := r.part[u]
 		if r.locked[u] == r.stamp || it.ver != r.ver[u] || r.pw[a] <= r.maxW[a] {
 			continue
 		}
+		r.tk.spend(g.xadj[u+1] - g.xadj[u] + int64(r.k))
 		b, gn := r.balanceMove(u)
 		if b < 0 {
 			continue
@@ -463,6 +487,7 @@ func (r *refiner) balance() {
 			if r.locked[v] == r.stamp || g.vw[v] == 0 || r.pw[pv] <= r.maxW[pv] {
 				continue
 			}
+			r.tk.spend(g.xadj[v+1] - g.xadj[v] + int64(r.k))
 			r.ver[v]++
 			if b, gn := r.balanceMove(v); b >= 0 {
 				r.heap.push(item{gain: gn, tie: r.rng.Uint32(), ver: r.ver[v], node: int32(v)})

@@ -20,20 +20,28 @@ type wgraph struct {
 }
 
 // fromCSR symmetrises g, drops self-loops and zero-weight edges and merges
-// parallel edges.
-func fromCSR(g *graph.CSR, vw []int64) (*wgraph, error) {
-	if symmetric(g) {
-		return fromSymmetric(g, vw), nil
+// parallel edges. Once stop is stopped it returns a partial graph.
+func fromCSR(g *graph.CSR, vw []int64, stop stopper) (*wgraph, error) {
+	sym := symmetric(g, stop)
+	if stop.stopped() {
+		return nil, nil
 	}
-	return fromAny(g, vw)
+	if sym {
+		return fromSymmetric(g, vw, stop), nil
+	}
+	return fromAny(g, vw, stop)
 }
 
 // fromAny is fromCSR for any graph: both directions of every entry are
 // added, then repeated neighbours merged.
-func fromAny(g *graph.CSR, vw []int64) (*wgraph, error) {
+func fromAny(g *graph.CSR, vw []int64, stop stopper) (*wgraph, error) {
+	tk := ticker{stop: stop}
 	n := g.NumNodes
 	xadj := make([]int64, n+1)
 	for u := 0; u < n; u++ {
+		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
+			return nil, nil
+		}
 		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
 			v := int(g.Indices[p])
 			if v == u {
@@ -61,6 +69,9 @@ func fromAny(g *graph.CSR, vw []int64) (*wgraph, error) {
 	cur := make([]int64, n)
 	copy(cur, xadj[:n])
 	for u := 0; u < n; u++ {
+		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
+			return nil, nil
+		}
 		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
 			v := int(g.Indices[p])
 			if v == u {
@@ -87,6 +98,9 @@ func fromAny(g *graph.CSR, vw []int64) (*wgraph, error) {
 	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw}
 	q := int64(0)
 	for u := 0; u < n; u++ {
+		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
+			return nil, nil
+		}
 		start := q
 		for p := xadj[u]; p < xadj[u+1]; p++ {
 			v := radj[p]
@@ -113,11 +127,15 @@ func fromAny(g *graph.CSR, vw []int64) (*wgraph, error) {
 // the CSR invariant that rows are sorted: walking the rows in order, the
 // entries that point at v arrive in ascending source order, which must be
 // the order of row v itself, so one cursor per row suffices (O(entries)).
-func symmetric(g *graph.CSR) bool {
+func symmetric(g *graph.CSR, stop stopper) bool {
 	n := g.NumNodes
 	pos := make([]int64, n)
 	copy(pos, g.Indptr[:n])
+	tk := ticker{stop: stop}
 	for u := 0; u < n; u++ {
+		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
+			return false
+		}
 		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
 			v := g.Indices[p]
 			if v < 0 || int(v) >= n {
@@ -141,12 +159,16 @@ func symmetric(g *graph.CSR) bool {
 // (adjacent, rows being sorted) merged. Each undirected edge keeps its
 // weight once per direction, where the general path adds both directions
 // (a uniform factor 2 that changes no decision).
-func fromSymmetric(g *graph.CSR, vw []int64) *wgraph {
+func fromSymmetric(g *graph.CSR, vw []int64, stop stopper) *wgraph {
 	n := g.NumNodes
 	m := len(g.Indices)
 	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw,
 		adj: make([]int32, 0, m), ew: make([]float64, 0, m)}
+	tk := ticker{stop: stop}
 	for u := 0; u < n; u++ {
+		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
+			return nil
+		}
 		last := int32(-1)
 		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
 			v := g.Indices[p]
@@ -198,8 +220,8 @@ func induce(g *wgraph, nodes []int32, local []int32) *wgraph {
 }
 
 // coarsen contracts a heavy-edge matching of g. cmap maps every node of g to
-// its coarse node.
-func coarsen(g *wgraph, maxVW int64, rng *rand.Rand) (*wgraph, []int32) {
+// its coarse node. Once stop is stopped it returns (nil, nil).
+func coarsen(g *wgraph, maxVW int64, rng *rand.Rand, stop stopper) (*wgraph, []int32) {
 	n := g.n
 	match := make([]int32, n)
 	for i := range match {
@@ -207,7 +229,11 @@ func coarsen(g *wgraph, maxVW int64, rng *rand.Rand) (*wgraph, []int32) {
 	}
 	perm := rng.Perm(n)
 	pairs := 0
+	tk := ticker{stop: stop}
 	for _, u := range perm {
+		if tk.add(2 * (g.xadj[u+1] - g.xadj[u])) {
+			return nil, nil
+		}
 		if match[u] >= 0 {
 			continue
 		}
@@ -243,6 +269,9 @@ func coarsen(g *wgraph, maxVW int64, rng *rand.Rand) (*wgraph, []int32) {
 		}
 		iso := int32(-1)
 		for _, u := range perm {
+			if tk.add(g.xadj[u+1] - g.xadj[u]) {
+				return nil, nil
+			}
 			if match[u] != int32(u) {
 				continue
 			}
@@ -292,8 +321,11 @@ func coarsen(g *wgraph, maxVW int64, rng *rand.Rand) (*wgraph, []int32) {
 		marker[i] = -1
 	}
 	for c := 0; c < nc; c++ {
-		start := int64(len(cg.adj))
 		u := first[c]
+		if tk.add(g.xadj[u+1] - g.xadj[u] + g.xadj[match[u]+1] - g.xadj[match[u]]) {
+			return nil, nil
+		}
+		start := int64(len(cg.adj))
 		members := [2]int32{u, match[u]}
 		cnt := 2
 		if match[u] == u {

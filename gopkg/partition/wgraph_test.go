@@ -27,7 +27,7 @@ func TestFromSymmetric(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := symmetric(tc.g); got != tc.sym {
+			if got := symmetric(tc.g, stopper{}); got != tc.sym {
 				t.Fatalf("symmetric = %v, want %v", got, tc.sym)
 			}
 			if !tc.sym {
@@ -37,8 +37,8 @@ func TestFromSymmetric(t *testing.T) {
 			for i := range vw {
 				vw[i] = 1
 			}
-			a := fromSymmetric(tc.g, vw)
-			b, err := fromAny(tc.g, vw)
+			a := fromSymmetric(tc.g, vw, stopper{})
+			b, err := fromAny(tc.g, vw, stopper{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -41,13 +41,19 @@ type workerOut struct {
 }
 
 // compute runs the push for every task of t on g, which must be valid with
-// t in range, and assembles the Result. opt must have been validated.
-func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
+// t in range, and assembles the Result. opt must have been validated. Once
+// stop (nil: never) is closed, every worker stops within about a
+// millisecond and compute returns ok == false with a nil Result, after all
+// its goroutines have exited.
+func compute(g *graph.CSR, t teleports, opt Options, stop <-chan struct{}) (res *Result, st Stats, ok bool) {
 	tasks := t.len()
 	workers := opt.numWorkers(tasks)
 	var rl *relabeling
 	if g.NumNodes >= relabelMinNodes && tasks >= relabelMinTasks && !opt.noRelabel {
-		rl = relabelByDegree(g, workers)
+		rl = relabelByDegree(g, workers, stop)
+		if rl == nil {
+			return nil, Stats{}, false
+		}
 		g = rl.g
 		rl.orderTasks(t)
 	}
@@ -68,18 +74,27 @@ func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 		tick = make(chan struct{}, 1)
 	}
 
+	var stopped atomic.Bool
 	work := func(w int) {
 		ws := newWorkspace(pg)
 		defer ws.release()
 		out := &outs[w]
 		var setBuf []int64
 		for {
+			if stop != nil && isDone(stop) {
+				stopped.Store(true)
+				return
+			}
 			lo := int(next.Add(int64(chunk)) - int64(chunk))
 			if lo >= tasks {
 				break
 			}
 			hi := min(lo+chunk, tasks)
 			for k := lo; k < hi; k++ {
+				if k > lo && stop != nil && isDone(stop) {
+					stopped.Store(true)
+					return
+				}
 				i := k
 				if rl != nil {
 					i = int(rl.taskOrder[k])
@@ -89,7 +104,10 @@ func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 					setBuf = rl.mapSet(set, setBuf)
 					set = setBuf
 				}
-				ws.push(pg, set)
+				if !ws.push(pg, set, stop) {
+					stopped.Store(true)
+					return
+				}
 				ws.collect()
 				if rl != nil {
 					rl.restore(ws.cand)
@@ -141,12 +159,15 @@ func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 		}
 		report()
 	}
+	if stopped.Load() {
+		return nil, Stats{}, false
+	}
 
 	for i := range tasks {
 		indptr[i+1] += indptr[i]
 	}
 	total := indptr[tasks]
-	res := &Result{Indptr: indptr}
+	res = &Result{Indptr: indptr}
 	if workers == 1 {
 		// A single worker claimed the chunks in order: its buffers
 		// already hold the rows in target order.
@@ -173,12 +194,11 @@ func compute(g *graph.CSR, t teleports, opt Options) (*Result, Stats) {
 		}
 	}
 
-	var st Stats
 	for _, s := range stats {
 		st.Pushes += s.Pushes
 		st.EdgePushes += s.EdgePushes
 	}
-	return res, st
+	return res, st, true
 }
 
 // parallel calls fn(w) for w in [0, workers), each on its own goroutine

@@ -1,6 +1,7 @@
 package ppr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -8,25 +9,48 @@ import (
 	"github.com/ibmb-dev/ibmb/kernels/cuda"
 )
 
-// run computes the vectors of t on the device opt names. g, t and opt must
+// run computes the vectors of t on the device opt names, stopping early
+// with an error wrapping ctx.Err() when ctx is cancelled; a call cancelled
+// at any time before it returns reports the cancellation. g, t and opt must
 // have been validated.
-func run(g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
-	if !opt.Device.CUDA {
-		res, st := compute(g, t, opt)
-		return res, st, nil
+func run(ctx context.Context, g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
+	if ctx.Err() != nil {
+		return nil, Stats{}, canceled(ctx)
 	}
-	return computeGPU(g, t, opt)
+	var res *Result
+	var st Stats
+	var err error
+	if !opt.Device.CUDA {
+		var ok bool
+		if res, st, ok = compute(g, t, opt, ctx.Done()); !ok {
+			return nil, Stats{}, canceled(ctx)
+		}
+	} else if res, st, err = computeGPU(ctx, g, t, opt); err != nil {
+		return nil, Stats{}, err
+	}
+	if ctx.Err() != nil {
+		// Cancelled during the last steps, which do not look: the caller
+		// asked to stop, so report it rather than a late result.
+		return nil, Stats{}, canceled(ctx)
+	}
+	return res, st, nil
+}
+
+// canceled is the error of a call stopped because ctx was cancelled.
+func canceled(ctx context.Context) error {
+	return fmt.Errorf("ppr: %w", ctx.Err())
 }
 
 // computeGPU runs the push on CUDA device opt.Device.Ordinal and recomputes
 // on the CPU the vectors whose GPU workspace overflowed. Errors wrap
 // cuda.ErrUnavailable when no device can be used (the caller may fall back
-// to the CPU) and cuda.ErrCUDA for driver failures.
-func computeGPU(g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
+// to the CPU), cuda.ErrCUDA for driver failures and ctx.Err() when ctx is
+// cancelled.
+func computeGPU(ctx context.Context, g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) {
 	if opt.Progress != nil {
 		opt.Progress(0, t.len())
 	}
-	res, err := cuda.PPRPush(opt.Device.Ordinal, g.Indptr[:g.NumNodes+1], g.Indices, t.ptr, t.nodes,
+	res, err := cuda.PPRPushContext(ctx, opt.Device.Ordinal, g.Indptr[:g.NumNodes+1], g.Indices, t.ptr, t.nodes,
 		cuda.PPROptions{Alpha: opt.Alpha, Eps: opt.Eps, TopK: opt.TopK})
 	if err != nil {
 		if errors.Is(err, cuda.ErrValue) || errors.Is(err, cuda.ErrIndex) {
@@ -44,7 +68,10 @@ func computeGPU(g *graph.CSR, t teleports, opt Options) (*Result, Stats, error) 
 		}
 		cpuOpt := opt
 		cpuOpt.Device, cpuOpt.Progress = Device{}, nil
-		cpu, cst := compute(g, sub, cpuOpt)
+		cpu, cst, ok := compute(g, sub, cpuOpt, ctx.Done())
+		if !ok {
+			return nil, Stats{}, canceled(ctx)
+		}
 		if err := res.ReplaceRows(res.Overflowed, cpu.Indptr, cpu.Nodes, cpu.Scores); err != nil {
 			return nil, Stats{}, err
 		}

@@ -1,6 +1,10 @@
 package ppr
 
-import "github.com/ibmb-dev/ibmb/gopkg/graph"
+import (
+	"context"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
 
 // NodeWise computes an approximate PPR vector for every target node: row i
 // of the Result is the vector whose teleport distribution is the unit vector
@@ -16,6 +20,14 @@ import "github.com/ibmb-dev/ibmb/gopkg/graph"
 // [0, g.NumNodes), naming its position. With opt.Device.CUDA, errors wrap
 // cuda.ErrUnavailable when no CUDA device can be used.
 func NodeWise(g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error) {
+	return NodeWiseContext(context.Background(), g, targets, opt)
+}
+
+// NodeWiseContext is NodeWise stopping early when ctx is cancelled: it then
+// returns, within milliseconds and with all its goroutines finished, an
+// error wrapping ctx.Err() and no Result (also when the cancellation comes
+// during its last steps).
+func NodeWiseContext(ctx context.Context, g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error) {
 	if err := opt.validate(); err != nil {
 		return nil, Stats{}, err
 	}
@@ -31,5 +43,5 @@ func NodeWise(g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error
 			return nil, Stats{}, indexErrorf("target node %d (at position %d) is out of range for %d nodes", s, i, n)
 		}
 	}
-	return run(g, teleports{nodes: targets}, opt)
+	return run(ctx, g, teleports{nodes: targets}, opt)
 }

@@ -36,6 +36,11 @@ func TestNodeWiseErrors(t *testing.T) {
 		{"eps NaN", g, []int64{0}, with(func(o *Options) { o.Eps = math.NaN() }), graph.ErrValue, "eps"},
 		{"eps Inf", g, []int64{0}, with(func(o *Options) { o.Eps = math.Inf(1) }), graph.ErrValue, "eps"},
 		{"workers negative", g, []int64{0}, with(func(o *Options) { o.Workers = -1 }), graph.ErrValue, "workers"},
+		// Issue 12: these never returned. The bound is 1/(alpha·eps).
+		{"alpha tiny", g, []int64{0}, with(func(o *Options) { o.Alpha, o.Eps = 1e-9, 1e-5 }), graph.ErrValue, "1/(alpha·eps) = 1e+14 neighbour updates"},
+		{"eps denormal", g, []int64{0}, with(func(o *Options) { o.Eps = 5e-324 }), graph.ErrValue, "alpha·eps >= 1e-10"},
+		{"product underflows", g, []int64{0}, with(func(o *Options) { o.Alpha, o.Eps = 1e-200, 1e-200 }), graph.ErrValue, "= +Inf neighbour updates"},
+		{"just over the bound", g, []int64{0}, with(func(o *Options) { o.Alpha, o.Eps = 0.5, 1.9e-10 }), graph.ErrValue, "for alpha 0.5, eps >= 2e-10"},
 		{"no targets", g, nil, ok, graph.ErrValue, "no target nodes"},
 		{"empty targets", g, []int64{}, ok, graph.ErrValue, "no target nodes"},
 		{"target too large", g, []int64{0, 3, 10}, ok, graph.ErrIndex, "target node 10 (at position 2)"},
@@ -150,5 +155,39 @@ func TestNodeWiseWeightsIgnored(t *testing.T) {
 	}
 	if !slices.Equal(a.Nodes, b.Nodes) || !slices.Equal(a.Scores, b.Scores) {
 		t.Error("weights changed the result")
+	}
+}
+
+// TestCheckParams checks the admissible range of alpha and eps at its
+// edges and the values used across the project (defaults, tests, benchmarks).
+func TestCheckParams(t *testing.T) {
+	cases := []struct {
+		alpha, eps float64
+		ok         bool
+	}{
+		{0.2, 1e-5, true},  // PyG get_ppr and ibmb defaults
+		{0.25, 2e-4, true}, // ibmb train defaults
+		{0.25, 1e-4, true}, // IBMB paper
+		{0.2, 1e-8, true},  // batch-wise refinement of the default eps (1e-5/1000)
+		{0.3, 1e-7, true},  // smallest eps of the tests
+		{0.5, 2e-10, true}, // exactly on the bound
+		{1e-9, 0.1, true},  // a tiny alpha is fine with a large eps
+		{0.5, 1.9e-10, false},
+		{1e-9, 1e-5, false},
+		{0.2, 5e-324, false},
+		{0.2, math.SmallestNonzeroFloat64 * 1e10, false},
+		{math.SmallestNonzeroFloat64, 1, false},
+		{0, 1e-4, false}, {1, 1e-4, false}, {1.5, 1e-4, false}, {-0.2, 1e-4, false},
+		{math.NaN(), 1e-4, false}, {math.Inf(1), 1e-4, false},
+		{0.2, 0, false}, {0.2, -1e-4, false}, {0.2, math.NaN(), false}, {0.2, math.Inf(1), false},
+	}
+	for _, c := range cases {
+		err := CheckParams(c.alpha, c.eps)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckParams(%v, %v) = %v, want ok %v", c.alpha, c.eps, err, c.ok)
+		}
+		if err != nil && !errors.Is(err, graph.ErrValue) {
+			t.Errorf("CheckParams(%v, %v) = %v, want a value error", c.alpha, c.eps, err)
+		}
 	}
 }

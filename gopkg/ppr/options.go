@@ -18,7 +18,8 @@ type Options struct {
 	// Eps is the push threshold: a node u is pushed while its residual is
 	// at least Eps·deg(u). It must be positive and finite. Smaller values
 	// give more accurate vectors with more nonzero entries at a cost of up
-	// to 1/(Alpha·Eps) neighbour updates per vector.
+	// to 1/(Alpha·Eps) neighbour updates per vector, which must not exceed
+	// MaxWork (see CheckParams).
 	Eps float64
 
 	// TopK, when positive, keeps only the TopK largest entries of every
@@ -92,13 +93,41 @@ func checkAlpha(alpha float64) error {
 	return nil
 }
 
-// validate checks the numeric options.
-func (opt *Options) validate() error {
-	if err := checkAlpha(opt.Alpha); err != nil {
+// MaxWork is the largest admissible bound 1/(alpha·eps) on the neighbour
+// updates of one PPR vector (see the package documentation, "Work bound").
+// At a few nanoseconds per update on a large graph it allows up to about a
+// minute per vector; the defaults of IBMB (alpha 0.25, eps 1e-4 … 2e-4) and
+// of PyG's get_ppr (alpha 0.2, eps 1e-5) need 2e4 to 5e5.
+const MaxWork = 1e10
+
+// CheckParams returns an error wrapping graph.ErrValue unless alpha and eps
+// are usable push parameters: alpha in (0, 1), eps positive and finite, and
+// the work bound 1/(alpha·eps) at most MaxWork, that is alpha·eps ≥ 1e-10.
+// Parameters beyond the bound would run for hours per vector on a large
+// graph (alpha 1e-9 with eps 1e-5: 1e14 updates), and an eps near the
+// smallest float64 never lets the push terminate. NodeWise and SetWise call
+// it; it is exported so that callers can validate parameters up front.
+func CheckParams(alpha, eps float64) error {
+	if err := checkAlpha(alpha); err != nil {
 		return err
 	}
-	if !(opt.Eps > 0) || math.IsInf(opt.Eps, 0) {
-		return valueErrorf("eps must be positive and finite, got %v", opt.Eps)
+	if !(eps > 0) || math.IsInf(eps, 0) {
+		return valueErrorf("eps must be positive and finite, got %v", eps)
+	}
+	// alpha·eps may underflow to 0, making the bound +Inf: rejected too.
+	if bound := 1 / (alpha * eps); !(bound <= MaxWork) {
+		return valueErrorf("alpha %v with eps %v allows up to 1/(alpha·eps) = %.3g neighbour updates per vector, "+
+			"more than the limit %.0e: choose alpha·eps >= %.0e (for alpha %v, eps >= %.3g; "+
+			"usual values are alpha 0.1 to 0.3 with eps 1e-7 to 1e-3)",
+			alpha, eps, bound, MaxWork, 1/MaxWork, alpha, 1/(MaxWork*alpha))
+	}
+	return nil
+}
+
+// validate checks the numeric options.
+func (opt *Options) validate() error {
+	if err := CheckParams(opt.Alpha, opt.Eps); err != nil {
+		return err
 	}
 	if opt.Workers < 0 {
 		return valueErrorf("workers must not be negative, got %d", opt.Workers)

@@ -70,6 +70,11 @@ type workspace struct {
 	cand  []entry
 
 	pushes, edgePushes int64
+	// nextCheck is the value of pushes+edgePushes at which push next
+	// looks at its cancellation channel; it carries over from vector to
+	// vector, so that many small vectors are checked as often as one
+	// large one.
+	nextCheck int64
 
 	// release frees the arrays above; the workspace is unusable after it.
 	release func()
@@ -107,7 +112,12 @@ var negZero = math.Copysign(0, -1)
 // non-empty and in range. On return ws.p holds the estimate, ws.pushed
 // lists its nonzero entries and ws.touched[:ws.nt] the nonzero residuals;
 // collect must be called before the next push.
-func (ws *workspace) push(pg *pushGraph, set []int64) {
+//
+// After every checkWork pushes and neighbour updates of the worker (counted
+// across its vectors) it looks at done (nil: never) and, once done is
+// closed, returns false at once, leaving the workspace unusable: the caller
+// drops it. Otherwise it returns true.
+func (ws *workspace) push(pg *pushGraph, set []int64, done <-chan struct{}) bool {
 	p, nd := ws.p, ws.nd
 	indptr, indices := pg.indptr, pg.indices
 	scale := pg.scale
@@ -142,6 +152,9 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 	}
 
 	var pushes, edgePushes int64
+	// Local counts of this vector's work, and the point at which to look
+	// at done next, in the same units.
+	nextCheck := ws.nextCheck - ws.pushes - ws.edgePushes
 	lifo := pg.lifo
 	for head != tail {
 		// pos is the queue position of the entry taken: the oldest (FIFO)
@@ -172,6 +185,14 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 		}
 		p[u] += alpha * res
 		pushes++
+		if pushes+edgePushes >= nextCheck {
+			nextCheck += checkWork
+			if done != nil && isDone(done) {
+				ws.pushes += pushes
+				ws.edgePushes += edgePushes
+				return false
+			}
+		}
 		lo, hi := indptr[u], indptr[u+1]
 		val := res * scale[u]
 		// val is 0 for a node without out-edges, and also if it
@@ -192,6 +213,24 @@ func (ws *workspace) push(pg *pushGraph, set []int64) {
 	ws.pushed = pushed
 	ws.pushes += pushes
 	ws.edgePushes += edgePushes
+	ws.nextCheck = ws.pushes + ws.edgePushes + max(nextCheck-pushes-edgePushes, 0)
+	return true
+}
+
+// checkWork is how much work (pushes plus neighbour updates) a worker does
+// between two looks at its cancellation channel: well under a millisecond
+// when the graph fits in the caches, a few milliseconds when every update
+// misses them, while the checks cost nothing measurable.
+const checkWork = 1 << 16
+
+// isDone reports whether done is closed, without blocking.
+func isDone(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // scatter adds val to the residual of every node of nbrs, appends the

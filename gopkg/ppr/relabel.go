@@ -61,8 +61,9 @@ func (r *relabeling) orderTasks(t teleports) {
 // relabelByDegree renumbers g's nodes (breadth-first from the hubs when
 // bfsOrder is set, else by descending out-degree, ties by ascending id)
 // and returns the renumbered graph with its maps. workers
-// goroutines share the O(N + E) work.
-func relabelByDegree(g *graph.CSR, workers int) *relabeling {
+// goroutines share the O(N + E) work. It returns nil, within about a
+// millisecond, once done (nil: never) is closed.
+func relabelByDegree(g *graph.CSR, workers int, done <-chan struct{}) *relabeling {
 	n := g.NumNodes
 	indptr, indices := g.Indptr, g.Indices
 	maxDeg := int64(0)
@@ -101,6 +102,9 @@ func relabelByDegree(g *graph.CSR, workers int) *relabeling {
 			r.oldOf[next] = s
 			next++
 			for head < next {
+				if head%relabelCheck == 0 && done != nil && isDone(done) {
+					return nil
+				}
 				u := r.oldOf[head]
 				head++
 				for _, v := range indices[indptr[u]:indptr[u+1]] {
@@ -125,6 +129,9 @@ func relabelByDegree(g *graph.CSR, workers int) *relabeling {
 	parallel(workers, func(w int) {
 		lo, hi := w*n/workers, (w+1)*n/workers
 		for i := lo; i < hi; i++ {
+			if i%relabelCheck == 0 && done != nil && isDone(done) {
+				return
+			}
 			u := r.oldOf[i]
 			dst := ng.Indices[ng.Indptr[i]:ng.Indptr[i+1]]
 			for j, v := range indices[indptr[u]:indptr[u+1]] {
@@ -132,9 +139,16 @@ func relabelByDegree(g *graph.CSR, workers int) *relabeling {
 			}
 		}
 	})
+	if done != nil && isDone(done) {
+		return nil
+	}
 	r.g = ng
 	return r
 }
+
+// relabelCheck is how many nodes relabelByDegree renumbers between two
+// looks at its cancellation channel.
+const relabelCheck = 1 << 14
 
 // mapSet writes the renumbered ids of set into buf and returns it.
 func (r *relabeling) mapSet(set []int64, buf []int64) []int64 {

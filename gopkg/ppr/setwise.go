@@ -1,6 +1,10 @@
 package ppr
 
-import "github.com/ibmb-dev/ibmb/gopkg/graph"
+import (
+	"context"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
 
 // SetWise computes one topic-sensitive PPR vector per target set, the sets
 // given in CSR form: set i is setNodes[setPtr[i]:setPtr[i+1]], so setPtr
@@ -16,6 +20,14 @@ import "github.com/ibmb-dev/ibmb/gopkg/graph"
 // an empty set (naming it), and graph.ErrIndex for a node id out of
 // [0, g.NumNodes), naming its set and position.
 func SetWise(g *graph.CSR, setPtr, setNodes []int64, opt Options) (*Result, Stats, error) {
+	return SetWiseContext(context.Background(), g, setPtr, setNodes, opt)
+}
+
+// SetWiseContext is SetWise stopping early when ctx is cancelled: it then
+// returns, within milliseconds and with all its goroutines finished, an
+// error wrapping ctx.Err() and no Result (also when the cancellation comes
+// during its last steps).
+func SetWiseContext(ctx context.Context, g *graph.CSR, setPtr, setNodes []int64, opt Options) (*Result, Stats, error) {
 	if err := opt.validate(); err != nil {
 		return nil, Stats{}, err
 	}
@@ -46,7 +58,7 @@ func SetWise(g *graph.CSR, setPtr, setNodes []int64, opt Options) (*Result, Stat
 			}
 		}
 	}
-	return run(g, teleports{ptr: setPtr, nodes: setNodes}, opt)
+	return run(ctx, g, teleports{ptr: setPtr, nodes: setNodes}, opt)
 }
 
 // SetWiseLists is SetWise with the target sets given as a slice of slices:

@@ -26,5 +26,8 @@
 //     deterministic for a given seed (and Go version).
 //   - Invalid input is reported with an error wrapping [ErrValue]; functions
 //     whose signature has no error return nil on invalid input and document
-//     it. Nothing panics on bad input.
+//     it. Nothing panics on bad input. A result larger than the memory the
+//     machine can give (an absurd class count) is an error wrapping
+//     memlimit.ErrMemory, from [LabelCounts]; [DistancesBytes] tells
+//     callers what [Distances] will allocate.
 package schedule

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // ErrValue is wrapped by every error this package returns for invalid input.
@@ -25,45 +27,81 @@ const pcgStream = 0x9e3779b97f4a7c15
 //
 // It returns an error wrapping [ErrValue] if numClasses < 1, batchPtr is
 // malformed, a node id is outside [0, len(labels)), or a label of an output
-// node is >= numClasses.
+// node is >= numClasses (the error names the node and its label). All of
+// this is checked before the result is allocated, and the result's size
+// (len(batchPtr)-1 rows of numClasses float64) is checked against the
+// memory the machine can give: an error wrapping memlimit.ErrMemory names
+// it when it cannot.
 func LabelCounts(labels []int64, batchPtr []int64, batchNodes []int64, numClasses int) ([][]float64, error) {
-	if numClasses < 1 {
-		return nil, fmt.Errorf("%w: numClasses must be >= 1, got %d", ErrValue, numClasses)
-	}
-	if len(batchPtr) < 1 {
-		return nil, fmt.Errorf("%w: batchPtr must have at least one entry", ErrValue)
-	}
-	if batchPtr[0] != 0 {
-		return nil, fmt.Errorf("%w: batchPtr[0] must be 0, got %d", ErrValue, batchPtr[0])
-	}
-	if last := batchPtr[len(batchPtr)-1]; last != int64(len(batchNodes)) {
-		return nil, fmt.Errorf("%w: batchPtr ends at %d, want len(batchNodes) = %d", ErrValue, last, len(batchNodes))
+	if err := CheckLabels(labels, batchPtr, batchNodes, numClasses); err != nil {
+		return nil, err
 	}
 	nb := len(batchPtr) - 1
+	size, ok := memlimit.Bytes(int64(nb), int64(numClasses), 8)
+	if !ok {
+		size = -1
+	}
+	if err := memlimit.Check(fmt.Sprintf("label counts of %d batches × %d classes", nb, numClasses), size); err != nil {
+		return nil, err
+	}
 	flat := make([]float64, nb*numClasses)
 	counts := make([][]float64, nb)
 	for b := range nb {
-		lo, hi := batchPtr[b], batchPtr[b+1]
-		if hi < lo {
-			return nil, fmt.Errorf("%w: batchPtr decreases at batch %d (%d > %d)", ErrValue, b, lo, hi)
-		}
 		row := flat[b*numClasses : (b+1)*numClasses : (b+1)*numClasses]
-		for _, n := range batchNodes[lo:hi] {
-			if n < 0 || n >= int64(len(labels)) {
-				return nil, fmt.Errorf("%w: batch %d: node id %d out of range [0, %d)", ErrValue, b, n, len(labels))
+		for _, n := range batchNodes[batchPtr[b]:batchPtr[b+1]] {
+			if y := labels[n]; y >= 0 {
+				row[y]++
 			}
-			y := labels[n]
-			if y < 0 {
-				continue
-			}
-			if y >= int64(numClasses) {
-				return nil, fmt.Errorf("%w: node %d has label %d >= numClasses %d", ErrValue, n, y, numClasses)
-			}
-			row[y]++
 		}
 		counts[b] = row
 	}
 	return counts, nil
+}
+
+// CheckLabels checks the inputs of [LabelCounts] (everything but the
+// result's size) without allocating; errors as for LabelCounts.
+func CheckLabels(labels []int64, batchPtr []int64, batchNodes []int64, numClasses int) error {
+	if numClasses < 1 {
+		return fmt.Errorf("%w: numClasses must be >= 1, got %d", ErrValue, numClasses)
+	}
+	if len(batchPtr) < 1 {
+		return fmt.Errorf("%w: batchPtr must have at least one entry", ErrValue)
+	}
+	if batchPtr[0] != 0 {
+		return fmt.Errorf("%w: batchPtr[0] must be 0, got %d", ErrValue, batchPtr[0])
+	}
+	if last := batchPtr[len(batchPtr)-1]; last != int64(len(batchNodes)) {
+		return fmt.Errorf("%w: batchPtr ends at %d, want len(batchNodes) = %d", ErrValue, last, len(batchNodes))
+	}
+	nb := len(batchPtr) - 1
+	for b := range nb {
+		if lo, hi := batchPtr[b], batchPtr[b+1]; hi < lo || hi > int64(len(batchNodes)) {
+			return fmt.Errorf("%w: batchPtr decreases or runs past the %d nodes at batch %d (%d, %d)", ErrValue, len(batchNodes), b, lo, hi)
+		}
+	}
+	for b := range nb {
+		for _, n := range batchNodes[batchPtr[b]:batchPtr[b+1]] {
+			if n < 0 || n >= int64(len(labels)) {
+				return fmt.Errorf("%w: batch %d: node id %d out of range [0, %d)", ErrValue, b, n, len(labels))
+			}
+			if y := labels[n]; y >= int64(numClasses) {
+				return fmt.Errorf("%w: node %d has label %d >= numClasses %d", ErrValue, n, y, numClasses)
+			}
+		}
+	}
+	return nil
+}
+
+// DistancesBytes returns the memory Distances allocates for nb batches and
+// numClasses classes (the matrix and two nb×numClasses work arrays), or -1
+// if it overflows int64.
+func DistancesBytes(nb, numClasses int) int64 {
+	m, ok1 := memlimit.Bytes(int64(nb), int64(nb), 8)
+	w, ok2 := memlimit.Bytes(int64(nb), int64(max(numClasses, 0)), 16)
+	if !ok1 || !ok2 || m > math.MaxInt64-w {
+		return -1
+	}
+	return m + w
 }
 
 // Distances returns the dense len(counts)×len(counts) row-major matrix of

@@ -17,4 +17,9 @@
 // streams are seeded from (seed, chunk index), never from the worker.
 // Edges are directed pairs (Src[i], Dst[i]) in PyG's edge_index order;
 // callers symmetrize them when they want an undirected graph.
+//
+// Errors: a bad configuration value is an error wrapping ErrValue; a graph
+// larger than the memory the machine can give (edges, labels, features and
+// class means together) is refused before anything is allocated with an
+// error wrapping memlimit.ErrMemory that names the sizes.
 package synth

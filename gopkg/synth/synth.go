@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // ErrValue is wrapped by every error about a bad configuration value.
@@ -100,6 +102,9 @@ func (cfg CSBM) Generate() (*Graph, error) {
 		return nil, fmt.Errorf("%w: csbm: %v edges is too many", ErrValue, m64)
 	}
 	m := int(m64)
+	if err := checkMemory("csbm", n, m, cfg.NumFeatures, k); err != nil {
+		return nil, err
+	}
 	g := &Graph{NumNodes: n, NumClasses: k, NumFeatures: cfg.NumFeatures,
 		Src: make([]int64, m), Dst: make([]int64, m), Y: make([]int64, n)}
 	for v := range g.Y {
@@ -142,6 +147,23 @@ func (cfg CSBM) Generate() (*Graph, error) {
 	return g, nil
 }
 
+// checkMemory checks that a graph of n nodes, m edges and f float32
+// features per node (and, for k > 0, k·f float64 class means) fits in the
+// memory the machine can give; the error wraps memlimit.ErrMemory and names
+// the sizes.
+func checkMemory(model string, n, m, f, k int) error {
+	total := int64(0)
+	for _, p := range [][]int64{{int64(m), 16}, {int64(n), 8}, {int64(n), int64(f), 4}, {int64(k), int64(f), 8}} {
+		b, ok := memlimit.Bytes(p...)
+		if !ok || b > math.MaxInt64-total {
+			total = -1
+			break
+		}
+		total += b
+	}
+	return memlimit.Check(fmt.Sprintf("%s: a graph of %d nodes, %d edges and %d features per node", model, n, m, f), total)
+}
+
 // RMAT configures a recursive-matrix graph with 2^Scale nodes and
 // EdgeFactor·2^Scale directed edges. A, B, C (and D = 1-A-B-C) are the
 // quadrant probabilities; Graph500 uses 0.57, 0.19, 0.19.
@@ -182,6 +204,9 @@ func (cfg RMAT) Generate() (*Graph, error) {
 		return nil, fmt.Errorf("%w: rmat: %v edges is too many", ErrValue, m64)
 	}
 	m := int(m64)
+	if err := checkMemory("rmat", n, m, cfg.NumFeatures, 0); err != nil {
+		return nil, err
+	}
 	g := &Graph{NumNodes: n, NumClasses: cfg.NumClasses, NumFeatures: cfg.NumFeatures,
 		Src: make([]int64, m), Dst: make([]int64, m), Y: make([]int64, n)}
 	mask := uint64(n - 1)

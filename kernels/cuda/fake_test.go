@@ -210,7 +210,7 @@ func TestNVRTCBadPathChild(t *testing.T) {
 
 var pprGPUTests = []string{
 	"TestPPRPushGPU", "TestPPRIsolatedSeedGPU", "TestPPRDirectedGPU", "TestPPRSetWiseGPU", "TestPPROverflowGPU",
-	"TestPPRWavesGPU", "TestPPRGraphCacheGPU", "TestPPRConcurrentGPU",
+	"TestPPRWavesGPU", "TestPPRGraphCacheGPU", "TestPPRConcurrentGPU", "TestPPRCancelGPU",
 }
 
 // TestFakeDriverPPR runs the PPR kernels on the fake driver: with the sm_90

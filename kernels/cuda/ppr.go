@@ -7,12 +7,14 @@ package cuda
 import "C"
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 	"unsafe"
 
 	cudasrc "github.com/ibmb-dev/ibmb/cuda"
@@ -254,6 +256,19 @@ func validatePPR(dev int, indptr []int64, indices []int32, setPtr, setNodes []in
 // range) or ErrCUDA (a failing driver call, with the driver's error name,
 // e.g. CUDA_ERROR_OUT_OF_MEMORY). It is safe for concurrent use.
 func PPRPush(dev int, indptr []int64, indices []int32, setPtr, setNodes []int64, opt PPROptions) (*PPRResult, error) {
+	return PPRPushContext(context.Background(), dev, indptr, indices, setPtr, setNodes, opt)
+}
+
+// PPRPushContext is PPRPush stopping early when ctx is cancelled: the
+// context is checked before every kernel launch, and when it can be
+// cancelled the sets are launched in waves sized to about pprWaveTime of
+// GPU time each (the first one small), so a cancellation is seen within
+// about that time. It then returns an error wrapping ctx.Err() after freeing
+// the call's device memory.
+func PPRPushContext(ctx context.Context, dev int, indptr []int64, indices []int32, setPtr, setNodes []int64, opt PPROptions) (*PPRResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cuda: ppr: %w", err)
+	}
 	numSets, n, err := validatePPR(dev, indptr, indices, setPtr, setNodes, &opt)
 	if err != nil {
 		return nil, err
@@ -270,7 +285,7 @@ func PPRPush(dev int, indptr []int64, indices []int32, setPtr, setNodes []int64,
 		}
 		defer releaseGraph(g)
 		run := &pprRun{d: d, mod: mod, g: g, indptr: indptr, setPtr: setPtr, setNodes: setNodes,
-			numSets: numSets, n: n, opt: opt}
+			numSets: numSets, n: n, opt: opt, ctx: ctx}
 		res, err = run.do()
 		if err == nil {
 			res.Stats.GraphUploaded = uploaded
@@ -373,6 +388,7 @@ type pprRun struct {
 	numSets  int
 	n        int
 	opt      PPROptions
+	ctx      context.Context
 
 	// plan
 	kernel    string
@@ -680,8 +696,20 @@ func (pr *pprRun) do() (*PPRResult, error) {
 	for i := range pending {
 		pending[i] = int32(i)
 	}
+	// A cancellable call launches waves of about pprWaveTime each, starting
+	// with a few tasks per warp; otherwise every wave is as large as the
+	// output buffers allow.
+	cancellable := pr.ctx.Done() != nil
+	size := pr.waveTasks
+	if cancellable {
+		size = min(size, 4*pr.warps)
+	}
 	for len(pending) > 0 {
-		wave := pending[:min(int64(len(pending)), pr.waveTasks)]
+		if err := pr.ctx.Err(); err != nil {
+			return nil, fmt.Errorf("cuda: ppr: %w", err)
+		}
+		wave := pending[:min(int64(len(pending)), size)]
+		start := time.Now()
 		if err := pr.launch(wave); err != nil {
 			return nil, err
 		}
@@ -690,9 +718,21 @@ func (pr *pprRun) do() (*PPRResult, error) {
 			return nil, err
 		}
 		pending = append(again, pending[len(wave):]...)
+		if cancellable {
+			switch took := time.Since(start); {
+			case took < pprWaveTime/2:
+				size = min(pr.waveTasks, 2*size)
+			case took > 2*pprWaveTime:
+				size = max(pr.warps, size/2)
+			}
+		}
 	}
 	return pr.assemble(), nil
 }
+
+// pprWaveTime is the GPU time a wave of a cancellable PPRPushContext aims
+// at: how long a cancellation may wait for the running kernel.
+const pprWaveTime = 100 * time.Millisecond
 
 // assemble builds the CSR result in set order; rows of the all-entries
 // kernel are sorted here (and cut to TopK when TopK > 128).

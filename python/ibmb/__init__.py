@@ -35,7 +35,9 @@ def num_threads() -> int:
 
 def set_num_threads(n: int) -> int:
     """Set the engine's thread count (``n < 1``: all cores); returns the old value."""
-    return int(_call(_engine.SetNumThreads, int(n)))
+    from ibmb._arrays import as_int
+
+    return int(_call(_engine.SetNumThreads, as_int(n, "n")))
 
 
 def cuda_status() -> str:

@@ -21,9 +21,16 @@ from ibmb._native import call, engine
 T = TypeVar("T")
 
 
+# Longest slice of one blocking wait: Ctrl-C is noticed within this, and a
+# progress bar is redrawn this often.
+_SLICE_MS = 50
+
+
 def wait(handle: int, desc: str, progress: Optional[bool]) -> None:
     """Wait for engine job ``handle`` to finish, then raise its error, if any.
 
+    Waits in slices of at most 50 ms inside the engine (GIL released), so a
+    finished job returns at once and Ctrl-C is noticed within a slice.
     ``progress=None`` shows a tqdm bar only when stderr is a terminal and the
     job runs longer than half a second. If waiting is interrupted (Ctrl-C),
     the job is cancelled and waited for before the exception propagates; the
@@ -33,13 +40,12 @@ def wait(handle: int, desc: str, progress: Optional[bool]) -> None:
     bar = None
     show = sys.stderr.isatty() if progress is None else bool(progress)
     start = time.perf_counter()
-    pause = 2e-4
     try:
-        while True:
+        while not call(engine.JobWaitFor, handle, _SLICE_MS):
+            if not show:
+                continue
             call(engine.JobPoll, handle, state.ctypes.data)
-            if state[2]:
-                break
-            if show and bar is None and (progress or time.perf_counter() - start > 0.5):
+            if bar is None and (progress or time.perf_counter() - start > 0.5):
                 try:
                     from tqdm.auto import tqdm
 
@@ -50,15 +56,15 @@ def wait(handle: int, desc: str, progress: Optional[bool]) -> None:
                 if state[1] and bar.total != state[1]:
                     bar.total = int(state[1])
                 bar.update(int(state[0]) - bar.n)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
         if bar is not None:
+            call(engine.JobPoll, handle, state.ctypes.data)
             bar.update(int(state[0]) - bar.n)
     except BaseException:
         # Stop the work before letting the exception (usually Ctrl-C) go on.
         try:
             call(engine.JobCancel, handle)
-            _wait_quietly(handle)
+            while not call(engine.JobWaitFor, handle, _SLICE_MS):
+                pass
         except BaseException:  # a second Ctrl-C while cancelling: the job is cancelled anyway
             pass
         raise
@@ -66,16 +72,6 @@ def wait(handle: int, desc: str, progress: Optional[bool]) -> None:
         if bar is not None:
             bar.close()
     call(engine.JobWait, handle)
-
-
-def _wait_quietly(handle: int) -> None:
-    """Poll cancelled job ``handle`` until it has stopped (errors ignored)."""
-    state = np.zeros(3, dtype=np.int64)
-    while True:
-        call(engine.JobPoll, handle, state.ctypes.data)
-        if state[2]:
-            return
-        time.sleep(0.002)
 
 
 def run(start: Callable[[], int], collect: Callable[[int], T], desc: str, progress: Optional[bool] = False) -> T:

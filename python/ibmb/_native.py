@@ -49,7 +49,9 @@ _KINDS: dict[str, type[Exception]] = {
     "memory": MemoryError,
     "canceled": KeyboardInterrupt,
 }
-_TAG = re.compile(r"^ibmb:(\w+): ", re.S)
+# "ibmb:<kind>: message", or "ibmb:io:<errno>: message" for a failed system
+# call (the errno picks the OSError subclass: FileNotFoundError, ...).
+_TAG = re.compile(r"^ibmb:(\w+)(?::(\d+))?: ", re.S)
 
 
 def _nvrtc_dirs() -> list[str]:
@@ -118,8 +120,13 @@ def check_not_forked() -> None:
         raise ForkError(_FORK_MESSAGE)
 
 
-def call(fn: Callable[..., Any], *args: Any) -> Any:
+def call(fn: Callable[..., Any], *args: Any, filename: Any = None) -> Any:
     """Call engine function ``fn`` and map its errors to Python exceptions.
+
+    An io error that carries an errno becomes ``OSError(errno, message,
+    filename)``, which Python turns into the matching subclass
+    (FileNotFoundError, PermissionError, IsADirectoryError, ...); pass the
+    path the caller named as ``filename``.
 
     Raises :class:`ForkError` (a RuntimeError) in a forked child instead of
     calling into the engine."""
@@ -128,12 +135,22 @@ def call(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
     except RuntimeError as e:
-        msg = str(e)
-        m = _TAG.match(msg)
-        if m is None:
-            raise EngineError(msg) from None
-        exc = _KINDS.get(m.group(1), EngineError)
-        raise exc(msg[m.end():]) from None
+        raise _exception(str(e), filename) from None
+
+
+def _exception(msg: str, filename: Any = None) -> BaseException:
+    """The Python exception for a tagged engine error message."""
+    m = _TAG.match(msg)
+    if m is None:
+        return EngineError(msg)
+    exc = _KINDS.get(m.group(1), EngineError)
+    text = msg[m.end():]
+    if exc is OSError and m.group(2) is not None:
+        errno = int(m.group(2))
+        return OSError(errno, text) if filename is None else OSError(errno, text, filename)
+    # Without an errno the message names the file itself (setting filename
+    # on a one-argument OSError would turn its str() into "[Errno None] None").
+    return exc(text)
 
 
 def _free(h: int) -> None:
@@ -159,6 +176,9 @@ class Handle:
     def __init__(self, h: int) -> None:
         self._h = int(h)
         self._finalizer = weakref.finalize(self, _free, self._h)
+        # At interpreter exit the process returns the memory anyway; freeing
+        # then could unmap memory that objects torn down later still view.
+        self._finalizer.atexit = False
 
     @property
     def value(self) -> int:

@@ -17,6 +17,9 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ibmb._argtypes import (device_name, dropout_rate, method_list, nonneg_float, nonneg_int, open_unit,
+                            positive_float, positive_int, probability, seed_int)
+
 
 def _table(rows: list[tuple[str, str]]) -> str:
     w = max(len(k) for k, _ in rows)
@@ -83,15 +86,16 @@ def _data_args(p: argparse.ArgumentParser) -> None:
                    help="'default' (built-in generated graph, no download), cora/citeseer/pubmed, ogbn-*, or a "
                         "folder with edges.csv and target.csv (default: default)")
     p.add_argument("--root", default=None, help="dataset root for PyG/OGB datasets")
-    p.add_argument("--nodes", type=int, default=100_000, help="nodes of the default graph (default: 100000)")
-    p.add_argument("--features", type=int, default=64, help="feature width of the default graph (default: 64)")
-    p.add_argument("--classes", type=int, default=10, help="classes of the default graph (default: 10)")
-    p.add_argument("--degree", type=float, default=10.0, help="average degree of the default graph (default: 10)")
-    p.add_argument("--homophily", type=float, default=0.6,
+    p.add_argument("--nodes", type=positive_int, default=100_000, help="nodes of the default graph (default: 100000)")
+    p.add_argument("--features", type=nonneg_int, default=64, help="feature width of the default graph (default: 64)")
+    p.add_argument("--classes", type=positive_int, default=10, help="classes of the default graph (default: 10)")
+    p.add_argument("--degree", type=nonneg_float, default=10.0,
+                   help="average degree of the default graph (default: 10)")
+    p.add_argument("--homophily", type=probability, default=0.6,
                    help="default graph: probability an edge stays in its class (default: 0.6)")
-    p.add_argument("--separation", type=float, default=0.3,
+    p.add_argument("--separation", type=nonneg_float, default=0.3,
                    help="default graph: distance of class feature means in noise units (default: 0.3)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed of random splits (default: 0)")
+    p.add_argument("--split-seed", type=seed_int, default=0, help="seed of random splits (default: 0)")
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
@@ -99,40 +103,41 @@ def _train_args(p: argparse.ArgumentParser) -> None:
 
     c = Config()
     p.add_argument("--model", default=c.model, choices=("gcn", "sage", "gat"), help="GNN (default: gcn)")
-    p.add_argument("--hidden", type=int, default=c.hidden, help=f"hidden width (default: {c.hidden})")
-    p.add_argument("--layers", type=int, default=c.layers, help=f"layers (default: {c.layers})")
-    p.add_argument("--dropout", type=float, default=c.dropout, help=f"dropout (default: {c.dropout})")
-    p.add_argument("--lr", type=float, default=c.lr, help=f"Adam learning rate (default: {c.lr})")
-    p.add_argument("--weight-decay", type=float, default=c.weight_decay, help="weight decay (default: 5e-4)")
-    p.add_argument("--epochs", type=int, default=c.epochs, help=f"max epochs (default: {c.epochs})")
-    p.add_argument("--patience", type=int, default=c.patience,
+    p.add_argument("--hidden", type=positive_int, default=c.hidden, help=f"hidden width (default: {c.hidden})")
+    p.add_argument("--layers", type=positive_int, default=c.layers, help=f"layers (default: {c.layers})")
+    p.add_argument("--dropout", type=dropout_rate, default=c.dropout, help=f"dropout (default: {c.dropout})")
+    p.add_argument("--lr", type=positive_float, default=c.lr, help=f"Adam learning rate (default: {c.lr})")
+    p.add_argument("--weight-decay", type=nonneg_float, default=c.weight_decay, help="weight decay (default: 5e-4)")
+    p.add_argument("--epochs", type=positive_int, default=c.epochs, help=f"max epochs (default: {c.epochs})")
+    p.add_argument("--patience", type=positive_int, default=c.patience,
                    help=f"early stopping patience in epochs (default: {c.patience})")
-    p.add_argument("--alpha", type=float, default=c.alpha, help=f"PPR teleport (default: {c.alpha})")
-    p.add_argument("--eps", type=float, default=c.eps, help=f"PPR push threshold (default: {c.eps})")
-    p.add_argument("--aux", type=int, default=c.num_auxiliary_nodes,
+    p.add_argument("--alpha", type=open_unit, default=c.alpha, help=f"PPR teleport (default: {c.alpha})")
+    p.add_argument("--eps", type=positive_float, default=c.eps, help=f"PPR push threshold (default: {c.eps})")
+    p.add_argument("--aux", type=positive_int, default=c.num_auxiliary_nodes,
                    help=f"node-wise: auxiliary nodes per output node (default: {c.num_auxiliary_nodes})")
-    p.add_argument("--outputs-per-batch", type=int, default=c.num_nodes_per_batch,
+    p.add_argument("--outputs-per-batch", type=positive_int, default=c.num_nodes_per_batch,
                    help=f"output nodes per batch (default: {c.num_nodes_per_batch})")
-    p.add_argument("--infer-outputs-per-batch", type=int, default=0,
+    p.add_argument("--infer-outputs-per-batch", type=nonneg_int, default=0,
                    help="output nodes per inference batch (default: node-wise max(outputs-per-batch, 4096), "
                         "batch-wise outputs-per-batch)")
-    p.add_argument("--partitions", type=int, default=0,
+    p.add_argument("--partitions", type=nonneg_int, default=0,
                    help="batch-wise: partitions (default: outputs / outputs-per-batch)")
-    p.add_argument("--expand-ratio", type=float, default=c.batch_expand_ratio,
+    p.add_argument("--expand-ratio", type=positive_float, default=c.batch_expand_ratio,
                    help="batch-wise: auxiliary nodes per batch = ratio * nodes / partitions "
                         f"(default: {c.batch_expand_ratio})")
-    p.add_argument("--infer-expand-ratio", type=float, default=0.0,
+    p.add_argument("--infer-expand-ratio", type=nonneg_float, default=0.0,
                    help="batch-wise: expand ratio of the inference batches (default: --expand-ratio)")
     p.add_argument("--batch-order", default=c.batch_order, choices=("order", "sample", "rand"),
                    help="IBMB batch order (default: order)")
-    p.add_argument("--batch-size", type=int, default=c.batch_size,
+    p.add_argument("--batch-size", type=positive_int, default=c.batch_size,
                    help=f"NeighborLoader seed nodes per batch (default: {c.batch_size})")
-    p.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default: cpu)")
-    p.add_argument("--eval-every", type=int, default=c.eval_every, help="validate every n epochs (default: 1)")
-    p.add_argument("--val-nodes", type=int, default=0,
+    p.add_argument("--device", default="cpu", type=device_name, help="cpu or cuda[:i] (default: cpu)")
+    p.add_argument("--eval-every", type=positive_int, default=c.eval_every, help="validate every n epochs (default: 1)")
+    p.add_argument("--val-nodes", type=nonneg_int, default=0,
                    help="validate on at most this many random val nodes (default: all)")
-    p.add_argument("--seeds", type=int, default=1, help="runs with seeds 0..n-1, accuracies averaged (default: 1)")
-    p.add_argument("--threads", type=int, default=0, help="torch and engine threads (default: all cores)")
+    p.add_argument("--seeds", type=positive_int, default=1,
+                   help="runs with seeds 0..n-1, accuracies averaged (default: 1)")
+    p.add_argument("--threads", type=nonneg_int, default=0, help="torch and engine threads (default: all cores)")
     p.add_argument("--plot", default=None, help="write accuracy vs inference time as PNG here")
     p.add_argument("--profile-gpu", action="store_true",
                    help="profile the GPU through NVML (summary in the table, plot next to --plot or ./)")
@@ -193,7 +198,12 @@ def _jobs(args: argparse.Namespace, methods: list) -> int:
         print(f"plot written to {args.plot}")
     if getattr(args, "save_model", None):
         _save_model(args, results[0], data, cfg)
-    return 0 if all(r.note.startswith("skipped") or r.test_acc == r.test_acc for r in results) else 1
+    unavailable = [r for r in results if r.note.startswith("unavailable")]
+    if unavailable and len(unavailable) == len(results):  # nothing could run (e.g. `train --method neighbor`)
+        for r in unavailable:
+            print(f"{r.method}: {r.note}", file=sys.stderr)
+        return 1
+    return 0 if all(r in unavailable or r.test_acc == r.test_acc for r in results) else 1
 
 
 def _cuda_index(device: str) -> int:
@@ -235,12 +245,8 @@ def train_cmd(args: argparse.Namespace) -> int:
 def bench_cmd(args: argparse.Namespace) -> int:
     from ibmb.train import METHODS
 
-    methods = list(METHODS) if args.methods == "all" else [m.strip() for m in args.methods.split(",") if m.strip()]
-    for m in methods:
-        if m not in METHODS:
-            print(f"unknown method {m!r}; choose from {', '.join(METHODS)}", file=sys.stderr)
-            return 2
-    return _jobs(args, methods)
+    methods = args.methods if isinstance(args.methods, list) else method_list(args.methods)
+    return _jobs(args, [m for m in methods if m in METHODS])
 
 
 def infer_cmd(args: argparse.Namespace) -> int:
@@ -292,13 +298,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="cmd")
     d = sub.add_parser("demo", help="run the engine's steps on the built-in default graph")
-    d.add_argument("--nodes", type=int, default=100_000, help="nodes of the generated graph (default: 100000)")
-    d.add_argument("--classes", type=int, default=10, help="classes (default: 10)")
-    d.add_argument("--degree", type=float, default=10.0, help="average degree (default: 10)")
-    d.add_argument("--features", type=int, default=64, help="feature width (default: 64)")
-    d.add_argument("--batch", type=int, default=8192, help="rows per gathered batch (default: 8192)")
-    d.add_argument("--batches", type=int, default=50, help="batches to gather (default: 50)")
-    d.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    d.add_argument("--nodes", type=positive_int, default=100_000, help="nodes of the generated graph (default: 100000)")
+    d.add_argument("--classes", type=positive_int, default=10, help="classes (default: 10)")
+    d.add_argument("--degree", type=nonneg_float, default=10.0, help="average degree (default: 10)")
+    d.add_argument("--features", type=nonneg_int, default=64, help="feature width (default: 64)")
+    d.add_argument("--batch", type=positive_int, default=8192, help="rows per gathered batch (default: 8192)")
+    d.add_argument("--batches", type=positive_int, default=50, help="batches to gather (default: 50)")
+    d.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
     from ibmb.train import METHODS
 
     t = sub.add_parser("train", help="train a GNN with IBMB batches (or a baseline) and report the figures")
@@ -309,14 +315,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     b = sub.add_parser("bench", help="train and infer with IBMB and the baselines, same model, same run")
     _data_args(b)
     _train_args(b)
-    b.add_argument("--methods", default="all", help=f"comma-separated subset of {','.join(METHODS)} (default: all)")
+    b.add_argument("--methods", default="all", type=method_list,
+                   help=f"comma-separated subset of {','.join(METHODS)} (default: all)")
     i = sub.add_parser("infer", help="inference over the test nodes with a model written by train --save-model")
     _data_args(i)
     i.add_argument("--model-file", required=True, help="the model file")
     i.add_argument("--batches", default=None, help="saved test batches to load (or to write when missing)")
-    i.add_argument("--device", default="cpu", help="cpu or cuda[:i] (default: cpu)")
+    i.add_argument("--device", default="cpu", type=device_name, help="cpu or cuda[:i] (default: cpu)")
     i.add_argument("--quiet", action="store_true", help="no progress bars")
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+        if str(getattr(args, "device", "cpu")).startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                sub.choices[args.cmd].error(f"argument --device: {args.device} needs a CUDA GPU, but "
+                                            "torch.cuda.is_available() is False")
+    except SystemExit as e:  # argparse printed usage and the error (or the help): return its status
+        return int(e.code or 0) if not isinstance(e.code, str) else 2
     if args.version:
         import ibmb
 

@@ -1,4 +1,4 @@
-"""Contiguous gather of feature rows."""
+"""Contiguous gather of feature rows (with autograd for torch tensors)."""
 from __future__ import annotations
 
 import math
@@ -41,10 +41,14 @@ def gather(x: T, index: Any, out: Optional[T] = None) -> T:
             index must lie in ``[0, N)``; negative indices are not wrapped.
         out: optional output of shape ``[M, *]``, same type, dtype and device
             as ``x``, contiguous. Left untouched when an error is raised.
+            Not allowed when ``x`` requires grad.
 
     Returns:
         The ``[M, *]`` gathered rows, of the same type as ``x`` (``out`` when
-        given).
+        given). When ``x`` is a tensor that requires grad (and grad mode is
+        on), the result carries the autograd graph: its backward adds the
+        incoming rows into ``x``'s gradient at ``index`` (a scatter-add, so
+        repeated indices accumulate), on the CPU and on CUDA.
 
     Raises:
         IndexError: an index is negative or ``>= N`` (nothing is written).
@@ -106,15 +110,51 @@ def _gather_numpy(x: np.ndarray, index: Any, out: Optional[np.ndarray]) -> np.nd
     if row_bytes == 0 or idx.size == 0:
         _check_range(idx, x.shape[0])
         return out
-    call(engine.Gather, ptr(out), ptr(x), x.shape[0], row_bytes, ptr(idx), idx.shape[0])
+    call(engine.Gather, ptr(out, x.dtype, None, "out", writable=True), ptr(x, x.dtype, None, "x"), x.shape[0],
+         row_bytes, ptr(idx, np.int64, None, "index"), idx.shape[0])
     return out
 
 
 def _gather_torch(x: "torch.Tensor", index: Any, out: Optional["torch.Tensor"]) -> "torch.Tensor":
+    if x.requires_grad and torch.is_grad_enabled():
+        if out is not None:
+            raise ValueError("out= cannot be used when x requires grad (the result must carry the autograd graph): "
+                             "leave out=None, or gather under torch.no_grad()")
+        if x.dtype not in _TORCH_DTYPES:
+            raise TypeError(f"x must have dtype float32, float16 or bfloat16, got {x.dtype}")
+        if not is_tensor(index):
+            index = torch.as_tensor(as_index(index))
+        if index.device != x.device:
+            raise ValueError(f"index is on {index.device} but x is on {x.device}")
+        return _Gather.apply(x, as_index(index))
+    return _gather_torch_raw(x, index, out)
+
+
+if torch is not None:
+    class _Gather(torch.autograd.Function):
+        """``x[index]`` by the engine's gather; backward scatter-adds the
+        ``[M, *]`` gradient into a zero ``[N, *]`` gradient of ``x``."""
+
+        @staticmethod
+        def forward(ctx: Any, x: "torch.Tensor", index: "torch.Tensor") -> "torch.Tensor":
+            ctx.save_for_backward(index)
+            ctx.x_shape = x.shape
+            return _gather_torch_raw(x.detach(), index, None)
+
+        @staticmethod
+        def backward(ctx: Any, grad: "torch.Tensor") -> tuple[Any, None]:
+            (index,) = ctx.saved_tensors
+            if not ctx.needs_input_grad[0]:
+                return None, None
+            gx = grad.new_zeros(ctx.x_shape)
+            return gx.index_add_(0, index, grad), None
+
+
+def _gather_torch_raw(x: "torch.Tensor", index: Any, out: Optional["torch.Tensor"]) -> "torch.Tensor":
     if x.dtype not in _TORCH_DTYPES:
         raise TypeError(f"x must have dtype float32, float16 or bfloat16, got {x.dtype}")
     if not is_tensor(index):
-        index = torch.as_tensor(np.asarray(index))
+        index = torch.as_tensor(as_index(index))
     if index.device != x.device:
         raise ValueError(f"index is on {index.device} but x is on {x.device}")
     idx = as_index(index)
@@ -139,10 +179,11 @@ def _gather_torch(x: "torch.Tensor", index: Any, out: Optional["torch.Tensor"]) 
         return out
     if x.is_cuda:
         stream = torch.cuda.current_stream(x.device).cuda_stream
-        call(engine.GatherCUDA, x.device.index, ptr(out), ptr(x), x.shape[0], row_bytes, ptr(idx),
-             idx.shape[0], stream)
+        call(engine.GatherCUDA, x.device.index, ptr(out, x.dtype, None, "out"), ptr(x, x.dtype, None, "x"),
+             x.shape[0], row_bytes, ptr(idx, torch.int64, None, "index"), idx.shape[0], stream)
     elif x.device.type == "cpu":
-        call(engine.Gather, ptr(out), ptr(x), x.shape[0], row_bytes, ptr(idx), idx.shape[0])
+        call(engine.Gather, ptr(out, x.dtype, None, "out"), ptr(x, x.dtype, None, "x"), x.shape[0], row_bytes,
+             ptr(idx, torch.int64, None, "index"), idx.shape[0])
     else:
         raise ValueError(f"unsupported device {x.device}: use a CPU or CUDA tensor")
     return out

@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ibmb._arrays import as_edge_index, as_index, is_tensor, ptr, torch
-from ibmb._native import call, engine
+from ibmb._arrays import as_edge_index, as_index, as_int, is_tensor, ptr, torch
+from ibmb._native import Handle, call, engine
 
 __all__ = ["CSRGraph", "as_graph", "degree", "normalize", "subgraph"]
 
@@ -30,14 +30,14 @@ class CSRGraph:
     ``edge_index[0]`` is the source), sorted by target id.
 
     Build one with :meth:`from_edge_index`. The engine memory is freed when the
-    object is garbage collected (or explicitly with :meth:`close`).
+    object becomes unreachable (or explicitly with :meth:`close`).
     """
 
     def __init__(self, handle: int, _ref: Any = None) -> None:
-        self._h = int(handle)
+        self._owner = Handle(handle)  # frees the engine graph with this object (or on close())
         self._ref = _ref  # the input type (numpy or torch) results are returned as
         shape = np.zeros(2, dtype=np.int64)
-        call(engine.GraphShape, self._h, ptr(shape))
+        call(engine.GraphShape, self._owner.value, ptr(shape, np.int64, 2, "shape", writable=True))
         self.num_nodes, self.num_edges = int(shape[0]), int(shape[1])
 
     @classmethod
@@ -46,7 +46,8 @@ class CSRGraph:
         """Build the CSR of ``edge_index``.
 
         Args:
-            edge_index: ``[2, E]`` integer numpy array or torch tensor.
+            edge_index: ``[2, E]`` integer numpy array, torch tensor or nested
+                list (``[[], []]`` is the empty graph).
             num_nodes: node count ``N`` (default: ``max id + 1``). Ids must lie in
                 ``[0, N)``.
             symmetrize: also add ``v -> u`` for every ``u -> v``.
@@ -56,33 +57,25 @@ class CSRGraph:
 
         Raises:
             IndexError: a node id is negative or ``>= num_nodes``.
-            TypeError: ``edge_index`` is not integer.
-            ValueError: wrong shape, or ``num_nodes`` beyond the int32 id width.
+            TypeError: ``edge_index`` is not integer, or ``num_nodes`` is not
+                an int.
+            ValueError: wrong shape, or ``num_nodes`` negative or beyond the
+                int32 id width.
         """
         ei = as_edge_index(edge_index)
-        n = -1 if num_nodes is None else int(num_nodes)
-        if num_nodes is not None and n < 0:
-            raise ValueError(f"num_nodes must be >= 0, got {num_nodes}")
-        h = call(engine.GraphFromCOO, ptr(ei), ei.shape[1], n, bool(symmetrize), bool(add_self_loops),
-                 bool(drop_duplicates))
+        n = -1 if num_nodes is None else as_int(num_nodes, "num_nodes", min=0)
+        h = call(engine.GraphFromCOO, ptr(ei, np.int64, 2 * ei.shape[1], "edge_index"), ei.shape[1], n,
+                 bool(symmetrize), bool(add_self_loops), bool(drop_duplicates))
         return cls(h, edge_index)
 
     def close(self) -> None:
         """Free the engine memory now (the object is unusable afterwards)."""
-        if getattr(self, "_h", 0):
-            call(engine.Free, self._h)
-            self._h = 0
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+        self._owner.close()
 
     def _handle(self) -> int:
-        if not self._h:
+        if not self._owner.alive:
             raise ValueError("this CSRGraph was closed")
-        return self._h
+        return self._owner.value
 
     def __repr__(self) -> str:
         return f"CSRGraph(num_nodes={self.num_nodes}, num_edges={self.num_edges})"
@@ -101,19 +94,20 @@ class CSRGraph:
         """``(indptr [N + 1], indices [E])``, both int64."""
         indptr = np.empty(self.num_nodes + 1, dtype=np.int64)
         indices = np.empty(self.num_edges, dtype=np.int64)
-        call(engine.GraphCopyCSR, self._handle(), ptr(indptr), ptr(indices))
+        call(engine.GraphCopyCSR, self._handle(), ptr(indptr, np.int64, self.num_nodes + 1, "indptr", True),
+             ptr(indices, np.int64, self.num_edges, "indices", True))
         return _like(indptr, self._ref), _like(indices, self._ref)
 
     def edge_index(self) -> Any:
         """``[2, E]`` int64 edge_index in CSR order (sorted by source, then target)."""
         out = np.empty((2, self.num_edges), dtype=np.int64)
-        call(engine.GraphCopyEdgeIndex, self._handle(), ptr(out))
+        call(engine.GraphCopyEdgeIndex, self._handle(), ptr(out, np.int64, 2 * self.num_edges, "out", True))
         return _like(out, self._ref)
 
     def degree(self) -> Any:
         """``[N]`` int64 out-degrees."""
         out = np.empty(self.num_nodes, dtype=np.int64)
-        call(engine.GraphCopyDegrees, self._handle(), ptr(out))
+        call(engine.GraphCopyDegrees, self._handle(), ptr(out, np.int64, self.num_nodes, "out", True))
         return _like(out, self._ref)
 
     def edge_weight(self, norm: str = "sym") -> Any:
@@ -124,7 +118,7 @@ class CSRGraph:
         degree 0 contribute weight 0, never NaN.
         """
         out = np.empty(self.num_edges, dtype=np.float32)
-        call(engine.GraphCopyWeights, self._handle(), str(norm), ptr(out))
+        call(engine.GraphCopyWeights, self._handle(), str(norm), ptr(out, np.float32, self.num_edges, "out", True))
         return _like(out, self._ref)
 
     def induced(self, nodes: Any) -> "CSRGraph":
@@ -133,7 +127,7 @@ class CSRGraph:
         idx = as_index(nodes, "nodes")
         if is_tensor(idx):
             idx = idx.cpu().numpy()
-        h = call(engine.GraphInduce, self._handle(), ptr(idx), idx.shape[0])
+        h = call(engine.GraphInduce, self._handle(), ptr(idx, np.int64, None, "nodes"), idx.shape[0])
         return CSRGraph(h, self._ref)
 
 
@@ -142,7 +136,7 @@ def as_graph(graph: Any, num_nodes: Optional[int] = None) -> CSRGraph:
     then agree with ``num_nodes``), else the CSR of the edge_index ``graph``
     used as given."""
     if isinstance(graph, CSRGraph):
-        if num_nodes is not None and int(num_nodes) != graph.num_nodes:
+        if num_nodes is not None and as_int(num_nodes, "num_nodes", min=0) != graph.num_nodes:
             raise ValueError(f"num_nodes={num_nodes} disagrees with the graph's {graph.num_nodes} nodes")
         return graph
     return CSRGraph.from_edge_index(graph, num_nodes)

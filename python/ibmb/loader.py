@@ -35,7 +35,8 @@ from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-from ibmb._arrays import as_node_ids, is_tensor
+from ibmb._arrays import as_int, as_int64, as_node_ids, is_tensor
+from ibmb._steps import HostRegistration, StepMerger, torch_device
 from ibmb.batching import Arena, ArenaBatch, BatchOrder, Batches, batch_wise, node_wise, partition
 from ibmb.gather import gather
 from ibmb.graph import CSRGraph
@@ -128,10 +129,12 @@ class _IBMBLoader:
                  graph: Optional[CSRGraph], batch_order: Optional[str], return_edge_index_type: str,
                  device: Any, prefetch: int, seed: int, kwargs: dict) -> None:
         torch, _ = _torch()
-        batch_size = kwargs.pop("batch_size", 1)
+        batch_size = as_int(kwargs.pop("batch_size", 1), "batch_size (batches merged per step)", min=1)
         shuffle = bool(kwargs.pop("shuffle", False))
         drop_last = bool(kwargs.pop("drop_last", False))
-        num_workers = int(kwargs.pop("num_workers", 0) or 0)
+        num_workers = as_int(kwargs.pop("num_workers", 0) or 0, "num_workers", min=0)
+        prefetch = as_int(prefetch, "prefetch", min=0)
+        seed = as_int(seed, "seed", min=0, max=2**63 - 1)
         if kwargs.get("sampler") is not None or kwargs.get("batch_sampler") is not None:
             raise ValueError("sampler/batch_sampler conflict with batch_order: IBMB loaders order their batches "
                              "themselves (batch_order='order', 'sample', 'rand' or None)")
@@ -148,8 +151,6 @@ class _IBMBLoader:
                              "(or shuffle=False)")
         if shuffle:
             batch_order = "rand"
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer (batches merged per step), got {batch_size!r}")
         if return_edge_index_type not in ("edge_index", "adj"):
             raise ValueError(f"return_edge_index_type must be 'edge_index' or 'adj', got {return_edge_index_type!r}")
         if return_edge_index_type == "adj":
@@ -165,16 +166,14 @@ class _IBMBLoader:
                               "thread (its batches are precomputed, and forking a process that runs the Go runtime "
                               "can hang)", stacklevel=3)
                 _warned_workers = True
-        if int(prefetch) < 0:
-            raise ValueError(f"prefetch must be >= 0, got {prefetch}")
         if batch_order in ("order", "sample") and class_y is None:
             raise ValueError(f"batch_order={batch_order!r} needs integer class labels y ([N] or [N, 1]); use "
                              "batch_order='rand' or None")
         self.arena, self.batches = arena, batches
         self.batch_order, self.batch_size, self.drop_last = batch_order, int(batch_size), drop_last
         self.return_edge_index_type = return_edge_index_type
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
-        self.prefetch = int(prefetch)
+        self.device = torch_device(device)
+        self.prefetch = prefetch
         self._x, self._y, self._class_y, self._graph = x, y, class_y, graph
         self._order: Optional[BatchOrder] = None
         self._seed, self._epoch = int(seed), 0
@@ -183,7 +182,10 @@ class _IBMBLoader:
         if self.batch_size > 1 and graph is None:
             raise ValueError("batch_size > 1 merges batches over the full graph, which a loaded loader does not "
                              "have: pass data to load()")
-        self._pinned = False
+        self._merger: Optional[StepMerger] = None
+        if self.batch_size > 1 and arena.num_batches > 1:
+            self._merger = StepMerger(graph, arena.norm, class_y if arena.has_labels else None)
+        self._pin: Optional[HostRegistration] = None
 
     # ----------------------------------------------------------------- info
     @property
@@ -274,19 +276,14 @@ class _IBMBLoader:
     def _view(self, group: np.ndarray) -> ArenaBatch:
         if len(group) == 1:
             return self.arena[int(group[0])]
-        # Merge: union of the batches' nodes, outputs first, over the full graph.
-        outs = [self.arena[int(b)] for b in group]
-        out = np.unique(np.concatenate([v.n_id[:v.batch_size] for v in outs]))
-        nodes = np.unique(np.concatenate([v.n_id for v in outs]))
-        b = Batches(np.array([0, len(out)], np.int64), out, np.array([0, len(nodes)], np.int64), nodes)
-        xs = self._x if self.arena.row_bytes else None
-        ys = self._class_y if self.arena.has_labels else None
-        return Arena.build(self._graph, b, x=xs, y=ys, norm=self.arena.norm)[0]
+        return self._merger.merge([self.arena[int(b)] for b in group])
 
     def _to_data(self, v: ArenaBatch) -> Any:
         torch, Data = _torch()
         n_id = torch.from_numpy(v.n_id)
-        if v.x is not None:
+        if self._x_requires_grad():
+            x = None  # gathered with autograd in the consumer's thread (_ready), after the last optimizer step
+        elif v.x is not None:
             if v.x.dtype.name == "bfloat16":
                 x = torch.from_numpy(v.x.view(np.int16)).view(torch.bfloat16)
             else:
@@ -311,24 +308,22 @@ class _IBMBLoader:
 
             edge_index = SparseTensor(row=edge_index[0], col=edge_index[1], value=edge_weight, sparse_sizes=(n, n),
                                       is_sorted=True, trust_data=True)
-        data = Data(x=x, edge_index=edge_index, edge_weight=edge_weight,
-                    output_node_mask=torch.from_numpy(v.output_mask), n_id=n_id, num_nodes=n)
+        data = Data(edge_index=edge_index, edge_weight=edge_weight, output_node_mask=torch.from_numpy(v.output_mask),
+                    n_id=n_id, num_nodes=n)
+        if x is not None:
+            data.x = x
         if y is not None:
             data.y = y
         data.batch_size = int(v.batch_size)
         return data
 
     def _pin_arena(self) -> None:
-        """Page-lock the arena once so host-to-device copies need no staging."""
-        torch, _ = _torch()
-        if self._pinned or self.arena.nbytes == 0:
-            return
-        self._pinned = True
-        try:
-            err = torch.cuda.cudart().cudaHostRegister(self.arena.address, self.arena.nbytes, 0)
-            self._registered = int(getattr(err, "value", err)) == 0
-        except Exception:  # pragma: no cover - depends on the CUDA runtime
-            self._registered = False
+        """Page-lock the arena once (undone when the loader goes)."""
+        if self._pin is None:
+            self._pin = HostRegistration(self.arena)
+
+    def _x_requires_grad(self) -> bool:
+        return self._x is not None and self._x.requires_grad
 
     def _make(self, group: np.ndarray, stream: Any) -> tuple[Any, Any]:
         torch, _ = _torch()
@@ -336,7 +331,7 @@ class _IBMBLoader:
         if self.device.type == "cpu":
             return data, None
         with torch.cuda.stream(stream):
-            pinned = len(group) == 1 and getattr(self, "_registered", False)
+            pinned = len(group) == 1 and self._pin is not None and self._pin.ok
             for key, value in data:
                 if is_tensor(value):
                     src = value if pinned or value.is_cuda else value.pin_memory()
@@ -363,22 +358,25 @@ class _IBMBLoader:
         q: "queue.Queue[Any]" = queue.Queue(maxsize=self.prefetch)
         stop = threading.Event()
 
+        def put(item: Any) -> bool:
+            # Never block for good: the consumer may stop reading (break).
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def work() -> None:
             try:
                 for g in groups:
-                    if stop.is_set():
+                    if stop.is_set() or not put(self._make(g, stream)):
                         return
-                    item = self._make(g, stream)
-                    while not stop.is_set():
-                        try:
-                            q.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
             except BaseException as e:  # handed to the consumer
-                q.put(e)
+                put(e)
                 return
-            q.put(None)
+            put(None)
 
         t = threading.Thread(target=work, name="ibmb-prefetch", daemon=True)
         t.start()
@@ -405,7 +403,18 @@ class _IBMBLoader:
             for _, value in data:
                 if is_tensor(value) and value.is_cuda:
                     value.record_stream(cur)
+        if self._x_requires_grad():
+            # Learnable features: gather now, in this thread and grad mode,
+            # from the current parameters, so that the batch carries the graph.
+            n_id = data.n_id.to(self._x.device)
+            data.x = self._gather_x(n_id).to(self.device)
         return data
+
+    def _gather_x(self, n_id: Any) -> Any:
+        torch, _ = _torch()
+        if self._x.dtype in (torch.float32, torch.float16, torch.bfloat16) and self._x.is_contiguous():
+            return gather(self._x, n_id)
+        return self._x.index_select(0, n_id)
 
 
 def _batches_from_arena(arena: Arena) -> Batches:
@@ -437,6 +446,12 @@ def _setup(loader: _IBMBLoader, src: _Source, graph: CSRGraph, arena_graph: CSRG
     torch, _ = _torch()
     row_bytes = int(np.prod(src.x.shape[1:])) * src.x.element_size()
     storable = src.x.dtype in (torch.float32, torch.float16, torch.bfloat16)
+    if src.x.requires_grad:
+        if store_features:
+            raise ValueError("store_features=True copies data.x into the arena, which cuts it off from autograd, but "
+                             "data.x requires grad (learnable embeddings): use store_features=False or None, and "
+                             "batches gather x with autograd")
+        store_features = False
     if store_features is None:
         store_features = storable and batches.nodes.shape[0] * row_bytes <= _memory_budget()
     elif store_features and not storable:
@@ -528,14 +543,12 @@ class IBMBNodeLoader(_IBMBLoader):
 
 def _given_partitions(parts: Any, n: int, k: int) -> np.ndarray:
     """Checks a user's ``[n]`` part ids in ``[0, k)``; returns them as int64."""
-    p = np.asarray(parts.detach().cpu().numpy() if hasattr(parts, "detach") else parts)
-    if p.dtype == np.bool_ or not np.issubdtype(p.dtype, np.integer):
-        raise TypeError(f"partitions must hold integers, got dtype {p.dtype}")
+    p = as_int64(parts, "partitions", ndim=None)
     if p.shape != (n,):
         raise ValueError(f"partitions must have shape [{n}] (one part per node), got {list(p.shape)}")
     if n and (p.min() < 0 or p.max() >= k):
         raise ValueError(f"partitions must lie in [0, num_partitions={k}), got values in [{p.min()}, {p.max()}]")
-    return np.ascontiguousarray(p, dtype=np.int64)
+    return p
 
 
 class IBMBBatchLoader(_IBMBLoader):
@@ -590,8 +603,7 @@ class IBMBBatchLoader(_IBMBLoader):
                  partition_method: str = "ibmb", **kwargs: Any) -> None:
         if batch_order not in _ORDERS:
             raise ValueError(f"batch_order must be 'order', 'sample', 'rand' or None, got {batch_order!r}")
-        if not isinstance(num_partitions, (int, np.integer)) or num_partitions < 1:
-            raise ValueError(f"num_partitions must be a positive integer, got {num_partitions!r}")
+        num_partitions = as_int(num_partitions, "num_partitions", min=1)
         if not (batch_expand_ratio is not None and math.isfinite(batch_expand_ratio) and batch_expand_ratio > 0):
             raise ValueError(f"batch_expand_ratio must be a positive number, got {batch_expand_ratio!r}")
         src = _Source(data, input_nodes, need_y=batch_order in ("order", "sample"))

@@ -6,7 +6,10 @@ auxiliary nodes; topic-sensitive (set-wise) PPR is what batch-wise IBMB uses.
 For every target (or set) the engine returns an estimate ``p̂`` with
 ``0 <= p(v) - p̂(v) <= eps * deg(v)`` for every node ``v`` on undirected
 (symmetric) graphs, where ``p`` is the exact PPR vector with teleport
-probability ``alpha`` and ``deg`` the out-degree.
+probability ``alpha`` and ``deg`` the out-degree. A vector costs at most
+``1 / (alpha * eps)`` neighbour updates; parameters with ``alpha * eps <
+1e-10`` are refused. The computation runs as an engine job: Ctrl-C stops it
+and raises ``KeyboardInterrupt`` within a second.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ibmb import _jobs
-from ibmb._arrays import as_index, as_node_ids, is_tensor, ptr, torch
+from ibmb._arrays import as_index, as_int, as_node_ids, is_tensor, ptr, torch
 from ibmb._native import call, engine
 from ibmb.graph import CSRGraph, as_graph
 
@@ -55,19 +58,25 @@ class PPRResult:
         return self.nodes[a:b], self.scores[a:b]
 
 
+def _check_alpha_eps(alpha: float, eps: float) -> None:
+    """Raise ``ValueError`` unless ``alpha`` and ``eps`` are admissible push
+    parameters: ``0 < alpha < 1``, ``eps`` positive and finite, and
+    ``alpha * eps >= 1e-10``.
+
+    The push costs at most ``1 / (alpha * eps)`` neighbour updates per vector
+    (every push after the first moves at least ``alpha * eps * deg(u)`` of the
+    unit mass into the estimate); the engine refuses bounds above ``1e10``,
+    hours per vector on a large graph (``alpha=1e-9``, or ``eps=5e-324``,
+    which would never finish). The rule is the engine's own (Go
+    ``ppr.CheckParams``), so Python and Go never disagree."""
+    call(engine.PPRCheckParams, float(alpha), float(eps))
+
+
 def _check_params(alpha: float, eps: float, topk: Optional[int]) -> int:
-    alpha, eps = float(alpha), float(eps)
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
-    if not (eps > 0.0 and np.isfinite(eps)):
-        raise ValueError(f"eps must be positive and finite, got {eps}")
+    _check_alpha_eps(alpha, eps)
     if topk is None:
         return 0
-    if isinstance(topk, bool) or not isinstance(topk, (int, np.integer)):
-        raise TypeError(f"topk must be an int or None, got {type(topk).__name__}")
-    if topk < 1:
-        raise ValueError(f"topk must be >= 1 (or None for every entry), got {topk}")
-    return int(topk)
+    return as_int(topk, "topk (or None for every entry)", min=1)
 
 
 def _device(device: Any) -> int:
@@ -131,7 +140,10 @@ def node_ppr(graph: Union[CSRGraph, Any], targets: Any = None, alpha: float = 0.
         targets: ``[T]`` node ids (any order, repeats allowed), or a ``[N]``
             boolean mask; ``None`` means every node.
         alpha: teleport probability in ``(0, 1)``.
-        eps: push threshold (> 0): nodes are pushed while ``r(u) >= eps * deg(u)``.
+        eps: push threshold (> 0): nodes are pushed while ``r(u) >= eps * deg(u)``;
+            a vector costs at most ``1 / (alpha * eps)`` neighbour updates, and
+            ``alpha * eps < 1e-10`` is refused (``ValueError``, see
+            :func:`_check_alpha_eps`).
         topk: keep the ``topk`` largest entries per target (``None``: all).
         num_nodes: node count when ``graph`` is an edge_index.
         device: ``None``/``"cpu"``, or ``"cuda"``/``"cuda:N"`` for the GPU push
@@ -143,6 +155,7 @@ def node_ppr(graph: Union[CSRGraph, Any], targets: Any = None, alpha: float = 0.
             order: reproduces ``torch_geometric.utils.get_ppr`` up to rounding).
     """
     k = _check_params(alpha, eps, topk)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     dev, o = _device(device), _order(order)
     g = as_graph(graph, num_nodes)
     t = as_node_ids(targets, g.num_nodes, "target")
@@ -159,6 +172,7 @@ def set_ppr(graph: Union[CSRGraph, Any], sets: Sequence[Any], alpha: float = 0.2
     uniformly over the set (a node listed twice counts once). ``sets`` is a
     sequence of id arrays. Other arguments as :func:`node_ppr`."""
     k = _check_params(alpha, eps, topk)
+    num_threads = as_int(num_threads, "num_threads", min=0)
     dev, o = _device(device), _order(order)
     g = as_graph(graph, num_nodes)
     if len(sets) == 0:
@@ -189,7 +203,8 @@ def get_ppr(edge_index: Any, alpha: float = 0.2, eps: float = 1e-5, target: Any 
     Args:
         edge_index: ``[2, E]`` int64 tensor (or numpy array).
         alpha: teleport probability in ``(0, 1)`` (default: 0.2).
-        eps: push threshold (default: 1e-5).
+        eps: push threshold (default: 1e-5); ``alpha * eps`` must be at least
+            ``1e-10`` (the work bound ``1 / (alpha * eps)`` per target).
         target: ``[T]`` target node ids (default: every node).
         num_nodes: node count (default: ``max id + 1``).
         topk: keep only the ``topk`` largest entries per target (default: all).

@@ -37,7 +37,8 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 import numpy as np
 
-from ibmb._native import EngineError, UnavailableError, call, engine
+from ibmb._arrays import ptr
+from ibmb._native import EngineError, Handle, UnavailableError, call, engine
 
 __all__ = ["profile", "Profile", "ProfileSummary"]
 
@@ -188,7 +189,7 @@ class Profile:
         self.device_name: str = ""
         self.summary: ProfileSummary = ProfileSummary.empty()
         self.series: dict[str, np.ndarray] = _empty_series()
-        self._handle: int = 0
+        self._handle: Optional[Handle] = None  # the engine sampler while running
         self._lock = threading.Lock()
 
     # -- running -------------------------------------------------------------
@@ -206,7 +207,7 @@ class Profile:
             RuntimeError: the run is already started.
         """
         with self._lock:
-            if self._handle:
+            if self._handle is not None:
                 raise RuntimeError("ibmb.profile: this run is already started; stop it first")
             self.summary, self.series, self.device_name = ProfileSummary.empty(), _empty_series(), ""
             try:
@@ -217,9 +218,9 @@ class Profile:
                     raise
                 _warn_once(self.reason)
                 return self
-            self._handle = int(h)
+            self._handle = Handle(h)
             self.available, self.reason = True, ""
-            self.device_name = str(call(engine.ProfileDevice, self._handle))
+            self.device_name = str(call(engine.ProfileDevice, self._handle.value))
             return self
 
     def stop(self) -> "Profile":
@@ -236,10 +237,11 @@ class Profile:
                 taken before the failure are kept.
         """
         with self._lock:
-            h, self._handle = self._handle, 0
-            if not h:
+            owner, self._handle = self._handle, None
+            if owner is None:
                 return self
             try:
+                h = owner.value
                 err: Optional[Exception] = None
                 try:
                     call(engine.ProfileStop, h)
@@ -248,7 +250,7 @@ class Profile:
                 self.summary = self._read_summary(h)
                 self.series = self._read_series(h)
             finally:
-                call(engine.Free, h)
+                owner.close()
             if err is not None:
                 raise err
             return self
@@ -260,7 +262,7 @@ class Profile:
             raise EngineError(f"engine summary fields {_SUMMARY_FIELDS} do not match ProfileSummary {names}: "
                               "reinstall ibmb")
         buf = np.empty(len(_SUMMARY_FIELDS), dtype=np.float64)
-        call(engine.ProfileSummary, h, buf.ctypes.data, buf.size)
+        call(engine.ProfileSummary, h, ptr(buf, np.float64, None, "summary", True), buf.size)
         values: dict[str, Any] = dict(zip(_SUMMARY_FIELDS, buf.tolist()))
         values["samples"] = int(values["samples"])
         values["energy_from_counter"] = bool(values["energy_from_counter"])
@@ -270,7 +272,7 @@ class Profile:
     def _read_series(h: int) -> dict[str, np.ndarray]:
         n = int(call(engine.ProfileSeriesLen, h))
         buf = np.empty((n, len(_SERIES_FIELDS)), dtype=np.float64)
-        rows = int(call(engine.ProfileSeriesCopy, h, buf.ctypes.data if n else 0, n))
+        rows = int(call(engine.ProfileSeriesCopy, h, ptr(buf, np.float64, None, "series", True), n))
         return {name: np.ascontiguousarray(buf[:rows, i]) for i, name in enumerate(_SERIES_FIELDS)}
 
     def __enter__(self) -> "Profile":
@@ -308,16 +310,8 @@ class Profile:
         wrapper.profile = self  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
-    def __del__(self) -> None:
-        h, self._handle = getattr(self, "_handle", 0), 0
-        if h:
-            try:
-                engine.Free(h)
-            except Exception:
-                pass
-
     def __repr__(self) -> str:
-        if self._handle:
+        if self._handle is not None:
             state = "running"
         elif not self.available:
             state = f"unavailable: {self.reason}"

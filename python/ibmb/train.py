@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 
-__all__ = ["Config", "GNN", "Result", "METHODS", "run", "train_eval", "PeakMemory"]
+__all__ = ["Config", "GNN", "Result", "METHODS", "run", "train_eval", "PeakMemory", "unavailable_reason"]
 
 METHODS = ("full", "ibmb-node", "ibmb-batch", "neighbor", "cluster", "pyg-ibmb-node", "pyg-ibmb-batch")
 
@@ -265,6 +265,9 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
 
     dev = cfg.device
     train = data.train_mask
+    why = unavailable_reason(method)
+    if why is not None:
+        raise _Unavailable(why)
     if method == "full":
         from torch_geometric.utils import add_remaining_self_loops
 
@@ -340,7 +343,8 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
         try:
             cd = ClusterData(data, num_parts=parts, log=False)
         except (ImportError, RuntimeError, AttributeError) as e:
-            raise _Unavailable(f"ClusterLoader needs METIS (torch_sparse or pyg_lib built with it): {e}") from e
+            raise _Unavailable(f"PyG's ClusterLoader needs METIS (torch_sparse or pyg-lib built with it): "
+                               f"{str(e).splitlines()[0] if str(e) else type(e).__name__}; {INSTALL_HINT}") from e
         tl = ClusterLoader(cd, batch_size=max(1, parts // 10), shuffle=True)
         pre = time.perf_counter() - t
 
@@ -430,6 +434,26 @@ def _setup_method(method: str, data: Any, cfg: Config) -> tuple[Callable[[], Ite
 
 class _Unavailable(RuntimeError):
     """A baseline cannot run on this machine (missing optional dependency)."""
+
+
+# How to get PyG's optional native backends (pyg-lib has no PyPI wheels; torch_sparse/torch_scatter only sdists).
+INSTALL_HINT = ("install: `make deps` in the ibmb source tree (builds torch_scatter + torch_sparse with METIS once "
+                "per machine into a wheel cache) or `bash benchmarks/install_pyg_metis.sh`")
+
+
+def unavailable_reason(method: str) -> Optional[str]:
+    """Why baseline ``method`` cannot run here, ending in how to install what
+    it needs, or ``None`` when its dependencies import. (A torch_sparse built
+    without METIS is only found out when ``cluster`` partitions.)"""
+    import torch_geometric.typing as tgt
+
+    if method == "neighbor" and not (tgt.WITH_PYG_LIB or tgt.WITH_TORCH_SPARSE):
+        return f"PyG's NeighborLoader needs pyg-lib or torch-sparse; {INSTALL_HINT}"
+    if method == "cluster" and not (tgt.WITH_METIS or tgt.WITH_TORCH_SPARSE):
+        return f"PyG's ClusterLoader needs METIS from pyg-lib or torch-sparse; {INSTALL_HINT}"
+    if method.startswith("pyg-ibmb-") and not tgt.WITH_TORCH_SPARSE:
+        return f"PyG's IBMB loaders need torch-sparse (SparseTensor); {INSTALL_HINT}"
+    return None
 
 
 def _train_step_targets(b: Any) -> tuple[Any, Any]:
@@ -570,7 +594,8 @@ def run(methods: Iterable[str], data: Any, cfg: Config, seeds: Iterable[int] = (
     """Run every method with every seed; returns one :class:`Result` per
     method with the accuracies averaged over the seeds (and their standard
     deviation in ``extra['test_acc_std']``). Methods whose dependencies are
-    missing get a Result with the reason in ``note`` and NaN figures."""
+    missing get a Result with ``note`` "unavailable: <reason>; install: ..."
+    and NaN figures."""
     out = []
     for m in methods:
         runs = []
@@ -580,9 +605,9 @@ def run(methods: Iterable[str], data: Any, cfg: Config, seeds: Iterable[int] = (
                 c.seed = int(s)
                 runs.append(train_eval(m, data, c, log=log))
         except _Unavailable as e:
-            out.append(Result(m, note=f"skipped: {e}"))
+            out.append(Result(m, note=f"unavailable: {e}"))
             if log:
-                log(f"{m}: skipped: {e}")
+                log(f"{m}: unavailable: {e}")
             continue
         r = copy.copy(runs[-1])
         r.test_acc = float(np.mean([x.test_acc for x in runs]))
