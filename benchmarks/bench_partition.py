@@ -3,8 +3,9 @@ and KaMinPar (its PyPI wheel), measured in the same run.
 
 For each graph and part count, prints the edge cut (undirected edges between
 parts), the balance (heaviest part / average part, unit node weights) and the
-wall time of each partitioner, the median of --repeat runs (default 3; the
-cut and balance are those of the median run), and ibmb's cut and time
+wall time of each partitioner, the median of --repeat runs (default 3,
+interleaved across the partitioners; the cut and balance are those of the
+median run), and ibmb's cut, wall time and CPU time (all its threads)
 relative to METIS's. Target (issue 16): ibmb's cut <= 1.03x METIS's at
 balance <= 1.03 and its time <= METIS's (goal: 3x faster).
 
@@ -92,16 +93,22 @@ def kaminpar_graph(xadj: np.ndarray, adjncy: np.ndarray):
         os.unlink(path)
 
 
-def measure(fn, repeat: int) -> tuple:
-    """(parts of the median run, median seconds, all seconds) over `repeat` calls of fn()."""
-    runs = []
+def measure(fns: list, repeat: int) -> list:
+    """For each fn in fns: (parts of its median run, median wall seconds, median CPU seconds of this
+    process, all threads). The runs are interleaved (fn0, fn1, ..., fn0, fn1, ...) so that a change
+    in the machine's load hits every partitioner alike."""
+    runs = [[] for _ in fns]
     for _ in range(repeat):
-        t = time.perf_counter()
-        parts = np.asarray(fn(), dtype=np.int64)
-        runs.append((time.perf_counter() - t, parts))
-    runs.sort(key=lambda r: r[0])
-    dt, parts = runs[len(runs) // 2]
-    return parts, dt, [r[0] for r in runs]
+        for i, fn in enumerate(fns):
+            t, c = time.perf_counter(), time.process_time()
+            parts = np.asarray(fn(), dtype=np.int64)
+            runs[i].append((time.perf_counter() - t, time.process_time() - c, parts))
+    out = []
+    for r in runs:
+        r.sort(key=lambda x: x[0])
+        dt, _, parts = r[len(r) // 2]
+        out.append((parts, dt, statistics.median(x[1] for x in r)))
+    return out
 
 
 def stats(xadj: np.ndarray, adjncy: np.ndarray, parts: np.ndarray, k: int) -> tuple:
@@ -133,8 +140,8 @@ def main() -> None:
             f"load average at start {load_avg()}")
     lines = [head, "",
              "| graph | nodes | edges | parts | METIS cut | METIS bal | METIS s | ibmb cut | ibmb bal | ibmb s | "
-             "cut ibmb/METIS | time ibmb/METIS | KaMinPar cut | KaMinPar bal | KaMinPar s | load |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "cut ibmb/METIS | time ibmb/METIS | CPU ibmb/METIS | KaMinPar cut | KaMinPar bal | KaMinPar s | load |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     print("\n".join(lines), flush=True)
     more = ["", "| graph | parts | partitioner | cut | balance | s | cut / METIS's |", "|---|---:|---|---:|---:|---:|---:|"]
     for name, ei, ks in graphs(args.graphs.split(","), args.big):
@@ -146,12 +153,8 @@ def main() -> None:
             la = load_avg()
             opts = pymetis.Options()
             opts.ufactor = 30
-            mparts, mt, _ = measure(lambda: pymetis.part_graph(k, adjacency=pymetis.CSRAdjacency(xadj, adjncy),
-                                                               options=opts)[1], repeat)
-            iparts, it, its = measure(lambda: partition(g, k, imbalance=0.03, seed=0), repeat)
-            mc, mb = stats(xadj, adjncy, mparts, k)
-            ic, ib = stats(xadj, adjncy, iparts, k)
-            kcol = " | | "
+            fns = [lambda: pymetis.part_graph(k, adjacency=pymetis.CSRAdjacency(xadj, adjncy), options=opts)[1],
+                   lambda: partition(g, k, imbalance=0.03, seed=0)]
             if kg is not None:
                 kp = kaminpar.KaMinPar(args.kaminpar_threads, kaminpar.default_context())
 
@@ -159,11 +162,18 @@ def main() -> None:
                     kaminpar.reseed(0)
                     return kp.compute_partition(kg, k, 0.03)
 
-                kparts, kt, _ = measure(kmp, repeat)
+                fns.append(kmp)
+            res = measure(fns, repeat)
+            (mparts, mt, mcpu), (iparts, it, icpu) = res[:2]
+            mc, mb = stats(xadj, adjncy, mparts, k)
+            ic, ib = stats(xadj, adjncy, iparts, k)
+            kcol = " | | "
+            if kg is not None:
+                kparts, kt, _ = res[2]
                 kc, kb = stats(xadj, adjncy, kparts, k)
                 kcol = f"{kc:,} | {kb:.3f} | {kt:.3f}"
             row = (f"| {name} | {g.num_nodes:,} | {len(adjncy) // 2:,} | {k} | {mc:,} | {mb:.3f} | {mt:.3f} | "
-                   f"{ic:,} | {ib:.3f} | {it:.3f} | {ic / max(mc, 1):.3f} | {it / mt:.2f} | {kcol} | {la} |")
+                   f"{ic:,} | {ib:.3f} | {it:.3f} | {ic / max(mc, 1):.3f} | {it / mt:.2f} | {icpu / mcpu:.2f} | {kcol} | {la} |")
             lines.append(row)
             print(row, flush=True)
             if args.others:

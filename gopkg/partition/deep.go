@@ -178,8 +178,12 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		}
 		st = newKway(g, part, maxW, keep)
 	}
-	st.forceBalance()
-	st.fillEmpty()
+	if err := st.forceBalance(d.p); err != nil {
+		return nil, err
+	}
+	if err := st.fillEmpty(d.p); err != nil {
+		return nil, err
+	}
 	if err := d.p.cancelled(); err != nil {
 		return nil, err
 	}

@@ -611,3 +611,51 @@ func TestUnknownAlgorithm(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+// TestDeepStepsStop checks that the steps which can run long on one
+// goroutine (2-way FM passes, the final balancing and filling of empty
+// parts) return the context's error when it is cancelled, and run to the
+// end when it is not.
+func TestDeepStepsStop(t *testing.T) {
+	g := internalGraph(t, gridGraph(t, 60, 60))
+	skewed := func() []int32 { // every node in part 0 but one per other part
+		part := make([]int32, g.n)
+		for b := 1; b < 4; b++ {
+			part[b] = int32(b)
+		}
+		return part
+	}
+	steps := []struct {
+		name string
+		run  func(p *pool) error
+	}{
+		{"fm2", func(p *pool) error {
+			side := make([]int32, g.n)
+			for u := range side {
+				side[u] = int32(u % 2) // a poor start: many moves to make
+			}
+			_, err := newFM2(g, side, [2]int64{int64(g.n), int64(g.n)}).refine(p, 3, 1000)
+			return err
+		}},
+		{"forceBalance", func(p *pool) error {
+			lim := int64(g.n/4 + 10)
+			return newKway(g, skewed(), []int64{lim, lim, lim, lim}, []int32{1, 1, 1, 1}).forceBalance(p)
+		}},
+		{"fillEmpty", func(p *pool) error {
+			part := make([]int32, g.n)
+			return newKway(g, part, make([]int64, 5), make([]int32, 5)).fillEmpty(p)
+		}},
+	}
+	for _, tc := range steps {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := tc.run(&pool{ctx: ctx, workers: 1}); !errors.Is(err, context.Canceled) {
+				t.Errorf("cancelled: err = %v, want context.Canceled", err)
+			}
+			if err := tc.run(&pool{ctx: context.Background(), workers: 1}); err != nil {
+				t.Errorf("not cancelled: err = %v", err)
+			}
+		})
+	}
+}

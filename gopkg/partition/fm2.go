@@ -261,6 +261,9 @@ func (f *fm2) flip(u int32) {
 func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 	g := f.g
 	cut := f.gains()
+	// Passes over large graphs can make many moves: tk looks at the
+	// context after every checkWork units (a heap update costs popCost).
+	tk := ticker{stop: p.stopper()}
 	for pass := 0; pass < passes; pass++ {
 		if err := p.cancelled(); err != nil {
 			return 0, err
@@ -268,6 +271,9 @@ func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 		f.heap[0].reset(g.n)
 		f.heap[1].reset(g.n)
 		for u := 0; u < g.n; u++ {
+			if tk.add(0) {
+				return 0, p.cancelled()
+			}
 			f.locked[u] = false
 			if f.gain[u] > -f.wdeg[u] {
 				f.heap[f.side[u]].set(int32(u), f.gain[u])
@@ -293,6 +299,9 @@ func (f *fm2) refine(p *pool, passes, stall int) (float64, error) {
 				}
 			}
 			f.moves = append(f.moves, u)
+			if tk.add(popCost * (g.xadj[u+1] - g.xadj[u] + 1)) {
+				return 0, p.cancelled()
+			}
 			if ov := f.overload(); ov < bestOver || (ov == bestOver && cut < bestCut-1e-9) {
 				bestOver, bestCut, bestLen = ov, cut, len(f.moves)
 			} else if len(f.moves)-bestLen >= stall {

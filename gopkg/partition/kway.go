@@ -154,7 +154,12 @@ func (s *kway) lpRefine(p *pool, sc []*scratch, order []int32, cfg lpRefineConfi
 				return err
 			}
 			x := sc[0]
-			for _, u := range slice {
+			for i, u := range slice {
+				if i&4095 == 4095 {
+					if err := p.cancelled(); err != nil {
+						return err
+					}
+				}
 				if prop[u] < 0 {
 					continue
 				}
@@ -366,7 +371,8 @@ func (s *kway) balance(p *pool, sc []*scratch, seed uint64) error {
 // moves to the lightest block. The lightest block weighs less than W/k, so
 // it stays within the bound, and every move lowers the sum of squared block
 // weights. After balance this finds nothing to do but in contrived cases.
-func (s *kway) forceBalance() {
+// It looks at p's context before every move (each scans the graph once).
+func (s *kway) forceBalance(p *pool) error {
 	g := s.g
 	k := len(s.pw)
 	wmax := int64(0)
@@ -383,7 +389,10 @@ func (s *kway) forceBalance() {
 			}
 		}
 		if a < 0 {
-			return
+			return nil
+		}
+		if err := p.cancelled(); err != nil {
+			return err
 		}
 		best := int32(-1)
 		for u := 0; u < g.n; u++ {
@@ -398,12 +407,15 @@ func (s *kway) forceBalance() {
 // fillEmpty gives every empty block a node, taken from the block with the
 // most nodes: its lightest node, the lowest id among equals. A block that
 // receives one node weighs at most the largest node weight, so the balance
-// bound is kept.
-func (s *kway) fillEmpty() {
+// bound is kept. It looks at p's context before every move.
+func (s *kway) fillEmpty(p *pool) error {
 	g := s.g
 	for b := range s.pn {
 		if s.pn[b] > 0 {
 			continue
+		}
+		if err := p.cancelled(); err != nil {
+			return err
 		}
 		src := int32(0)
 		for a := range s.pn {
@@ -412,7 +424,7 @@ func (s *kway) fillEmpty() {
 			}
 		}
 		if s.pn[src] <= 1 {
-			return
+			return nil
 		}
 		best := int32(-1)
 		for u := 0; u < g.n; u++ {
@@ -422,4 +434,5 @@ func (s *kway) fillEmpty() {
 		}
 		s.move(best, int32(b))
 	}
+	return nil
 }
