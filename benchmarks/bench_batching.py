@@ -38,7 +38,7 @@ its own process; the run-to-run range of the total time is printed below the
 table.
 
 Usage: python benchmarks/bench_batching.py [--nodes 1000000] [--markdown FILE] [--graphs github --kaminpar]
-                                          [--repeat 3]
+                                          [--repeat 3] [--batch-only]
 """
 from __future__ import annotations
 
@@ -210,6 +210,7 @@ def main() -> None:
     ap.add_argument("--kaminpar", action="store_true",
                     help="GitHub: also a reference row with KaMinPar's partition (pip install kaminpar), not shipped")
     ap.add_argument("--repeat", type=int, default=1, help="median of this many runs (each in its own process)")
+    ap.add_argument("--batch-only", action="store_true", help="only the batch-wise rows (no node-wise)")
     ap.add_argument("--worker")
     ap.add_argument("--graph")
     args = ap.parse_args()
@@ -227,6 +228,8 @@ def main() -> None:
         ref = {}
         for method in ("pyg-node", "ibmb-node", "pyg-batch", "ibmb-batch", "ibmb-batch-kaminpar"):
             if method.startswith("pyg") and (args.skip_pyg or name != "github"):
+                continue
+            if args.batch_only and method.endswith("node"):
                 continue
             if method == "ibmb-batch-kaminpar" and (not args.kaminpar or name != "github"):
                 continue

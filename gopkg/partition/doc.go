@@ -135,22 +135,21 @@
 //
 // # Cancellation
 //
-// PartitionContext stops when its context is cancelled: the loops of every
-// phase count their work (edges scanned, queue operations) and look at the
-// context every 2^16 units (at most tens of milliseconds of work), so
-// the call returns promptly with an error wrapping ctx.Err(). The checks
-// never change the result of a call that is not cancelled.
+// PartitionContext stops when its context is cancelled and returns an error
+// wrapping ctx.Err() and no partition. The heavy-edge scheme's loops count
+// their work (edges scanned, queue operations) and look at the context
+// every 2^16 units (at most tens of milliseconds of work). The deep scheme
+// looks at it before every chunk of parallel work (clustering,
+// contraction, projection, refinement, balancing), every few thousand
+// steps of its sequential loops (clustering, applying refinement moves),
+// during every 2-way FM pass (counted like the heavy-edge scheme's queue
+// operations), and before every move of the final balancing and filling
+// of empty parts. The checks never change the result of a call that is
+// not cancelled.
 //
 // # Errors
 //
 // Invalid input is reported by an error wrapping graph.ErrValue (or
 // graph.ErrIndex for out-of-range node ids in the graph); nothing panics on
 // bad input. An unknown Algorithm is a value error.
-//
-// # Cancellation
-//
-// The deep scheme takes a context (the package-internal entry point
-// partitionDeep; Partition passes context.Background) and checks it before
-// every chunk of parallel work, every FM pass and every few thousand
-// sequential steps, returning the context's error once it is done.
 package partition
