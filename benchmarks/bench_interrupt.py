@@ -16,10 +16,13 @@ Calls: node-wise PPR over every node (``node_ppr``, top 16, alpha 0.25, eps
 ``node_wise`` over the training nodes (16 auxiliary nodes, 256 per batch) and
 ``batch_wise`` over the training nodes with ``--parts`` contiguous blocks of
 node ids as the partition (a stand-in: the real partition takes minutes and
-does not change how the call stops).
+does not change how the call stops); ``arena_build`` builds a 1.7 GB arena (1000
+random batches of ~3200 nodes with 128 float32 features per row) and
+``arena_save`` saves it (built before the timed call).
 
     python benchmarks/bench_interrupt.py                 # 1M nodes, delays 1 and 5 s
     python benchmarks/bench_interrupt.py --nodes 200000 --delays 0.5,2
+    python benchmarks/bench_interrupt.py --calls arena_build,arena_save --delays 0.5,2
 """
 from __future__ import annotations
 
@@ -35,9 +38,11 @@ import threading
 import time
 
 CHILD = r"""
-import json, resource, sys, time
+import faulthandler, json, resource, signal, sys, time
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a result is late
 import numpy as np
-from ibmb.batching import batch_wise, node_wise, partition
+import os, shutil, tempfile
+from ibmb.batching import Arena, Batches, batch_wise, node_wise, partition
 from ibmb.data import load
 from ibmb.graph import CSRGraph
 from ibmb.ppr import node_ppr
@@ -47,11 +52,25 @@ data = load("default", num_nodes=n)
 g = CSRGraph.from_edge_index(data.edge_index, n, drop_duplicates=True)
 train = np.flatnonzero(data.train_mask.numpy())
 blocks = np.arange(n, dtype=np.int64) * parts_n // n
+# A big arena for the build and save calls: 1000 batches of ~3200 random nodes (200 outputs each, disjoint) with
+# 128 float32 features per row: 1.7 GB.
+rng = np.random.default_rng(0)
+perm = rng.permutation(n)
+nb, per, outs = 1000, 3000, 200
+out = np.concatenate([np.sort(perm[i * outs:(i + 1) * outs]) for i in range(nb)])
+rows = [np.union1d(out[i * outs:(i + 1) * outs], rng.choice(n, per, replace=False)) for i in range(nb)]
+big = Batches(out_ptr=np.arange(nb + 1) * outs, out=out, node_ptr=np.cumsum([0] + [len(r) for r in rows]),
+              nodes=np.concatenate(rows))
+x = rng.random((n, 128), dtype=np.float32)
+folder = tempfile.mkdtemp()
+arena = None
 calls = {
     "ppr": lambda: node_ppr(g, None, alpha=0.25, eps=2e-4, topk=16, progress=False),
     "partition": lambda: partition(g, parts_n),
     "node_wise": lambda: node_wise(g, train, 16, 256, alpha=0.25, eps=2e-4, progress=False),
     "batch_wise": lambda: batch_wise(g, train, blocks, parts_n, alpha=0.25, eps=2e-4, progress=False),
+    "arena_build": lambda: Arena.build(g, big, x=x, y=data.y),
+    "arena_save": lambda: arena.save(os.path.join(folder, "big.ibmb")),
 }
 print("ready", json.dumps({"nodes": g.num_nodes, "edges": g.num_edges, "train": len(train)}), flush=True)
 
@@ -60,6 +79,8 @@ def cpu():
     return r.ru_utime + r.ru_stime
 
 for name in sys.stdin.readline().split():
+    if name == "arena_save" and arena is None:
+        arena = Arena.build(g, big, x=x, y=data.y)  # not timed: the save is
     t0 = time.monotonic()
     print("start", name, flush=True)
     try:
@@ -74,7 +95,11 @@ for name in sys.stdin.readline().split():
         c0 = cpu()
         time.sleep(1.0)
         out = {"interrupted": True, "t_exc": t_exc, "cpu_after": cpu() - c0}
+    out["files_left"] = len(os.listdir(folder)) if out["interrupted"] else 0
+    for f in os.listdir(folder):
+        os.remove(os.path.join(folder, f))
     print("result", json.dumps(out), flush=True)
+shutil.rmtree(folder)
 """
 
 
@@ -94,9 +119,15 @@ def main() -> int:
     lines: "queue.Queue[str]" = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put("")], daemon=True).start()
 
-    def expect(prefix: str) -> str:
+    def expect(prefix: str, timeout: float = 900) -> str:
         while True:
-            line = lines.get(timeout=900)
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                os.kill(proc.pid, signal.SIGUSR1)  # the child prints its threads' stacks to stderr
+                time.sleep(2)
+                proc.kill()
+                raise SystemExit(f"no {prefix!r} line from the child within {timeout} s (stacks above)") from None
             if not line:
                 raise SystemExit(f"child exited before {prefix!r}")
             if line.startswith(prefix):
@@ -111,7 +142,7 @@ def main() -> int:
         time.sleep(delay)
         t_sig = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
-        r = json.loads(expect("result "))
+        r = json.loads(expect("result ", 120))
         rows.append((name, delay, r, t_sig))
     proc.wait(timeout=60)
     load1 = os.getloadavg()
@@ -123,7 +154,8 @@ def main() -> int:
     print(f"{'call':<11} {'SIGINT after':>12} {'to KeyboardInterrupt':>21} {'CPU-s in next 1 s':>18}")
     for name, delay, r, t_sig in rows:
         if r["interrupted"]:
-            print(f"{name:<11} {delay:>10.1f} s {1e3 * (r['t_exc'] - t_sig):>18.1f} ms {r['cpu_after']:>18.3f}")
+            left = f"  ({r['files_left']} files left behind)" if r.get("files_left") else ""
+            print(f"{name:<11} {delay:>10.1f} s {1e3 * (r['t_exc'] - t_sig):>18.1f} ms {r['cpu_after']:>18.3f}{left}")
         else:
             print(f"{name:<11} {delay:>10.1f} s   finished first ({r['seconds']:.1f} s)")
     return 0

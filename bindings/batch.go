@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/partition"
-	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )
 
 // BatchNodeWise starts a node-wise IBMB job on graph gh for the n int64
@@ -19,18 +19,10 @@ import (
 // within milliseconds.
 func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, out, err := pushInputs(gh, alpha, eps, outputs, n)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	out, err := int64s(outputs, n)
-	if err != nil {
-		return 0, err
-	}
-	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		return batch.NodeWiseContext(ctx, g, out, batch.NodeWiseOptions{NumAuxNodes: numAux, MaxOutputsPerBatch: maxOut,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
@@ -43,14 +35,7 @@ func BatchNodeWise(gh int, outputs uintptr, n, numAux, maxOut int, alpha, eps fl
 // part from topic-sensitive PPR. Returns a job handle, as BatchNodeWise.
 func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int, expand, alpha, eps float64, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
-	if err != nil {
-		return 0, err
-	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	out, err := int64s(outputs, n)
+	g, out, err := pushInputs(gh, alpha, eps, outputs, n)
 	if err != nil {
 		return 0, err
 	}
@@ -65,7 +50,6 @@ func BatchBatchWise(gh int, outputs uintptr, n int, parts uintptr, numParts int,
 		}
 		p[i] = int32(v)
 	}
-	out = slices.Clone(out)
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		return batch.BatchWiseContext(ctx, g, out, p, numParts, batch.BatchWiseOptions{ExpandRatio: expand,
 			Alpha: alpha, Eps: eps, Workers: workers, Progress: progress})
@@ -81,12 +65,7 @@ func BatchesShape(h int, out uintptr) (err error) {
 	if err != nil {
 		return err
 	}
-	o, err := int64s(out, 3)
-	if err != nil {
-		return err
-	}
-	o[0], o[1], o[2] = int64(b.NumBatches()), int64(len(b.Out)), int64(len(b.Nodes))
-	return nil
+	return putInts(out, int64(b.NumBatches()), int64(len(b.Out)), int64(len(b.Nodes)))
 }
 
 // BatchesCopy copies the batches of finished job h in CSR form into Python
@@ -116,9 +95,9 @@ func BatchesCopy(h int, outPtr, out, nodePtr, nodes uintptr) (err error) {
 // gives the arena. The batches come in CSR form (int64 buffers, all read
 // before this returns and copied): nodePtr/outPtr with nb+1 entries, nodes
 // (numNodes entries, sorted per batch) and out (numOut entries, a sorted
-// subset per batch). norm is "sym", "rw" or "none". labels (NumNodes int64,
-// copied) and x (NumNodes rows of rowBytes bytes, dtype 1 float32, 2
-// float16, 3 bfloat16) may be 0 to leave them out; x is read while the job
+// subset per batch). norm is a name of Norms. labels (NumNodes int64,
+// copied) and x (NumNodes rows of rowBytes bytes, dtype a code of
+// ArenaDTypes) may be 0 to leave them out; x is read while the job
 // runs, so it must stay alive until JobWait returns. params is stored as
 // text in the header. The batch description is checked before the job
 // starts; the job checks for cancellation before every batch and reports
@@ -211,31 +190,97 @@ func ArenaFromJob(j int) (h int, err error) {
 	return put(a), nil
 }
 
-// ArenaInfo writes the description of arena h as int64 at out (22 values):
-// batches, graph nodes, size in bytes, address of the first byte, feature row
-// bytes, feature dtype, norm (0 none, 1 rw, 2 sym), labels present (0/1),
-// then the byte offsets of the 7 sections (table, nid, outmask, edges,
-// weight, y, x) and their 7 sizes. The memory stays valid until Free(h).
-func ArenaInfo(h int, out uintptr) (err error) {
+// arenaInfoFields names the values ArenaInfo writes, in order: the one
+// place that fixes them; Python reads the names with ArenaInfoFields and
+// unpacks by name. Section offsets are from "address"; a size of 0 means
+// the section is absent.
+var arenaInfoFields = func() []arenaField {
+	f := []arenaField{
+		{"num_batches", func(a *batch.Arena) int64 { return int64(a.NumBatches()) }},
+		{"num_nodes", func(a *batch.Arena) int64 { return int64(a.NumNodes()) }},
+		{"nbytes", func(a *batch.Arena) int64 { return a.Size() }},
+		{"address", func(a *batch.Arena) int64 { return int64(a.Addr()) }},
+		{"row_bytes", func(a *batch.Arena) int64 { return a.RowBytes() }},
+		{"dtype", func(a *batch.Arena) int64 { return int64(a.DType()) }}, // a code of ArenaDTypes
+		{"norm", func(a *batch.Arena) int64 { return int64(a.Norm()) }},   // a code of Norms
+		{"has_labels", func(a *batch.Arena) int64 { return b2i(a.HasLabels()) }},
+		{"table_cols", func(*batch.Arena) int64 { return batch.TableCols }},
+	}
+	for s, name := range batch.SectionNames() {
+		f = append(f,
+			arenaField{name + "_offset", func(a *batch.Arena) int64 { off, _ := a.Offsets(); return off[s] }},
+			arenaField{name + "_size", func(a *batch.Arena) int64 { _, size := a.Offsets(); return size[s] }})
+	}
+	return f
+}()
+
+type arenaField struct {
+	name string
+	get  func(*batch.Arena) int64
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ArenaInfoFields returns the names of the values ArenaInfo writes,
+// comma-separated, in order (num_batches, num_nodes, nbytes, address,
+// row_bytes, dtype, norm, has_labels, table_cols, then <section>_offset and
+// <section>_size for each section of batch.SectionNames).
+func ArenaInfoFields() string {
+	names := make([]string, len(arenaInfoFields))
+	for i, f := range arenaInfoFields {
+		names[i] = f.name
+	}
+	return strings.Join(names, ",")
+}
+
+// ArenaInfo writes the description of arena h as n int64 at out, one per
+// name of ArenaInfoFields (n must be their number). The memory stays valid
+// until Free(h).
+func ArenaInfo(h int, out uintptr, n int) (err error) {
 	defer guard(&err)
 	a, err := get[*batch.Arena](h)
 	if err != nil {
 		return err
 	}
-	o, err := int64s(out, 22)
+	if n != len(arenaInfoFields) {
+		return argErr("ArenaInfo writes %d values, the buffer holds %d", len(arenaInfoFields), n)
+	}
+	o, err := int64s(out, n)
 	if err != nil {
 		return err
 	}
-	labels := int64(0)
-	if a.HasLabels() {
-		labels = 1
+	for i, f := range arenaInfoFields {
+		o[i] = f.get(a)
 	}
-	o[0], o[1], o[2], o[3] = int64(a.NumBatches()), int64(a.NumNodes()), a.Size(), int64(a.Addr())
-	o[4], o[5], o[6], o[7] = a.RowBytes(), int64(a.DType()), int64(a.Norm()), labels
-	off, size := a.Offsets()
-	copy(o[8:15], off[:])
-	copy(o[15:22], size[:])
 	return nil
+}
+
+// ArenaDTypes returns the names of the feature dtype codes, comma-separated,
+// the name of code i at position i: "none,float32,float16,bfloat16" (the
+// numpy and torch names). ArenaBuildJob takes these codes, ArenaInfo
+// reports them.
+func ArenaDTypes() string {
+	names := make([]string, batch.NumDTypes)
+	for d := range batch.NumDTypes {
+		names[d] = d.String()
+	}
+	return strings.Join(names, ",")
+}
+
+// Norms returns the names of the normalization codes, comma-separated, the
+// name of code i at position i: "none,rw,sym". Functions taking a norm take
+// its name; ArenaInfo reports its code.
+func Norms() string {
+	var names []string
+	for n := graph.NormNone; n <= graph.NormSym; n++ {
+		names = append(names, n.String())
+	}
+	return strings.Join(names, ",")
 }
 
 // ArenaParams returns the parameters text stored with arena h.

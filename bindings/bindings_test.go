@@ -3,10 +3,15 @@ package bindings
 import (
 	"context"
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/gopkg/batch"
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
 func addr[T any](s []T) uintptr { return uintptr(unsafe.Pointer(&s[0])) }
@@ -167,5 +172,73 @@ func TestJobWaitFor(t *testing.T) {
 	}
 	if _, err := JobWaitFor(h, -1); err == nil {
 		t.Fatal("a negative wait was accepted")
+	}
+}
+
+func TestVersionOneSource(t *testing.T) {
+	py, err := os.ReadFile("../pyproject.toml")
+	if err != nil {
+		t.Skip(err)
+	}
+	if !regexp.MustCompile(`^\d+\.\d+\.\d+`).MatchString(Version()) {
+		t.Fatalf("version %q", Version())
+	}
+	if regexp.MustCompile(`(?m)^version\s*=\s*"`).Match(py) || !strings.Contains(string(py), `version = { file = "bindings/VERSION" }`) {
+		t.Errorf("pyproject.toml must read its version from bindings/VERSION, not state one")
+	}
+}
+
+// TestArenaInfoNamed: every value ArenaInfo writes has one distinct name,
+// the values match the arena's accessors by name, a buffer of the wrong
+// length is refused, and the dtype and norm code tables agree with the
+// engine's parsers.
+func TestArenaInfoNamed(t *testing.T) {
+	names := strings.Split(ArenaInfoFields(), ",")
+	seen := map[string]bool{}
+	for _, n := range names {
+		if n == "" || seen[n] {
+			t.Fatalf("field %q empty or repeated in %v", n, names)
+		}
+		seen[n] = true
+	}
+	g, err := graph.FromCOO([]int64{0, 1, 2}, []int64{1, 2, 3}, 4, graph.Options{Symmetrize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := batch.BuildArena(g, []int64{0, 2, 4}, []int64{0, 1, 2, 3}, []int64{0, 1, 2}, []int64{0, 2},
+		batch.ArenaOptions{Norm: graph.NormRow, Labels: []int64{0, 1, 0, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := put(a)
+	defer Free(h)
+	info := make([]int64, len(names))
+	if err := ArenaInfo(h, uintptr(unsafe.Pointer(&info[0])), len(info)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for i, n := range names {
+		got[n] = info[i]
+	}
+	off, size := a.Offsets()
+	want := map[string]int64{"num_batches": 2, "num_nodes": 4, "nbytes": a.Size(), "address": int64(a.Addr()),
+		"dtype": 0, "norm": int64(graph.NormRow), "has_labels": 1, "table_cols": batch.TableCols,
+		"nid_offset": off[1], "x_size": size[6], "edges_size": size[3]}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d", k, got[k], v)
+		}
+	}
+	if err := ArenaInfo(h, uintptr(unsafe.Pointer(&info[0])), len(info)-1); err == nil || !strings.HasPrefix(err.Error(), "ibmb:value:") {
+		t.Errorf("short buffer: %v", err)
+	}
+	for code, name := range strings.Split(Norms(), ",") {
+		if n, err := graph.ParseNorm(name); err != nil || int(n) != code {
+			t.Errorf("norm %q has code %d, ParseNorm gives %d, %v", name, code, n, err)
+		}
+	}
+	dt := strings.Split(ArenaDTypes(), ",")
+	if len(dt) != int(batch.NumDTypes) || dt[batch.DTypeFloat32] != "float32" || dt[batch.DTypeBFloat16] != "bfloat16" {
+		t.Errorf("ArenaDTypes = %v", dt)
 	}
 }

@@ -1,70 +1,32 @@
 package bindings
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"unsafe"
 
-	"github.com/ibmb-dev/ibmb/gopkg/graph"
-	"github.com/ibmb-dev/ibmb/gopkg/profiling"
-	"github.com/ibmb-dev/ibmb/gopkg/schedule"
-	"github.com/ibmb-dev/ibmb/gopkg/synth"
-	"github.com/ibmb-dev/ibmb/internal/memlimit"
-	"github.com/ibmb-dev/ibmb/kernels/cuda"
-	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 )
 
-// Error kinds, as they appear after "ibmb:" in error messages.
+// Error kinds are errs.Kind names; they appear after "ibmb:" in error
+// messages ("ibmb:value: ..."), and python/ibmb/_native.py maps each to its
+// exception (the one place that does). Kinds come from errs.KindOf: every
+// package of the engine wraps the kinds of package errs.
 const (
-	kindIndex       = "index"
-	kindType        = "type"
-	kindValue       = "value"
-	kindIO          = "io"
-	kindUnavailable = "unavailable"
-	kindInternal    = "internal"
-	kindRuntime     = "runtime"
-	kindMemory      = "memory"
-	kindCanceled    = "canceled"
+	kindIO       = "io"
+	kindInternal = "internal"
 )
-
-// kinds maps the sentinel errors of the engine's packages to their kind.
-var kinds = []struct {
-	err  error
-	kind string
-}{
-	{graph.ErrIndex, kindIndex},
-	{graph.ErrValue, kindValue},
-	{gather.ErrIndex, kindIndex},
-	{gather.ErrValue, kindValue},
-	{cuda.ErrIndex, kindIndex},
-	{cuda.ErrValue, kindValue},
-	{cuda.ErrUnavailable, kindUnavailable},
-	{cuda.ErrCompile, kindRuntime},
-	{cuda.ErrCUDA, kindRuntime},
-	{synth.ErrValue, kindValue},
-	{schedule.ErrValue, kindValue},
-	{profiling.ErrUnavailable, kindUnavailable},
-	{profiling.ErrValue, kindValue},
-	{profiling.ErrState, kindRuntime},
-	{profiling.ErrNVML, kindRuntime},
-
-	{memlimit.ErrMemory, kindMemory},
-	{errHandle, kindValue},
-	{errArg, kindValue},
-	{errMemory, kindMemory},
-	{context.Canceled, kindCanceled},
-}
 
 var (
-	errHandle = errors.New("invalid handle")
-	errArg    = errors.New("invalid argument")
-	errMemory = errors.New("not enough memory")
+	errHandle = errs.New(errs.Value, "invalid handle")
+	errArg    = errs.New(errs.Value, "invalid argument")
+	errMemory = errs.New(errs.Memory, "not enough memory")
 )
 
 // tag prefixes err's message with its kind. Errors that are already tagged
@@ -77,14 +39,7 @@ func tag(err error) error {
 	if strings.HasPrefix(msg, "ibmb:") {
 		return err
 	}
-	kind := kindInternal
-	for _, k := range kinds {
-		if errors.Is(err, k.err) {
-			kind = k.kind
-			break
-		}
-	}
-	return fmt.Errorf("ibmb:%s: %s", kind, msg)
+	return fmt.Errorf("ibmb:%s: %s", errs.KindOf(err).Name(), msg)
 }
 
 // fileErr tags the error of a file operation. Cancellation, memory and
@@ -98,10 +53,9 @@ func fileErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, k := range []error{context.Canceled, memlimit.ErrMemory, errArg, errHandle, graph.ErrValue} {
-		if errors.Is(err, k) {
-			return tag(err)
-		}
+	switch errs.KindOf(err) {
+	case errs.Canceled, errs.Memory, errs.Value:
+		return tag(err)
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) && errno != 0 {
@@ -142,25 +96,35 @@ func ptr(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p
 const maxElems = 1 << 44
 
 // int64s views n int64 values at p (nil when n is 0).
-func int64s(p uintptr, n int) ([]int64, error) {
-	if n == 0 {
-		return nil, nil
-	}
-	if n < 0 || n > maxElems || p == 0 {
-		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
-	}
-	return unsafe.Slice((*int64)(ptr(p)), n), nil
-}
+func int64s(p uintptr, n int) ([]int64, error) { return view[int64](p, n) }
 
 // float64s views n float64 values at p (nil when n is 0).
-func float64s(p uintptr, n int) ([]float64, error) {
+func float64s(p uintptr, n int) ([]float64, error) { return view[float64](p, n) }
+
+// view views n values of type T at p (nil when n is 0); a null p or a
+// negative or huge n is an argument error.
+func view[T any](p uintptr, n int) ([]T, error) {
 	if n == 0 {
 		return nil, nil
 	}
 	if n < 0 || n > maxElems || p == 0 {
 		return nil, argErr("bad buffer: pointer %#x, length %d", p, n)
 	}
-	return unsafe.Slice((*float64)(ptr(p)), n), nil
+	return unsafe.Slice((*T)(ptr(p)), n), nil
+}
+
+// int64sCopy copies n int64 values at p (nil when n is 0), for jobs that
+// outlive the call.
+func int64sCopy(p uintptr, n int) ([]int64, error) {
+	v, err := int64s(p, n)
+	return slices.Clone(v), err
+}
+
+// putInts writes vals as len(vals) int64 at out.
+func putInts(out uintptr, vals ...int64) error {
+	o, err := int64s(out, len(vals))
+	copy(o, vals)
+	return err
 }
 
 // mulLen returns a·b for two buffer dimensions, or an argument error naming

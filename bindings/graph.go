@@ -64,12 +64,7 @@ func GraphShape(h int, out uintptr) (err error) {
 	if err != nil {
 		return err
 	}
-	o, err := int64s(out, 2)
-	if err != nil {
-		return err
-	}
-	o[0], o[1] = int64(g.NumNodes), int64(g.NumEdges())
-	return nil
+	return putInts(out, int64(g.NumNodes), int64(g.NumEdges()))
 }
 
 // GraphCopyCSR copies graph h's row pointers (NumNodes+1 int64 at indptr) and

@@ -2,8 +2,9 @@ package bindings
 
 import (
 	"context"
-	"slices"
 	"unsafe"
+
+	_ "github.com/ibmb-dev/ibmb/gopkg/ppr/pprcuda" // registers the CUDA push with gopkg/ppr
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/ppr"
@@ -32,6 +33,33 @@ func PPRCheckParams(alpha, eps float64) (err error) {
 	return ppr.CheckParams(alpha, eps)
 }
 
+// pushInputs returns graph gh and a copy of the n int64 node ids at ids
+// after checking the push parameters (see PPRCheckParams): the common start
+// of every entry point that pushes.
+func pushInputs(gh int, alpha, eps float64, ids uintptr, n int) (*graph.CSR, []int64, error) {
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := ppr.CheckParams(alpha, eps); err != nil {
+		return nil, nil, err
+	}
+	v, err := int64sCopy(ids, n)
+	return g, v, err
+}
+
+// startPPR starts the job of a PPR entry point: push computes the vectors
+// with the options the arguments give.
+func startPPR(alpha, eps float64, topk, workers, order, device int,
+	push func(context.Context, ppr.Options) (*ppr.Result, ppr.Stats, error)) int {
+	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
+		opt := pprOptions(alpha, eps, topk, workers, order, device)
+		opt.Progress = progress
+		res, st, err := push(ctx, opt)
+		return pprOut{res, st}, err
+	})
+}
+
 // PPRNodeWise starts a node-wise top-k PPR job on graph gh for the n int64
 // target ids at targets (copied before the call returns) and returns the
 // job's handle: poll it with JobPoll, wait with JobWait, read it with
@@ -42,23 +70,12 @@ func PPRCheckParams(alpha, eps float64) (err error) {
 // the push within milliseconds.
 func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, workers, order, device int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, t, err := pushInputs(gh, alpha, eps, targets, n)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	t, err := int64s(targets, n)
-	if err != nil {
-		return 0, err
-	}
-	t = slices.Clone(t)
-	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
-		opt := pprOptions(alpha, eps, topk, workers, order, device)
-		opt.Progress = progress
-		res, st, err := ppr.NodeWiseContext(ctx, g, t, opt)
-		return pprOut{res, st}, err
+	return startPPR(alpha, eps, topk, workers, order, device, func(ctx context.Context, opt ppr.Options) (*ppr.Result, ppr.Stats, error) {
+		return ppr.NodeWiseContext(ctx, g, t, opt)
 	}), nil
 }
 
@@ -68,27 +85,16 @@ func PPRNodeWise(gh int, targets uintptr, n int, alpha, eps float64, topk, worke
 // setNodes (both copied). Otherwise as PPRNodeWise.
 func PPRSetWise(gh int, setPtr uintptr, numSets int, setNodes uintptr, numNodes int, alpha, eps float64, topk, workers, order, device int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
+	g, sn, err := pushInputs(gh, alpha, eps, setNodes, numNodes)
 	if err != nil {
 		return 0, err
 	}
-	if err := ppr.CheckParams(alpha, eps); err != nil {
-		return 0, err
-	}
-	sp, err := int64s(setPtr, numSets+1)
+	sp, err := int64sCopy(setPtr, numSets+1)
 	if err != nil {
 		return 0, err
 	}
-	sn, err := int64s(setNodes, numNodes)
-	if err != nil {
-		return 0, err
-	}
-	sp, sn = slices.Clone(sp), slices.Clone(sn)
-	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
-		opt := pprOptions(alpha, eps, topk, workers, order, device)
-		opt.Progress = progress
-		res, st, err := ppr.SetWiseContext(ctx, g, sp, sn, opt)
-		return pprOut{res, st}, err
+	return startPPR(alpha, eps, topk, workers, order, device, func(ctx context.Context, opt ppr.Options) (*ppr.Result, ppr.Stats, error) {
+		return ppr.SetWiseContext(ctx, g, sp, sn, opt)
 	}), nil
 }
 
@@ -100,12 +106,7 @@ func PPRShape(h int, out uintptr) (err error) {
 	if err != nil {
 		return err
 	}
-	o, err := int64s(out, 4)
-	if err != nil {
-		return err
-	}
-	o[0], o[1], o[2], o[3] = int64(r.res.NumRows()), int64(len(r.res.Nodes)), r.stats.Pushes, r.stats.EdgePushes
-	return nil
+	return putInts(out, int64(r.res.NumRows()), int64(len(r.res.Nodes)), r.stats.Pushes, r.stats.EdgePushes)
 }
 
 // PPRCopy copies finished PPR job h into Python buffers: rows+1 int64 row

@@ -187,8 +187,8 @@ func TestArenaJobs(t *testing.T) {
 	if err := Free(j); err != nil {
 		t.Fatal(err)
 	}
-	info := make([]int64, 22)
-	if err := ArenaInfo(a, uintptr(unsafe.Pointer(&info[0]))); err != nil || info[0] != 2 {
+	info := make([]int64, len(arenaInfoFields))
+	if err := ArenaInfo(a, uintptr(unsafe.Pointer(&info[0])), len(info)); err != nil || info[0] != 2 {
 		t.Fatalf("arena after freeing its job: %v %v", info[:2], err)
 	}
 	dir := t.TempDir()

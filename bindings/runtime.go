@@ -1,9 +1,20 @@
 package bindings
 
-import "runtime"
+import (
+	_ "embed"
+	"runtime"
+	"strings"
+)
 
-// version is the engine version; python/ibmb reports it as ibmb.__version__.
-const version = "0.1.0"
+// versionFile is the one place that states the version: the engine reports
+// it (python/ibmb gives it as ibmb.__version__) and pyproject.toml reads
+// the same file for the package's metadata.
+//
+//go:embed VERSION
+var versionFile string
+
+// version is the engine version.
+var version = strings.TrimSpace(versionFile)
 
 // Version returns the engine version.
 func Version() string { return version }

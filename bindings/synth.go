@@ -38,12 +38,7 @@ func SynthShape(h int, out uintptr) (err error) {
 	if err != nil {
 		return err
 	}
-	o, err := int64s(out, 4)
-	if err != nil {
-		return err
-	}
-	o[0], o[1], o[2], o[3] = int64(g.NumNodes), int64(len(g.Src)), int64(g.NumFeatures), int64(g.NumClasses)
-	return nil
+	return putInts(out, int64(g.NumNodes), int64(len(g.Src)), int64(g.NumFeatures), int64(g.NumClasses))
 }
 
 // SynthCopy copies graph h into Python buffers: edgeIndex receives 2·E int64

@@ -133,3 +133,116 @@ extern "C" __global__ void ibmb_gather_check(const ibmb_i64 *__restrict__ idx, i
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Row scatter (the push of a history store), the inverse of the gather:
+//
+//   dst[idx[i], :] = src[i, :]  for i in [0, n)
+//
+//   dst   dstRows x rowBytes bytes, row-major (the store, device memory)
+//   src   n x rowBytes bytes, packed rows (device memory)
+//   idx   n int64 row numbers of dst (device memory, 8-byte aligned)
+//
+// Invariants the host (kernels/cuda, Scatter) establishes before launching:
+//   * ibmb_scatter_mark and ibmb_scatter_find ran first and found every
+//     idx[i] in [0, dstRows) and the idx[i] pairwise distinct, so no two
+//     threads write the same dst row and the result does not depend on the
+//     order of the writes; the scatter kernels re-check the range anyway and
+//     skip a bad row, so they can never write out of bounds.
+//   * Width, alignment, group size and block shape as for ibmb_gather_<W>:
+//     rowBytes % W == 0, dst and src W-byte aligned, blockDim.x a multiple
+//     of 32 and of G = 1 << groupShift.
+//   * dst overlaps neither src nor idx.
+//
+// Unverified on a real GPU (tested on the CPU-emulated driver only).
+template <typename T>
+__device__ __forceinline__ void ibmb_scatter_rows(T *__restrict__ dst, const T *__restrict__ src,
+                                                  const ibmb_i64 *__restrict__ idx, ibmb_i64 n,
+                                                  ibmb_i64 dstRows, ibmb_i64 rowElems, int groupShift) {
+    const int G = 1 << groupShift;
+    const int lane = (int)threadIdx.x & (G - 1);
+    const ibmb_i64 groupsPerBlock = (ibmb_i64)(blockDim.x >> groupShift);
+    const ibmb_i64 rowStep = (ibmb_i64)gridDim.x * groupsPerBlock;
+    const ibmb_i64 colStart = (ibmb_i64)blockIdx.y * G + lane;
+    const ibmb_i64 colStep = (ibmb_i64)gridDim.y * G;
+
+    for (ibmb_i64 row = (ibmb_i64)blockIdx.x * groupsPerBlock + (ibmb_i64)(threadIdx.x >> groupShift); row < n;
+         row += rowStep) {
+        const ibmb_i64 d = __ldg(idx + row);
+        if (d < 0 || d >= dstRows) continue;  // unreachable after the check kernels
+        const T *__restrict__ in = src + row * rowElems;
+        T *__restrict__ out = dst + d * rowElems;
+        ibmb_i64 c = colStart;
+        for (; c + 3 * colStep < rowElems; c += 4 * colStep) {
+            const T a = __ldg(in + c);
+            const T b = __ldg(in + c + colStep);
+            const T e = __ldg(in + c + 2 * colStep);
+            const T f = __ldg(in + c + 3 * colStep);
+            out[c] = a;
+            out[c + colStep] = b;
+            out[c + 2 * colStep] = e;
+            out[c + 3 * colStep] = f;
+        }
+        for (; c < rowElems; c += colStep) {
+            out[c] = __ldg(in + c);
+        }
+    }
+}
+
+extern "C" __global__ void ibmb_scatter_16(uint4 *__restrict__ dst, const uint4 *__restrict__ src,
+                                           const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
+                                           ibmb_i64 rowElems, ibmb_i64 groupShift) {
+    ibmb_scatter_rows<uint4>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
+}
+
+extern "C" __global__ void ibmb_scatter_8(uint2 *__restrict__ dst, const uint2 *__restrict__ src,
+                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
+                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
+    ibmb_scatter_rows<uint2>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
+}
+
+extern "C" __global__ void ibmb_scatter_4(unsigned int *__restrict__ dst, const unsigned int *__restrict__ src,
+                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
+                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
+    ibmb_scatter_rows<unsigned int>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
+}
+
+extern "C" __global__ void ibmb_scatter_1(unsigned char *__restrict__ dst, const unsigned char *__restrict__ src,
+                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
+                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
+    ibmb_scatter_rows<unsigned char>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
+}
+
+// Scatter index check, pass 1 of 2: mark every in-range id in the bitmap
+// `seen` and every id met a second time in the bitmap `dup` (both
+// (nrows + 31) / 32 words, zero before the launch). After the pass, an id's
+// dup bit is set exactly when it occurs at least twice, whatever the order
+// in which threads ran. Any 1-D grid works (grid-stride loop).
+extern "C" __global__ void ibmb_scatter_mark(const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 nrows,
+                                             unsigned int *seen, unsigned int *dup) {
+    const ibmb_i64 stride = (ibmb_i64)gridDim.x * blockDim.x;
+    for (ibmb_i64 i = (ibmb_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const ibmb_i64 v = __ldg(idx + i);
+        if (v < 0 || v >= nrows) continue;
+        const unsigned int bit = 1u << (unsigned int)(v & 31);
+        if (atomicOr(seen + (v >> 5), bit) & bit) atomicOr(dup + (v >> 5), bit);
+    }
+}
+
+// Pass 2: *firstBad (ULLONG_MAX before the launch) becomes the smallest
+// position i whose id is out of range or has its dup bit set, i.e. the
+// first position of the list that takes part in an error; it stays
+// ULLONG_MAX when the list is valid. Deterministic: it depends on the
+// bitmaps, which pass 1 leaves the same whatever the thread order. Nothing
+// but *firstBad is written.
+extern "C" __global__ void ibmb_scatter_find(const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 nrows,
+                                             const unsigned int *dup, ibmb_u64 *firstBad) {
+    const ibmb_i64 stride = (ibmb_i64)gridDim.x * blockDim.x;
+    for (ibmb_i64 i = (ibmb_i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const ibmb_i64 v = __ldg(idx + i);
+        if (v < 0 || v >= nrows || (dup[v >> 5] & (1u << (unsigned int)(v & 31))) != 0) {
+            atomicMin(firstBad, (ibmb_u64)i);
+            break;
+        }
+    }
+}

@@ -8,10 +8,13 @@ import _ "embed"
 
 // Gather is the source of gather.cu: the row-gather kernels
 // ibmb_gather_16, ibmb_gather_8, ibmb_gather_4 and ibmb_gather_1 (copy
-// dst[i] = src[idx[i]] in 16-, 8-, 4- or 1-byte units) and the index check
-// kernel ibmb_gather_check. It is self-contained (no #include) and compiles
-// with NVRTC for any supported architecture; the invariants each kernel
-// relies on are stated in the file's comments.
+// dst[i] = src[idx[i]] in 16-, 8-, 4- or 1-byte units) with the index check
+// kernel ibmb_gather_check, and their inverse, the row-scatter kernels
+// ibmb_scatter_16/8/4/1 (dst[idx[i]] = src[i], distinct ids) with their
+// two-pass index check ibmb_scatter_mark and ibmb_scatter_find. It is
+// self-contained (no #include) and compiles with NVRTC for any supported
+// architecture; the invariants each kernel relies on are stated in the
+// file's comments.
 //
 //go:embed gather.cu
 var Gather string
@@ -23,6 +26,12 @@ var GatherKernels = []string{
 	"ibmb_gather_8",
 	"ibmb_gather_4",
 	"ibmb_gather_1",
+	"ibmb_scatter_mark",
+	"ibmb_scatter_find",
+	"ibmb_scatter_16",
+	"ibmb_scatter_8",
+	"ibmb_scatter_4",
+	"ibmb_scatter_1",
 }
 
 // PPR is the source of ppr.cu: approximate personalized PageRank with the

@@ -2,7 +2,7 @@
 
 A child process starts each long engine call on a generated graph (the
 built-in CSBM generator, 200k nodes: each call would run for many seconds on
-2 cores), the test sends it SIGINT once the call is under way, and the child
+2 cores; the arena build and save work on a 1.7 GB arena), the test sends it SIGINT once the call is under way, and the child
 reports, for each call:
 
 * how long after the signal ``KeyboardInterrupt`` reached Python: the parent
@@ -36,19 +36,32 @@ import json, resource, sys, time
 import numpy as np
 from ibmb.datasets import csbm
 from ibmb.graph import CSRGraph
-from ibmb.batching import batch_wise, node_wise, partition
+import os, shutil, tempfile
+from ibmb.batching import Arena, Batches, batch_wise, node_wise, partition
 from ibmb.ppr import get_ppr
 
 n = 200_000
 d = csbm(num_nodes=n, num_classes=10, avg_degree=10.0, num_features=0, homophily=0.6, separation=0.3)
 g = CSRGraph.from_edge_index(d.edge_index, n, symmetrize=True, drop_duplicates=True)
 parts = np.arange(n, dtype=np.int64) % 64
+# A big arena: 1000 batches of ~3200 nodes (200 outputs each, disjoint), 128 float32 features: 1.7 GB.
+rng = np.random.default_rng(0)
+perm = rng.permutation(n)
+nb, per, outs = 1000, 3000, 200
+out = np.concatenate([np.sort(perm[i * outs:(i + 1) * outs]) for i in range(nb)])
+rows = [np.union1d(out[i * outs:(i + 1) * outs], rng.choice(n, per, replace=False)) for i in range(nb)]
+big = Batches(out_ptr=np.arange(nb + 1) * outs, out=out, node_ptr=np.cumsum([0] + [len(r) for r in rows]),
+              nodes=np.concatenate(rows))
+x = rng.random((n, 128), dtype=np.float32)
+folder = tempfile.mkdtemp()
 calls = {
     # Every call would take far longer than the test waits before the signal.
     "get_ppr": lambda: get_ppr(g, alpha=0.2, eps=1e-6),
     "partition": lambda: partition(g, 64),
     "node_wise": lambda: node_wise(g, None, 16, 256, alpha=0.25, eps=1e-6),
     "batch_wise": lambda: batch_wise(g, None, parts, 64, alpha=0.2, eps=1e-7),
+    "arena_build": lambda: Arena.build(g, big, x=x, y=d.y),
+    "arena_save": lambda: arena.save(os.path.join(folder, "big.ibmb")),
 }
 
 def cpu():
@@ -56,6 +69,8 @@ def cpu():
     return r.ru_utime + r.ru_stime
 
 for name in sys.argv[1:]:
+    if name == "arena_save":
+        arena = Arena.build(g, big, x=x, y=d.y)  # not timed: the save is
     print("start", name, flush=True)
     try:
         calls[name]()
@@ -69,10 +84,14 @@ for name in sys.argv[1:]:
         c0 = cpu()
         time.sleep(1.0)
         out = {"name": name, "interrupted": True, "t_exc": t_exc, "cpu_after": cpu() - c0}
+    if name == "arena_save":
+        out["files_left"] = sorted(os.listdir(folder))  # an interrupted save leaves no file behind
+        del arena
     print("result", json.dumps(out), flush=True)
+shutil.rmtree(folder)
 """
 
-CALLS = ["get_ppr", "partition", "node_wise", "batch_wise"]
+CALLS = ["get_ppr", "partition", "node_wise", "batch_wise", "arena_build", "arena_save"]
 
 
 def _lines(proc: subprocess.Popen) -> "queue.Queue[str]":
@@ -133,6 +152,7 @@ def test_ctrl_c_stops_engine_work(interrupted: dict, name: str) -> None:
     assert rep["interrupted"], f"{name} finished before the signal: make its workload larger"
     assert 0 <= rep["latency"] < LATENCY, f"{name}: KeyboardInterrupt {rep['latency']:.3f} s after SIGINT"
     assert rep["cpu_after"] < IDLE_CPU, f"{name}: {rep['cpu_after']:.3f} CPU-seconds used in the second after"
+    assert rep.get("files_left", []) == [], f"{name}: left {rep['files_left']} behind"
 
 
 PARAMS = r"""

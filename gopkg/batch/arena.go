@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/ibmb-dev/ibmb/internal/par"
+
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
-	"golang.org/x/sys/unix"
 )
 
 // The batch arena: every batch materialized into one contiguous block.
@@ -74,6 +76,29 @@ const (
 	DTypeBFloat16
 )
 
+// String returns the dtype's name as numpy and torch spell it: "float32",
+// "float16", "bfloat16", or "none" for DTypeNone (and "DType(n)" for an
+// unknown value).
+func (d DType) String() string {
+	if d < NumDTypes {
+		return dtypeNames[d]
+	}
+	return "DType(" + strconv.Itoa(int(d)) + ")"
+}
+
+var dtypeNames = [NumDTypes]string{"none", "float32", "float16", "bfloat16"}
+
+// NumDTypes is one more than the largest valid DType: the valid values are
+// [DTypeNone, NumDTypes).
+const NumDTypes = DTypeBFloat16 + 1
+
+// SectionNames returns the names of the arena's sections in the order of
+// Offsets: table, nid, outmask, edges, weight, y, x.
+func SectionNames() []string { return sectionNames[:] }
+
+// TableCols is the number of int64 columns per batch in the table section.
+const TableCols = tableCols
+
 // Size returns the bytes of one element of type d (0 for DTypeNone or an
 // unknown type).
 func (d DType) Size() int64 {
@@ -115,7 +140,7 @@ type ArenaOptions struct {
 
 // Arena is a block of materialized batches. Its memory lives outside the Go
 // heap (an anonymous or file mapping), so callers may hand its address to C
-// or Python; it stays valid until Close.
+// or to another language's views; it stays valid until Close.
 type Arena struct {
 	mem     []byte
 	release func() error
@@ -369,35 +394,27 @@ func checkBatchCSR(numNodes int, nodePtr, nodes, outPtr, out []int64) (int, erro
 // own Inducer, and returns the first error. It stops handing out batches
 // once ctx is cancelled and then returns ctx's error.
 func forBatches(ctx context.Context, g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int) error) error {
-	var next atomic.Int64
+	inducers := make([]*graph.Inducer, max(workers, 1))
 	var mu sync.Mutex
 	var first error
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			in := graph.NewInducer(g)
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= nb {
-					return
-				}
-				err := ctx.Err()
-				if err == nil {
-					err = fn(in, b)
-				}
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					next.Store(int64(nb)) // the other workers stop too
-					return
-				}
+	par.For(nb, workers, 1, ctx.Done(), func(w, b, _ int) bool {
+		if inducers[w] == nil {
+			inducers[w] = graph.NewInducer(g)
+		}
+		err := fn(inducers[w], b)
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = err
 			}
-		})
+			mu.Unlock()
+			return false // the other workers stop too
+		}
+		return true
+	})
+	if first == nil && ctx.Err() != nil {
+		return ctx.Err()
 	}
-	wg.Wait()
 	return first
 }
 
@@ -457,17 +474,6 @@ func (a *Arena) writeHeader() {
 	le.PutUint32(b[headerSize-4:], crc32.Checksum(b[:headerSize-4], crcTable))
 }
 
-// mapAnon returns size zeroed bytes outside the Go heap (huge pages
-// advised) and the function that unmaps them.
-func mapAnon(size int64) ([]byte, func() error, error) {
-	mem, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: arena: cannot map %d bytes: %v", memlimit.ErrMemory, size, err)
-	}
-	_ = unix.Madvise(mem, unix.MADV_HUGEPAGE)
-	return mem, func() error { return unix.Munmap(mem) }, nil
-}
-
 // section returns the bytes of section s.
 func (a *Arena) section(s int) []byte {
 	sec := a.hdr.sec[s]
@@ -500,7 +506,7 @@ func (a *Arena) NumNodes() int { return int(a.hdr.numNodes) }
 func (a *Arena) Size() int64 { return int64(len(a.mem)) }
 
 // Addr returns the address of the arena's first byte (for zero-copy views
-// from Python); valid until Close.
+// outside Go); valid until Close.
 func (a *Arena) Addr() uintptr { return uintptr(unsafe.Pointer(&a.mem[0])) }
 
 // Params returns the parameters text stored with the arena.

@@ -5,8 +5,6 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
@@ -204,34 +202,9 @@ func numWorkers(w, tasks int) int {
 
 // parallelFor calls fn(w, i) for every i in [0, n) on workers goroutines;
 // w identifies the worker, so fn may use per-worker scratch space. Tasks
-// are handed out in small chunks.
+// are handed out in chunks of 16 (par.For).
 func parallelFor(n, workers int, fn func(w, i int)) {
-	workers = numWorkers(workers, n)
-	if workers == 1 {
-		for i := range n {
-			fn(0, i)
-		}
-		return
-	}
-	const chunk = 16
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= n {
-					return
-				}
-				for i := lo; i < min(lo+chunk, n); i++ {
-					fn(w, i)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	parallelForStop(n, workers, nil, fn)
 }
 
 // unionBuilder gathers the union of several id lists with a stamp array,

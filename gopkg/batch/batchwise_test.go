@@ -85,24 +85,29 @@ func checkBatchWise(t *testing.T, g *graph.CSR, outputs []int64, parts []int32, 
 	}
 }
 
+// batchWiseCase is one call of BatchWise in a table test; want is the
+// error it must wrap (nil: it must succeed).
+type batchWiseCase struct {
+	name     string
+	g        *graph.CSR
+	outputs  []int64
+	parts    []int32
+	numParts int
+	opt      BatchWiseOptions
+	want     error
+}
+
 func TestBatchWise(t *testing.T) {
 	csbm, _ := csbmGraph(t, 3000, 6, 8, 0.8)
 	rg := randomGraph(t, 1, 1000, 4000)
-	cases := []struct {
-		name     string
-		g        *graph.CSR
-		outputs  []int64
-		parts    []int32
-		numParts int
-		opt      BatchWiseOptions
-	}{
-		{"random-all-mod", rg, iota64(1000), modParts(1000, 8), 8, BatchWiseOptions{ExpandRatio: 0.5, Alpha: 0.25, Eps: 1e-5}},
-		{"random-sample-block", rg, sample(2, 1000, 100), blockParts(1000, 16), 16, BatchWiseOptions{ExpandRatio: 1, Alpha: 0.25, Eps: 1e-5}},
-		{"random-one-part", rg, sample(3, 1000, 50), make([]int32, 1000), 1, BatchWiseOptions{ExpandRatio: 0.1, Alpha: 0.2, Eps: 1e-5}},
+	cases := []batchWiseCase{
+		{"random-all-mod", rg, iota64(1000), modParts(1000, 8), 8, BatchWiseOptions{ExpandRatio: 0.5, Alpha: 0.25, Eps: 1e-5}, nil},
+		{"random-sample-block", rg, sample(2, 1000, 100), blockParts(1000, 16), 16, BatchWiseOptions{ExpandRatio: 1, Alpha: 0.25, Eps: 1e-5}, nil},
+		{"random-one-part", rg, sample(3, 1000, 50), make([]int32, 1000), 1, BatchWiseOptions{ExpandRatio: 0.1, Alpha: 0.2, Eps: 1e-5}, nil},
 		// Many parts and few outputs: most parts have none and are skipped.
-		{"random-sparse-parts", rg, sample(4, 1000, 5), blockParts(1000, 50), 50, BatchWiseOptions{ExpandRatio: 2, Alpha: 0.25, Eps: 1e-5}},
-		{"csbm", csbm, sample(5, 3000, 600), modParts(3000, 10), 10, BatchWiseOptions{ExpandRatio: 0.2, Alpha: 0.25, Eps: 1e-5}},
-		{"huge-ratio", rg, sample(6, 1000, 20), modParts(1000, 4), 4, BatchWiseOptions{ExpandRatio: 1e300, Alpha: 0.25, Eps: 1e-4}},
+		{"random-sparse-parts", rg, sample(4, 1000, 5), blockParts(1000, 50), 50, BatchWiseOptions{ExpandRatio: 2, Alpha: 0.25, Eps: 1e-5}, nil},
+		{"csbm", csbm, sample(5, 3000, 600), modParts(3000, 10), 10, BatchWiseOptions{ExpandRatio: 0.2, Alpha: 0.25, Eps: 1e-5}, nil},
+		{"huge-ratio", rg, sample(6, 1000, 20), modParts(1000, 4), 4, BatchWiseOptions{ExpandRatio: 1e300, Alpha: 0.25, Eps: 1e-4}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -214,15 +219,7 @@ func TestBatchWiseErrors(t *testing.T) {
 	badParts[7] = 4
 	negParts := slices.Clone(parts)
 	negParts[3] = -1
-	cases := []struct {
-		name     string
-		g        *graph.CSR
-		outputs  []int64
-		parts    []int32
-		numParts int
-		opt      BatchWiseOptions
-		want     error
-	}{
+	cases := []batchWiseCase{
 		{"nil graph", nil, []int64{0}, parts, 4, ok, graph.ErrValue},
 		{"no outputs", g, []int64{}, parts, 4, ok, graph.ErrValue},
 		{"output out of range", g, []int64{3, 50}, parts, 4, ok, graph.ErrIndex},

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
 )
 
 // Cancellation. NodeWiseContext and BatchWiseContext pass their context's
@@ -15,17 +15,7 @@ import (
 // canceled(ctx) and drops whatever was computed.
 
 // isDone reports whether stop is closed, without blocking.
-func isDone(stop <-chan struct{}) bool {
-	if stop == nil {
-		return false
-	}
-	select {
-	case <-stop:
-		return true
-	default:
-		return false
-	}
-}
+func isDone(stop <-chan struct{}) bool { return par.Stopped(stop) }
 
 // canceled is the error of a call stopped because ctx was cancelled.
 func canceled(ctx context.Context) error {
@@ -37,36 +27,15 @@ func canceled(ctx context.Context) error {
 const checkEvery = 1 << 16
 
 // parallelForStop is parallelFor that stops handing out tasks once stop is
-// closed (it looks before every chunk of 16 tasks) and reports whether all
-// n tasks ran. All its goroutines have returned when it returns.
+// closed (par.For looks before every chunk of 16 tasks) and reports whether
+// all n tasks ran. All its goroutines have returned when it returns.
 func parallelForStop(n, workers int, stop <-chan struct{}, fn func(w, i int)) bool {
-	if stop == nil {
-		parallelFor(n, workers, fn)
+	return par.For(n, numWorkers(workers, n), 16, stop, func(w, lo, hi int) bool {
+		for i := lo; i < hi; i++ {
+			fn(w, i)
+		}
 		return true
-	}
-	const chunk = 16
-	var next atomic.Int64
-	var stopped atomic.Bool
-	var wg sync.WaitGroup
-	for w := range numWorkers(workers, n) {
-		wg.Go(func() {
-			for {
-				if isDone(stop) {
-					stopped.Store(true)
-					return
-				}
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= n {
-					return
-				}
-				for i := lo; i < min(lo+chunk, n); i++ {
-					fn(w, i)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return !stopped.Load()
+	})
 }
 
 // sortRun is the length of the runs that sortStop sorts with

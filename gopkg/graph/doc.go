@@ -46,6 +46,7 @@
 // panic for them. Every such error wraps one of two sentinels, ErrIndex (a
 // node id is negative or out of range) or ErrValue (any other bad value: a
 // length mismatch, duplicate batch nodes, an overflow, an unknown option), so
-// that callers can use errors.Is to map them, for instance to Python's
-// IndexError and ValueError.
+// that callers can tell them apart with errors.Is. The two sentinels are of
+// kinds errs.Index and errs.Value (package gopkg/errs), which every package
+// of the engine shares.
 package graph

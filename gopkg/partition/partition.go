@@ -6,7 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
@@ -362,22 +363,7 @@ func (s *state) bestBisection(g *wgraph, frac float64, path uint64) []int32 {
 			run(t)
 		}
 	} else {
-		var wgr sync.WaitGroup
-		next := make(chan int, initTries)
-		for t := 0; t < initTries; t++ {
-			next <- t
-		}
-		close(next)
-		for i := 0; i < w; i++ {
-			wgr.Add(1)
-			go func() {
-				defer wgr.Done()
-				for t := range next {
-					run(t)
-				}
-			}()
-		}
-		wgr.Wait()
+		par.For(initTries, w, 1, nil, func(_, t, _ int) bool { run(t); return true })
 	}
 	if s.stop.stopped() {
 		return nil

@@ -112,6 +112,17 @@
 // locks: each worker writes to its own buffers, and a final parallel pass
 // copies the rows in target order.
 //
+// # Devices
+//
+// Options.Device = Device{CUDA: true} runs the push on a GPU through the
+// DeviceBackend registered with SetCUDABackend; this package holds no
+// device code and builds without cgo. Package gopkg/ppr/pprcuda registers
+// the CUDA kernels of kernels/cuda when imported (the bindings import it);
+// without it, or in a build without cgo, a GPU push fails with an error of
+// kind errs.Unavailable and callers may fall back to the CPU. Vectors whose
+// device workspace overflowed are recomputed on the CPU and spliced in
+// (Result.ReplaceRows).
+//
 // # Cancellation
 //
 // NodeWiseContext and SetWiseContext stop when their context is cancelled:
@@ -131,7 +142,8 @@
 // not below g.NumNodes, and graph.ErrValue for any other invalid input (a nil
 // or invalid graph, alpha outside (0, 1), a non-positive or non-finite eps,
 // alpha·eps below 1/MaxWork, a negative worker count, an empty list of targets, an empty target set), so
-// that callers can classify them with errors.Is, for instance as Python's
-// IndexError and ValueError. A non-nil error always comes with a nil Result
+// that callers can classify them with errors.Is (or by kind, errs.Index and
+// errs.Value of gopkg/errs). A GPU push that cannot run here wraps
+// errs.Unavailable. A non-nil error always comes with a nil Result
 // and zero Stats.
 package ppr

@@ -1,8 +1,9 @@
 package ppr
 
 import (
-	"sync"
 	"sync/atomic"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
@@ -204,10 +205,5 @@ func compute(g *graph.CSR, t teleports, opt Options, stop <-chan struct{}) (res 
 // parallel calls fn(w) for w in [0, workers), each on its own goroutine
 // except the last, which runs on the caller, and returns when all are done.
 func parallel(workers int, fn func(w int)) {
-	var wg sync.WaitGroup
-	for w := range workers - 1 {
-		wg.Go(func() { fn(w) })
-	}
-	fn(workers - 1)
-	wg.Wait()
+	par.Run(workers, fn)
 }

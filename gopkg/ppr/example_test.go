@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
+
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/ppr"
 )
@@ -29,13 +31,13 @@ func ExampleNodeWise() {
 
 	_, _, err = ppr.NodeWise(g, []int64{0, 5}, ppr.Options{Alpha: 0.25, Eps: 1e-3})
 	fmt.Println(err)
-	fmt.Println("IndexError:", errors.Is(err, graph.ErrIndex))
+	fmt.Println("index kind:", errors.Is(err, errs.Index), errors.Is(err, graph.ErrIndex))
 	// Output:
 	// row 0: nodes [1 2 0] scores [0.477 0.248 0.179]
 	// row 1: nodes [4] scores [0.250]
 	// pushes > 0: true
 	// index error: ppr: target node 5 (at position 1) is out of range for 5 nodes
-	// IndexError: true
+	// index kind: true true
 }
 
 func ExampleSetWise() {

@@ -174,3 +174,12 @@ func exactParallel(t testing.TB, g *graph.CSR, sets [][]int64, alpha float64) []
 	}
 	return out
 }
+
+// singletons returns one target set per target.
+func singletons(targets []int64) [][]int64 {
+	sets := make([][]int64, len(targets))
+	for i, s := range targets {
+		sets[i] = []int64{s}
+	}
+	return sets
+}

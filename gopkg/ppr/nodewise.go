@@ -18,7 +18,7 @@ import (
 // pushes done. Errors wrap graph.ErrValue for a nil or invalid g, invalid
 // options or an empty targets, and graph.ErrIndex for a target id out of
 // [0, g.NumNodes), naming its position. With opt.Device.CUDA, errors wrap
-// cuda.ErrUnavailable when no CUDA device can be used.
+// errs.Unavailable when no CUDA device can be used (see DeviceBackend).
 func NodeWise(g *graph.CSR, targets []int64, opt Options) (*Result, Stats, error) {
 	return NodeWiseContext(context.Background(), g, targets, opt)
 }

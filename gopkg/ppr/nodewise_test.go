@@ -75,11 +75,7 @@ func TestNodeWiseTopK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sets := make([][]int64, len(targets))
-	for i, s := range targets {
-		sets[i] = []int64{s}
-	}
-	exact := exactParallel(t, g, sets, alpha)
+	exact := exactParallel(t, g, singletons(targets), alpha)
 	for _, k := range []int{1, 2, 5, 16, 64, 1000} {
 		res, _, err := NodeWise(g, targets, Options{Alpha: alpha, Eps: eps, TopK: k})
 		if err != nil {

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package profiling
 
 import (
@@ -32,7 +34,7 @@ func TestMissingLibraryPath(t *testing.T) {
 // panicNVML panics in Init, as a broken NVML binding might.
 type panicNVML struct{ NVML }
 
-func (panicNVML) Init() nvml.Return { panic("broken") }
+func (panicNVML) Init() Return { panic("broken") }
 
 func TestPanicInInit(t *testing.T) {
 	if _, err := New(Options{NVML: panicNVML{}}); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "broken") {
@@ -79,5 +81,24 @@ func TestSummarize(t *testing.T) {
 				t.Errorf("summary %+v", s)
 			}
 		})
+	}
+}
+
+// TestCodesMatchNVML: the codes nvml_types.go restates (so that builds
+// without cgo have them) are go-nvml's.
+func TestCodesMatchNVML(t *testing.T) {
+	for _, c := range []struct{ ours, theirs Return }{
+		{Success, nvml.SUCCESS}, {ErrorUninitialized, nvml.ERROR_UNINITIALIZED},
+		{ErrorInvalidArgument, nvml.ERROR_INVALID_ARGUMENT}, {ErrorNotSupported, nvml.ERROR_NOT_SUPPORTED},
+		{ErrorNoPermission, nvml.ERROR_NO_PERMISSION}, {ErrorDriverNotLoaded, nvml.ERROR_DRIVER_NOT_LOADED},
+		{ErrorLibraryNotFound, nvml.ERROR_LIBRARY_NOT_FOUND}, {ErrorGPUIsLost, nvml.ERROR_GPU_IS_LOST},
+		{ErrorUnknown, nvml.ERROR_UNKNOWN},
+	} {
+		if c.ours != c.theirs {
+			t.Errorf("code %v is %d here, %d in go-nvml", c.theirs, c.ours, c.theirs)
+		}
+	}
+	if ClockSM != nvml.CLOCK_SM || ClockMem != nvml.CLOCK_MEM || PcieUtilTxBytes != nvml.PCIE_UTIL_TX_BYTES || PcieUtilRxBytes != nvml.PCIE_UTIL_RX_BYTES {
+		t.Error("clock or PCIe selectors differ from go-nvml's")
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"github.com/NVIDIA/go-nvml/pkg/nvml"
 )
 
 // DefaultInterval is the sampling interval used when Options.Interval is 0.
@@ -111,7 +109,7 @@ func New(o Options) (p *Profiler, err error) {
 		return nil, err
 	}
 	name, ret := dev.GetName()
-	if ret != nvml.SUCCESS {
+	if ret != Success {
 		name = ""
 	}
 	return &Profiler{
@@ -265,7 +263,7 @@ func (p *Profiler) shutdown() (err error) {
 			err = errorf(ErrNVML, "panic in nvmlShutdown: %v", r)
 		}
 	}()
-	if ret := p.lib.Shutdown(); ret != nvml.SUCCESS {
+	if ret := p.lib.Shutdown(); ret != Success {
 		return errorf(ErrNVML, "nvmlShutdown: %s", retString(ret))
 	}
 	return nil
@@ -298,30 +296,30 @@ func (p *Profiler) read(first bool) (s Sample, err error) {
 	s.Time = now.Sub(p.t0)
 	d := p.dev
 	// Power and energy first, so that they match s.Time best.
-	if mw, ret := d.GetPowerUsage(); ret == nvml.SUCCESS {
+	if mw, ret := d.GetPowerUsage(); ret == Success {
 		s.Values[Power] = float64(mw) / 1000
 	}
 	s.Values[Energy] = p.readEnergy(first, s.Time, s.Values[Power])
-	if u, ret := d.GetUtilizationRates(); ret == nvml.SUCCESS {
+	if u, ret := d.GetUtilizationRates(); ret == Success {
 		s.Values[GPUUtil] = float64(u.Gpu)
 		s.Values[MemUtil] = float64(u.Memory)
 	}
-	if m, ret := d.GetMemoryInfo(); ret == nvml.SUCCESS {
+	if m, ret := d.GetMemoryInfo(); ret == Success {
 		s.Values[MemUsed] = float64(m.Used)
 		s.Values[MemTotal] = float64(m.Total)
 	}
 	s.Values[ProcessMem] = p.processMemory()
-	if c, ret := d.GetClockInfo(nvml.CLOCK_SM); ret == nvml.SUCCESS {
+	if c, ret := d.GetClockInfo(ClockSM); ret == Success {
 		s.Values[SMClock] = float64(c)
 	}
-	if c, ret := d.GetClockInfo(nvml.CLOCK_MEM); ret == nvml.SUCCESS {
+	if c, ret := d.GetClockInfo(ClockMem); ret == Success {
 		s.Values[MemClock] = float64(c)
 	}
 	if !p.opts.SkipPCIe {
-		if kb, ret := d.GetPcieThroughput(nvml.PCIE_UTIL_TX_BYTES); ret == nvml.SUCCESS {
+		if kb, ret := d.GetPcieThroughput(PcieUtilTxBytes); ret == Success {
 			s.Values[PCIeTX] = float64(kb) * 1024
 		}
-		if kb, ret := d.GetPcieThroughput(nvml.PCIE_UTIL_RX_BYTES); ret == nvml.SUCCESS {
+		if kb, ret := d.GetPcieThroughput(PcieUtilRxBytes); ret == Success {
 			s.Values[PCIeRX] = float64(kb) * 1024
 		}
 	}
@@ -334,12 +332,12 @@ func (p *Profiler) read(first bool) (s Sample, err error) {
 // reads). NaN when neither is known.
 func (p *Profiler) readEnergy(first bool, t time.Duration, watts float64) float64 {
 	if first {
-		if mj, ret := p.dev.GetTotalEnergyConsumption(); ret == nvml.SUCCESS {
+		if mj, ret := p.dev.GetTotalEnergyConsumption(); ret == Success {
 			p.counter, p.energy0 = true, mj
 			return 0
 		}
 	} else if p.counter {
-		if mj, ret := p.dev.GetTotalEnergyConsumption(); ret == nvml.SUCCESS && mj >= p.energy0 {
+		if mj, ret := p.dev.GetTotalEnergyConsumption(); ret == Success && mj >= p.energy0 {
 			return float64(mj-p.energy0) / 1000
 		}
 		return math.NaN()
@@ -363,7 +361,7 @@ func (p *Profiler) readEnergy(first bool, t time.Duration, watts float64) float6
 // processes or withholds the amount.
 func (p *Profiler) processMemory() float64 {
 	procs, ret := p.dev.GetComputeRunningProcesses()
-	if ret != nvml.SUCCESS {
+	if ret != Success {
 		return math.NaN()
 	}
 	var sum float64

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/NVIDIA/go-nvml/pkg/nvml"
-
 	"github.com/ibmb-dev/ibmb/gopkg/profiling"
 	"github.com/ibmb-dev/ibmb/gopkg/profiling/profilingtest"
 )
@@ -85,11 +83,11 @@ func TestNewUnavailable(t *testing.T) {
 		device int
 		want   string
 	}{
-		{"library missing", &profilingtest.NVML{InitReturn: nvml.ERROR_LIBRARY_NOT_FOUND}, 0, "NVML unavailable: libnvidia-ml.so.1 not found"},
-		{"driver not loaded", &profilingtest.NVML{InitReturn: nvml.ERROR_DRIVER_NOT_LOADED}, 0, "NVML unavailable: the NVIDIA driver is not loaded"},
-		{"no permission", &profilingtest.NVML{InitReturn: nvml.ERROR_NO_PERMISSION}, 0, "NVML unavailable: no permission"},
-		{"other init error", &profilingtest.NVML{InitReturn: nvml.ERROR_UNKNOWN}, 0, "NVML unavailable: nvmlInit failed: ERROR_UNKNOWN"},
-		{"count fails", &profilingtest.NVML{CountReturn: nvml.ERROR_GPU_IS_LOST, Devices: oneDevice()}, 0, "NVML unavailable: cannot count NVIDIA devices"},
+		{"library missing", &profilingtest.NVML{InitReturn: profiling.ErrorLibraryNotFound}, 0, "NVML unavailable: libnvidia-ml.so.1 not found"},
+		{"driver not loaded", &profilingtest.NVML{InitReturn: profiling.ErrorDriverNotLoaded}, 0, "NVML unavailable: the NVIDIA driver is not loaded"},
+		{"no permission", &profilingtest.NVML{InitReturn: profiling.ErrorNoPermission}, 0, "NVML unavailable: no permission"},
+		{"other init error", &profilingtest.NVML{InitReturn: profiling.ErrorUnknown}, 0, "NVML unavailable: nvmlInit failed: ERROR_UNKNOWN"},
+		{"count fails", &profilingtest.NVML{CountReturn: profiling.ErrorGPUIsLost, Devices: oneDevice()}, 0, "NVML unavailable: cannot count NVIDIA devices"},
 		{"no device", &profilingtest.NVML{}, 0, "NVML unavailable: no NVIDIA device"},
 		{"index out of range", &profilingtest.NVML{Devices: oneDevice()}, 1, "NVML unavailable: device 1 out of range (1 NVIDIA device(s))"},
 	}
@@ -338,9 +336,9 @@ func TestEnergy(t *testing.T) {
 // failZeroPower makes a 0 mW power reading a failed read.
 type failZeroPower struct{ *profilingtest.NVML }
 
-func (l failZeroPower) DeviceGetHandleByIndex(i int) (profiling.Device, nvml.Return) {
+func (l failZeroPower) DeviceGetHandleByIndex(i int) (profiling.Device, profiling.Return) {
 	d, ret := l.NVML.DeviceGetHandleByIndex(i)
-	if ret != nvml.SUCCESS {
+	if ret != profiling.Success {
 		return nil, ret
 	}
 	return zeroPowerFails{d}, ret
@@ -348,10 +346,10 @@ func (l failZeroPower) DeviceGetHandleByIndex(i int) (profiling.Device, nvml.Ret
 
 type zeroPowerFails struct{ profiling.Device }
 
-func (d zeroPowerFails) GetPowerUsage() (uint32, nvml.Return) {
+func (d zeroPowerFails) GetPowerUsage() (uint32, profiling.Return) {
 	mw, ret := d.Device.GetPowerUsage()
-	if ret == nvml.SUCCESS && mw == 0 {
-		return 0, nvml.ERROR_UNKNOWN
+	if ret == profiling.Success && mw == 0 {
+		return 0, profiling.ErrorUnknown
 	}
 	return mw, ret
 }

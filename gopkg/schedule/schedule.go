@@ -1,16 +1,17 @@
 package schedule
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // ErrValue is wrapped by every error this package returns for invalid input.
-var ErrValue = errors.New("value error")
+var ErrValue = errs.New(errs.Value, "value error")
 
 // pcgStream separates this package's random streams from other users of the
 // same seed.

@@ -1,18 +1,20 @@
 package synth
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // ErrValue is wrapped by every error about a bad configuration value.
-var ErrValue = errors.New("value error")
+var ErrValue = errs.New(errs.Value, "value error")
 
 // Graph is a generated graph: directed edges in COO form, optional dense
 // row-major float32 features and one class label per node.
@@ -49,29 +51,10 @@ const chunk = 1 << 14 // work unit of the parallel generators; fixed so output i
 // GOMAXPROCS goroutines.
 func parallelChunks(n int, fn func(c, lo, hi int)) {
 	nc := (n + chunk - 1) / chunk
-	workers := min(runtime.GOMAXPROCS(0), nc)
-	if workers <= 1 {
-		for c := 0; c < nc; c++ {
-			fn(c, c*chunk, min(n, (c+1)*chunk))
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, nc)
-	for c := 0; c < nc; c++ {
-		next <- c
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				fn(c, c*chunk, min(n, (c+1)*chunk))
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(nc, runtime.GOMAXPROCS(0), 1, nil, func(_, c, _ int) bool {
+		fn(c, c*chunk, min(n, (c+1)*chunk))
+		return true
+	})
 }
 
 // rng returns the random stream of one chunk of one phase.

@@ -20,9 +20,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 )
 
 // Glue is one cgo glue file and the csrc/ files it depends on, relative to
@@ -32,10 +35,88 @@ type Glue struct {
 	Sources []string
 }
 
-// Glues lists every glue file of the module.
+// Glues lists the glue files of the module with the csrc/ files each one
+// depends on (read from their #include lines: see Discover). Tests compare
+// it with what Discover finds, so a new kernel's glue file cannot be left
+// out silently.
 var Glues = []Glue{
 	{"kernels/gather/gather_c.c", []string{"csrc/gather.h", "csrc/gather.c"}},
 	{"kernels/cuda/shim_c.c", []string{"csrc/cuda_shim.h", "csrc/cuda_shim.c"}},
+	{"kernels/scatter/scatter_c.c", []string{"csrc/scatter.h", "csrc/scatter.c"}},
+}
+
+// includeLine matches a quoted #include (system <headers> are not ours).
+var includeLine = regexp.MustCompile(`(?m)^\s*#\s*include\s+"([^"]+)"`)
+
+// Discover finds, under root's kernels/ (testdata excluded), every package
+// whose Go or C files #include something from csrc/ (directly, as
+// "../../csrc/x.c", or by name through cgo's -I${SRCDIR}/../../csrc), and
+// returns for each package the csrc/ files it depends on, following the
+// #include lines inside csrc/ too, keyed by the package directory (relative
+// to root, slash-separated), sorted.
+func Discover(root string) (map[string][]string, error) {
+	deps := map[string][]string{}
+	err := filepath.WalkDir(filepath.Join(root, "kernels"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ext := filepath.Ext(path); ext != ".go" && ext != ".c" && ext != ".h" {
+			return nil
+		}
+		seen := map[string]bool{}
+		if err := csrcIncludes(root, path, seen); err != nil {
+			return err
+		}
+		if len(seen) == 0 {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		for f := range seen {
+			if !slices.Contains(deps[rel], f) {
+				deps[rel] = append(deps[rel], f)
+			}
+		}
+		slices.Sort(deps[rel])
+		return nil
+	})
+	return deps, err
+}
+
+// csrcIncludes adds to seen the csrc/ files (relative to root) that file
+// includes, transitively.
+func csrcIncludes(root, file string, seen map[string]bool) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	for _, m := range includeLine.FindAllSubmatch(b, -1) {
+		name := string(m[1])
+		for _, cand := range []string{filepath.Join(filepath.Dir(file), name), filepath.Join(root, "csrc", name)} {
+			rel, err := filepath.Rel(root, cand)
+			if err != nil || !strings.HasPrefix(filepath.ToSlash(rel), "csrc/") {
+				continue
+			}
+			if _, err := os.Stat(cand); err != nil {
+				continue
+			}
+			rel = filepath.ToSlash(rel)
+			if !seen[rel] {
+				seen[rel] = true
+				if err := csrcIncludes(root, cand, seen); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+	return nil
 }
 
 var hashLine = regexp.MustCompile(`(?m)^// csrc-sha256: ([0-9a-f]{64})$`)

@@ -4,7 +4,7 @@
 // Go cannot recover from running out of memory: an allocation the operating
 // system refuses ends the process with "fatal error: runtime: out of
 // memory", and one it grants by overcommitting ends it later through the
-// kernel's OOM killer. Either way Python sees its interpreter die. Every
+// kernel's OOM killer. Either way the host process dies. Every
 // allocation whose size comes from an argument (a class count, a feature
 // width, a number of batches) is therefore checked here first and turned
 // into an ordinary error wrapping ErrMemory, which names what needed the
@@ -27,7 +27,6 @@ package memlimit
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -35,11 +34,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 )
 
 // ErrMemory is wrapped by every error of this package: the machine cannot
 // give the memory that a request implies.
-var ErrMemory = errors.New("not enough memory")
+var ErrMemory = errs.New(errs.Memory, "not enough memory")
 
 // maxBytes is the largest size checked against nothing but itself (Go's heap
 // addresses 2^48 bytes on amd64 and arm64; no single request comes near).

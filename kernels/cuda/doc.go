@@ -75,8 +75,8 @@
 // sharing the frontier's edges, and select the top k (k <= 128) in
 // registers. A seed whose vector outgrows its table is reported in
 // PPRResult.Overflowed with an empty row for the caller to recompute on the
-// CPU (PPRResult.ReplaceRows splices the rows in), so results are always
-// complete. Seeds are processed in as many launches as the output buffers
+// CPU (gopkg/ppr, through gopkg/ppr/pprcuda, does so and splices the rows
+// in with ppr.Result.ReplaceRows), so its results are always complete. Seeds are processed in as many launches as the output buffers
 // within PPROptions.MemBudget require.
 //
 // # Caches

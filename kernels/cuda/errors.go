@@ -1,8 +1,9 @@
 package cuda
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 )
 
 // ErrUnavailable is wrapped by every error that means "the GPU path cannot
@@ -12,27 +13,27 @@ import (
 // errors.Is(err, ErrUnavailable). The error text says which case it is,
 // e.g. "cuda unavailable: libcuda.so.1 not found (no NVIDIA driver)" or
 // "nvrtc unavailable: no libnvrtc found (...)".
-var ErrUnavailable = errors.New("cuda unavailable")
+var ErrUnavailable = errs.New(errs.Unavailable, "cuda unavailable")
 
 // ErrIndex is wrapped by the error Gather returns when an index is outside
 // [0, srcRows); the message gives the first bad position and its value, and
 // the output has not been written.
-var ErrIndex = errors.New("index out of range")
+var ErrIndex = errs.New(errs.Index, "index out of range")
 
 // ErrValue is wrapped by errors about invalid arguments (non-positive row
 // size, negative counts, null or misaligned pointers, overlapping buffers,
 // unknown device ordinal, architecture not supported by NVRTC, ...).
-var ErrValue = errors.New("invalid argument")
+var ErrValue = errs.New(errs.Value, "invalid argument")
 
 // ErrCompile is wrapped by NVRTC compilation failures; the message contains
 // the NVRTC log and the source with line numbers.
-var ErrCompile = errors.New("nvrtc compilation failed")
+var ErrCompile = errs.New(errs.Runtime, "nvrtc compilation failed")
 
 // ErrCUDA is wrapped by failures of CUDA driver calls on a working driver
 // (out of memory, illegal address, invalid stream handle, ...); the message
 // names the call and the CUresult, e.g.
 // "cuda: cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)".
-var ErrCUDA = errors.New("cuda driver call failed")
+var ErrCUDA = errs.New(errs.Runtime, "cuda driver call failed")
 
 // wrapped is an error with its own full message that matches base with
 // errors.Is.

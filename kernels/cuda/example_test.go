@@ -67,9 +67,9 @@ func ExamplePPRPush() {
 		return
 	}
 	if len(res.Overflowed) > 0 {
-		// Compute the rows of seeds[res.Overflowed[j]] on the CPU, in the
-		// same CSR layout, and splice them in:
-		//   res.ReplaceRows(res.Overflowed, cpuIndptr, cpuNodes, cpuScores)
+		// Compute the rows of seeds[res.Overflowed[j]] on the CPU and
+		// splice them in (ppr.Result.ReplaceRows); package gopkg/ppr with
+		// gopkg/ppr/pprcuda does all of this.
 	}
 	for i := range res.NumRows() {
 		lo, hi := res.Indptr[i], res.Indptr[i+1]

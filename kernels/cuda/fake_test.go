@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	cudasrc "github.com/ibmb-dev/ibmb/cuda"
+	"github.com/ibmb-dev/ibmb/kernels/cuda/cudatest"
 )
 
 // The driver is loaded once per process, so tests that need a different
@@ -53,42 +53,12 @@ func expectPassed(t *testing.T, out string, tests ...string) {
 	}
 }
 
-func buildFakeDriver(t *testing.T) string {
-	t.Helper()
-	cxx := os.Getenv("CXX")
-	if cxx == "" {
-		for _, c := range []string{"g++", "c++", "clang++"} {
-			if p, err := exec.LookPath(c); err == nil {
-				cxx = p
-				break
-			}
-		}
-	}
-	if cxx == "" {
-		t.Skip("skipping: no C++ compiler to build the fake driver")
-	}
-	dir := t.TempDir()
-	for name, src := range map[string]string{"gather.cu": cudasrc.Gather, "ppr.cu": cudasrc.PPR} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	so := filepath.Join(dir, "libfakecuda.so")
-	src, err := filepath.Abs(filepath.Join("testdata", "fakecuda", "fakecuda.cpp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-g", "-shared", "-fPIC", "-Wall", "-Wextra",
-		"-Wno-unused-parameter", "-Wno-unused-function", "-Wno-unknown-pragmas", "-U_FORTIFY_SOURCE", "-I", dir, "-o", so, src)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the fake driver: %v\n%s", err, out)
-	}
-	return so
-}
+func buildFakeDriver(t *testing.T) string { return cudatest.BuildFakeDriver(t) }
 
 var gpuTests = []string{
 	"TestAvailable", "TestDeviceGPU", "TestPrepareGPU", "TestGatherGPU",
 	"TestGatherBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
+	"TestScatterGPU", "TestScatterBadIndexGPU",
 }
 
 func TestFakeDriver(t *testing.T) {

@@ -40,7 +40,8 @@ type gatherFuncs struct {
 	arch   int    // architecture compiled for
 	kind   string // "cubin" or "ptx"
 	check  uintptr
-	byW    map[int64]uintptr // width in bytes (16, 8, 4, 1) -> gather kernel
+	byW    map[int64]uintptr  // width in bytes (16, 8, 4, 1) -> gather kernel
+	all    map[string]uintptr // every kernel of the module by name (scatter.go)
 }
 
 // scratchBuf is 16 bytes of device memory plus 16 bytes of pinned host
@@ -124,7 +125,8 @@ func (d *deviceState) kernels() (*gatherFuncs, error) {
 	if err != nil {
 		return nil, err
 	}
-	fns := &gatherFuncs{module: m.module, arch: m.arch, kind: m.kind, check: m.fns["ibmb_gather_check"], byW: map[int64]uintptr{}}
+	fns := &gatherFuncs{module: m.module, arch: m.arch, kind: m.kind, check: m.fns["ibmb_gather_check"], byW: map[int64]uintptr{},
+		all: m.fns}
 	for _, w := range gatherWidths {
 		fn, ok := m.fns[fmt.Sprintf("ibmb_gather_%d", w)]
 		if !ok {

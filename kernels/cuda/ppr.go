@@ -13,9 +13,10 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
 
 	cudasrc "github.com/ibmb-dev/ibmb/cuda"
 )
@@ -72,66 +73,13 @@ type PPRResult struct {
 	Scores []float32
 	// Overflowed lists, ascending, the sets whose vector did not fit in the
 	// hash table. Their rows are empty: recompute them on the CPU and put
-	// them in with ReplaceRows.
+	// them in (gopkg/ppr does, with ppr.Result.ReplaceRows).
 	Overflowed []int
 	Stats      PPRStats
 }
 
 // NumRows returns the number of rows (sets).
 func (r *PPRResult) NumRows() int { return len(r.Indptr) - 1 }
-
-// ReplaceRows puts rows computed elsewhere (typically by the CPU push for
-// r.Overflowed) into r: row j of (indptr, nodes, scores) becomes row rows[j]
-// of r. rows must be distinct and in range, and indptr must start at 0,
-// never decrease and end at len(nodes) == len(scores). Replaced rows are
-// removed from r.Overflowed.
-func (r *PPRResult) ReplaceRows(rows []int, indptr []int64, nodes []int32, scores []float32) error {
-	bad := func(format string, args ...any) error {
-		return newErr(ErrValue, "cuda: ppr: ReplaceRows: "+format, args...)
-	}
-	nrows := r.NumRows()
-	if len(indptr) != len(rows)+1 {
-		return bad("indptr has %d entries for %d rows", len(indptr), len(rows))
-	}
-	if indptr[0] != 0 || indptr[len(rows)] != int64(len(nodes)) || len(nodes) != len(scores) {
-		return bad("indptr [%d .. %d] does not span %d nodes and %d scores", indptr[0], indptr[len(rows)], len(nodes), len(scores))
-	}
-	repl := make(map[int]int, len(rows))
-	for j, row := range rows {
-		if row < 0 || row >= nrows {
-			return bad("row %d out of range [0, %d)", row, nrows)
-		}
-		if _, dup := repl[row]; dup {
-			return bad("row %d given twice", row)
-		}
-		if indptr[j+1] < indptr[j] {
-			return bad("indptr decreases at %d", j)
-		}
-		repl[row] = j
-	}
-	out := make([]int64, nrows+1)
-	for i := range nrows {
-		n := r.Indptr[i+1] - r.Indptr[i]
-		if j, ok := repl[i]; ok {
-			n = indptr[j+1] - indptr[j]
-		}
-		out[i+1] = out[i] + n
-	}
-	nn := make([]int32, out[nrows])
-	ns := make([]float32, out[nrows])
-	for i := range nrows {
-		if j, ok := repl[i]; ok {
-			copy(nn[out[i]:out[i+1]], nodes[indptr[j]:indptr[j+1]])
-			copy(ns[out[i]:out[i+1]], scores[indptr[j]:indptr[j+1]])
-		} else {
-			copy(nn[out[i]:out[i+1]], r.Nodes[r.Indptr[i]:r.Indptr[i+1]])
-			copy(ns[out[i]:out[i+1]], r.Scores[r.Indptr[i]:r.Indptr[i+1]])
-		}
-	}
-	r.Indptr, r.Nodes, r.Scores = out, nn, ns
-	r.Overflowed = slices.DeleteFunc(r.Overflowed, func(i int) bool { _, ok := repl[i]; return ok })
-	return nil
-}
 
 // Constants shared with cuda/ppr.cu.
 const (
@@ -246,7 +194,7 @@ func validatePPR(dev int, indptr []int64, indices []int32, setPtr, setNodes []in
 // opt.TopK <= 0), sorted by descending float32 score and then ascending
 // node id. Sets whose vector touched more nodes than the hash table holds
 // are listed in Overflowed, with empty rows: the caller recomputes them on
-// the CPU (ReplaceRows splices them in), so results are always complete.
+// the CPU (gopkg/ppr splices them in), so results are always complete.
 // Push order differs from the CPU's FIFO and float64 atomics make the
 // rounding order vary from run to run, so scores agree with the CPU push
 // within the error bound, not bit for bit.
@@ -787,14 +735,5 @@ func sortRow(keys []uint64, nodes []int32, scores []float32) []uint64 {
 
 // pprParallel splits [0, n) into chunks run on GOMAXPROCS goroutines.
 func pprParallel(n int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/256))
-	if workers <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { fn(w*n/workers, (w+1)*n/workers) })
-	}
-	wg.Wait()
+	par.Split(n, min(runtime.GOMAXPROCS(0), max(1, n/256)), func(_, lo, hi int) { fn(lo, hi) })
 }

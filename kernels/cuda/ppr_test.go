@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/ppr"
+
 	cudasrc "github.com/ibmb-dev/ibmb/cuda"
 )
 
@@ -121,44 +124,19 @@ func refPush(g *testGraph, set []int64, alpha, eps float64) []float64 {
 	return p
 }
 
-// exactPPR is the PPR vector by power iteration, to within tol in total.
+// exactPPR is gopkg/ppr's reference (ppr.Exact), the PPR vector by power
+// iteration to within tol in total. (graph.CSR wants sorted rows; the order
+// of a row does not change PPR.)
 func exactPPR(g *testGraph, set []int64, alpha, tol float64) []float64 {
-	x := make([]float64, g.n)
-	y := make([]float64, g.n)
-	p := make([]float64, g.n)
-	distinct := 0
-	for _, s := range set {
-		if x[s] == 0 {
-			x[s] = 1
-			distinct++
-		}
+	idx := slices.Clone(g.indices)
+	for u := range g.n {
+		slices.Sort(idx[g.indptr[u]:g.indptr[u+1]])
 	}
-	for v := range x {
-		x[v] /= float64(distinct)
+	p, err := ppr.Exact(&graph.CSR{NumNodes: g.n, Indptr: g.indptr, Indices: idx}, set, alpha, tol)
+	if err != nil {
+		panic(fmt.Sprintf("ppr.Exact: %v", err))
 	}
-	for {
-		mass := 0.0
-		for u, xu := range x {
-			if xu == 0 {
-				continue
-			}
-			p[u] += alpha * xu
-			d := g.deg(u)
-			if d == 0 {
-				continue
-			}
-			w := (1 - alpha) * xu / float64(d)
-			for _, v := range g.indices[g.indptr[u]:g.indptr[u+1]] {
-				y[v] += w
-			}
-			mass += (1 - alpha) * xu
-		}
-		if mass <= tol {
-			return p
-		}
-		x, y = y, x
-		clear(y)
-	}
+	return p
 }
 
 // ---- checks -------------------------------------------------------------------
@@ -366,35 +344,6 @@ func TestPPRValidation(t *testing.T) {
 			t.Errorf("%s: got %v, want an error wrapping %v", name, err, c.want)
 		} else if !strings.HasPrefix(err.Error(), "cuda: ppr: ") {
 			t.Errorf("%s: error %q lacks the cuda: ppr: prefix", name, err)
-		}
-	}
-}
-
-func TestPPRReplaceRows(t *testing.T) {
-	r := &PPRResult{Indptr: []int64{0, 2, 2, 3}, Nodes: []int32{4, 5, 6}, Scores: []float32{.5, .25, .75}, Overflowed: []int{1}}
-	if err := r.ReplaceRows([]int{1}, []int64{0, 3}, []int32{7, 8, 9}, []float32{.3, .2, .1}); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(r.Indptr, []int64{0, 2, 5, 6}) || !slices.Equal(r.Nodes, []int32{4, 5, 7, 8, 9, 6}) ||
-		!slices.Equal(r.Scores, []float32{.5, .25, .3, .2, .1, .75}) || len(r.Overflowed) != 0 {
-		t.Fatalf("after ReplaceRows: %+v", r)
-	}
-	if err := r.ReplaceRows([]int{0, 2}, []int64{0, 0, 1}, []int32{1}, []float32{1}); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(r.Indptr, []int64{0, 0, 3, 4}) || !slices.Equal(r.Nodes, []int32{7, 8, 9, 1}) {
-		t.Fatalf("after the second ReplaceRows: %+v", r)
-	}
-	for name, err := range map[string]error{
-		"row range":    r.ReplaceRows([]int{3}, []int64{0, 0}, nil, nil),
-		"row twice":    r.ReplaceRows([]int{1, 1}, []int64{0, 0, 0}, nil, nil),
-		"indptr short": r.ReplaceRows([]int{1}, []int64{0}, nil, nil),
-		"indptr end":   r.ReplaceRows([]int{1}, []int64{0, 2}, []int32{1}, []float32{1}),
-		"lengths":      r.ReplaceRows([]int{1}, []int64{0, 1}, []int32{1}, nil),
-		"decreasing":   r.ReplaceRows([]int{0, 1}, []int64{0, 2, 1}, []int32{1}, []float32{1}),
-	} {
-		if !errors.Is(err, ErrValue) {
-			t.Errorf("%s: got %v, want ErrValue", name, err)
 		}
 	}
 }
@@ -662,35 +611,8 @@ func TestPPROverflowGPU(t *testing.T) {
 		}
 		checkPPRResult(t, what, g, ex, setPtr, setNodes, opt, res)
 
-		// Recompute the overflowed sets on the CPU, as gopkg/ppr does, and
-		// splice them in.
-		sets := pprSets(setPtr, setNodes)
-		sub := []int64{0}
-		var subNodes []int32
-		var subScores []float32
-		for _, i := range res.Overflowed {
-			p := refPush(g, sets[i], opt.Alpha, opt.Eps)
-			var nodes []int32
-			var scores []float32
-			for v, x := range p {
-				if float32(x) > 0 {
-					nodes, scores = append(nodes, int32(v)), append(scores, float32(x))
-				}
-			}
-			sortRow(nil, nodes, scores)
-			if k > 0 && len(nodes) > k {
-				nodes, scores = nodes[:k], scores[:k]
-			}
-			subNodes, subScores = append(subNodes, nodes...), append(subScores, scores...)
-			sub = append(sub, int64(len(subNodes)))
-		}
-		if err := res.ReplaceRows(res.Overflowed, sub, subNodes, subScores); err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Overflowed) != 0 {
-			t.Fatalf("%s: Overflowed not emptied by ReplaceRows: %v", what, res.Overflowed)
-		}
-		checkPPRResult(t, what+" after ReplaceRows", g, ex, setPtr, setNodes, opt, res)
+		// gopkg/ppr recomputes the overflowed rows on the CPU and splices
+		// them in (tested there, and end to end in gopkg/ppr/pprcuda).
 
 		// The automatic table size does not overflow.
 		opt.TableCap = 0

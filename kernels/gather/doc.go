@@ -25,6 +25,6 @@
 // tiers, any other) CPU. Large gathers are split across GOMAXPROCS
 // goroutines, one C call each.
 //
-// Rows and RowsTier take raw pointers, as the Python bindings pass them;
+// Rows and RowsTier take raw pointers, as the bindings pass them;
 // Float32 and Bytes are the slice conveniences for Go callers.
 package gather

@@ -1,13 +1,14 @@
 package gather
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/internal/par"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 
 	"golang.org/x/sys/cpu"
 )
@@ -77,12 +78,12 @@ func Available() []Tier {
 func Best() Tier { return TierFor(1) }
 
 // ErrIndex is wrapped by the errors of an index outside [0, srcRows).
-var ErrIndex = errors.New("gather: index out of range")
+var ErrIndex = errs.New(errs.Index, "gather: index out of range")
 
 // ErrValue is wrapped by the errors of invalid arguments: a non-positive
 // row size, negative counts, nil or misaligned pointers, mismatched slice
 // lengths, overlapping buffers, or a tier this CPU cannot run.
-var ErrValue = errors.New("gather: invalid argument")
+var ErrValue = errs.New(errs.Value, "gather: invalid argument")
 
 // IndexError reports the first out-of-range index of a gather. It wraps
 // ErrIndex, so errors.Is(err, ErrIndex) holds.
@@ -272,26 +273,7 @@ func runDynamic(w int, n, chunk int64, fn func(lo, hi int64)) {
 		fn(0, n)
 		return
 	}
-	var next atomic.Int64
-	work := func() {
-		for {
-			lo := next.Add(chunk) - chunk
-			if lo >= n {
-				return
-			}
-			fn(lo, min(lo+chunk, n))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for k := 1; k < w; k++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	par.For(n, w, chunk, nil, func(_ int, lo, hi int64) bool { fn(lo, hi); return true })
 }
 
 // overlap reports whether the byte ranges [a, a+na) and [b, b+nb) overlap.
@@ -327,21 +309,4 @@ func checkIndices(idx unsafe.Pointer, n, rows int64, w int) int64 {
 // runChunks calls fn(k, lo, hi) for k in [0, w) on contiguous chunks that
 // cover [0, n) in order, chunk 0 on the calling goroutine and the others on
 // their own goroutines, and returns when all are done.
-func runChunks(w int, n int64, fn func(k int, lo, hi int64)) {
-	if w <= 1 {
-		fn(0, 0, n)
-		return
-	}
-	q, r := n/int64(w), n%int64(w)
-	bound := func(k int) int64 { return int64(k)*q + min(int64(k), r) }
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for k := 1; k < w; k++ {
-		go func() {
-			defer wg.Done()
-			fn(k, bound(k), bound(k+1))
-		}()
-	}
-	fn(0, 0, bound(1))
-	wg.Wait()
-}
+func runChunks(w int, n int64, fn func(k int, lo, hi int64)) { par.Split(n, w, fn) }

@@ -7,6 +7,8 @@ Main entry points:
 
 - :func:`ibmb.gather`: gather feature rows into a contiguous block (numpy
   arrays, CPU and CUDA torch tensors).
+- :class:`ibmb.HistoryStore`: historical embeddings (GNNAutoScale) per
+  hidden layer, pulled and pushed by the engine's gather/scatter kernels.
 - :func:`ibmb.get_ppr`: ``torch_geometric.utils.get_ppr`` in the native
   engine, plus top-k; :mod:`ibmb.ppr` has node-wise and set-wise PPR.
 - :mod:`ibmb.graph`: CSR graphs from PyG ``edge_index``, normalization,
@@ -23,6 +25,7 @@ __version__: str = _call(_engine.Version)
 
 from ibmb import batching, data, datasets, graph, ppr  # noqa: E402
 from ibmb.gather import gather  # noqa: E402
+from ibmb.history import HistoryStore  # noqa: E402
 from ibmb.loader import IBMBBatchLoader, IBMBNodeLoader  # noqa: E402
 from ibmb.ppr import get_ppr  # noqa: E402
 from ibmb.profile import profile  # noqa: E402
@@ -48,6 +51,7 @@ def cuda_status() -> str:
 __all__ = [
     "__version__",
     "gather",
+    "HistoryStore",
     "get_ppr",
     "profile",
     "IBMBNodeLoader",

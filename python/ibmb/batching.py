@@ -143,8 +143,27 @@ def _check_num_partitions(k: int, n: int) -> None:
         raise ValueError(f"num_partitions={k} exceeds the graph's {n} nodes")
 
 
-_DTYPES = {np.dtype(np.float32): 1, np.dtype(np.float16): 2}
-_NORMS = {0: "none", 1: "rw", 2: "sym"}
+# Codes and field names as the engine defines them (bindings' ArenaDTypes, Norms, ArenaInfoFields): the
+# code of a name is its position.
+_DTYPE_NAMES: tuple[str, ...] = tuple(engine.ArenaDTypes().split(","))  # numpy/torch names; 0 is "none"
+_NORMS: dict[int, str] = dict(enumerate(engine.Norms().split(",")))
+_ARENA_FIELDS: tuple[str, ...] = tuple(engine.ArenaInfoFields().split(","))
+
+
+def _dtype_code(dt: np.dtype) -> int:
+    """The engine's code of feature dtype ``dt`` (0: not one it stores)."""
+    return _DTYPE_NAMES.index(dt.name) if dt.name in _DTYPE_NAMES[1:] else 0
+
+
+def _code_dtype(code: int) -> Optional[np.dtype]:
+    """The numpy dtype of engine dtype ``code`` (None: no features)."""
+    if not 0 < code < len(_DTYPE_NAMES):
+        return None
+    if _DTYPE_NAMES[code] == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(_DTYPE_NAMES[code])
 
 
 @dataclass
@@ -195,28 +214,28 @@ class Arena:
 
     def __init__(self, handle: int) -> None:
         self._owner = Handle(handle)  # the only owner of the engine memory; held by every view
-        info = np.zeros(22, dtype=np.int64)
-        call(engine.ArenaInfo, self._owner.value, ptr(info, np.int64, 22, "info", writable=True))
-        (self.num_batches, self.num_nodes, self.nbytes, addr, self.row_bytes, dtype, norm,
-         labels) = (int(v) for v in info[:8])
-        off, size = info[8:15], info[15:22]
-        self.norm = _NORMS.get(norm, "none")
-        self.has_labels = bool(labels)
-        self._dtype = {1: np.dtype(np.float32), 2: np.dtype(np.float16)}.get(dtype)
-        if dtype == 3:
-            import ml_dtypes
+        values = np.zeros(len(_ARENA_FIELDS), dtype=np.int64)
+        call(engine.ArenaInfo, self._owner.value, ptr(values, np.int64, len(values), "info", writable=True), len(values))
+        info = dict(zip(_ARENA_FIELDS, (int(v) for v in values)))
+        self.num_batches, self.num_nodes, self.nbytes = info["num_batches"], info["num_nodes"], info["nbytes"]
+        self.row_bytes = info["row_bytes"]
+        self.norm = _NORMS.get(info["norm"], "none")
+        self.has_labels = bool(info["has_labels"])
+        self._dtype = _code_dtype(info["dtype"])
+        self.address = info["address"]  # where the block starts (e.g. to page-lock it for GPU copies)
+        mem = np.asarray(_Memory(self._owner, self.address, self.nbytes))
 
-            self._dtype = np.dtype(ml_dtypes.bfloat16)
-        self.address = addr  # where the block starts (e.g. to page-lock it for GPU copies)
-        mem = np.asarray(_Memory(self._owner, addr, self.nbytes))
-        sec = [mem[o:o + s] for o, s in zip(off, size)]
-        self._table = sec[0].view(np.int64).reshape(-1, 5)
-        self._nid = sec[1].view(np.int64)
-        self._mask = sec[2].view(np.bool_)
-        self._edges = sec[3].view(np.int64)
-        self._weight = sec[4].view(np.float32)
-        self._y = sec[5].view(np.int64) if self.has_labels else None
-        self._x = sec[6] if self.row_bytes else None
+        def sec(name: str) -> np.ndarray:
+            off = info[name + "_offset"]
+            return mem[off:off + info[name + "_size"]]
+
+        self._table = sec("table").view(np.int64).reshape(-1, info["table_cols"])
+        self._nid = sec("nid").view(np.int64)
+        self._mask = sec("outmask").view(np.bool_)
+        self._edges = sec("edges").view(np.int64)
+        self._weight = sec("weight").view(np.float32)
+        self._y = sec("y").view(np.int64) if self.has_labels else None
+        self._x = sec("x") if self.row_bytes else None
 
     @property
     def _h(self) -> int:
@@ -247,7 +266,7 @@ class Arena:
                     xx = x.detach().cpu().contiguous().numpy()
             else:
                 xx = np.ascontiguousarray(x)
-            code = 3 if xx.dtype.name == "bfloat16" else _DTYPES.get(xx.dtype, 0)
+            code = _dtype_code(xx.dtype)
             if code == 0:
                 raise TypeError(f"x must have dtype float32, float16 or bfloat16, got {xx.dtype}")
             if xx.ndim < 1 or xx.shape[0] != g.num_nodes:

@@ -5,15 +5,13 @@
 // A [Device] replays a script of [Reading]s: the k-th call of each of its
 // methods answers from Script[k] (the last reading repeats once the script
 // runs out), so the k-th sample a profiler takes sees Script[k] in every
-// field. Methods named in Unsupported answer nvml.ERROR_NOT_SUPPORTED.
+// field. Methods named in Unsupported answer profiling.ErrorNotSupported.
 package profilingtest
 
 import (
 	"fmt"
 	"os"
 	"sync"
-
-	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
 	"github.com/ibmb-dev/ibmb/gopkg/profiling"
 )
@@ -35,8 +33,8 @@ type Reading struct {
 // DeviceGetCount. Its methods are safe for concurrent use.
 type NVML struct {
 	Devices     []*Device
-	InitReturn  nvml.Return
-	CountReturn nvml.Return
+	InitReturn  profiling.Return
+	CountReturn profiling.Return
 
 	mu    sync.Mutex
 	inits int
@@ -45,26 +43,26 @@ type NVML struct {
 var _ profiling.NVML = (*NVML)(nil)
 
 // Init counts an initialization unless InitReturn says it fails.
-func (l *NVML) Init() nvml.Return {
-	if l.InitReturn != nvml.SUCCESS {
+func (l *NVML) Init() profiling.Return {
+	if l.InitReturn != profiling.Success {
 		return l.InitReturn
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inits++
-	return nvml.SUCCESS
+	return profiling.Success
 }
 
 // Shutdown undoes one Init; it answers ERROR_UNINITIALIZED when there is
 // none to undo.
-func (l *NVML) Shutdown() nvml.Return {
+func (l *NVML) Shutdown() profiling.Return {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.inits == 0 {
-		return nvml.ERROR_UNINITIALIZED
+		return profiling.ErrorUninitialized
 	}
 	l.inits--
-	return nvml.SUCCESS
+	return profiling.Success
 }
 
 // Open returns the number of Inits not yet shut down (0 when every user
@@ -76,19 +74,19 @@ func (l *NVML) Open() int {
 }
 
 // DeviceGetCount returns len(Devices).
-func (l *NVML) DeviceGetCount() (int, nvml.Return) {
-	if l.CountReturn != nvml.SUCCESS {
+func (l *NVML) DeviceGetCount() (int, profiling.Return) {
+	if l.CountReturn != profiling.Success {
 		return 0, l.CountReturn
 	}
-	return len(l.Devices), nvml.SUCCESS
+	return len(l.Devices), profiling.Success
 }
 
 // DeviceGetHandleByIndex returns Devices[i].
-func (l *NVML) DeviceGetHandleByIndex(i int) (profiling.Device, nvml.Return) {
+func (l *NVML) DeviceGetHandleByIndex(i int) (profiling.Device, profiling.Return) {
 	if i < 0 || i >= len(l.Devices) {
-		return nil, nvml.ERROR_INVALID_ARGUMENT
+		return nil, profiling.ErrorInvalidArgument
 	}
-	return l.Devices[i], nvml.SUCCESS
+	return l.Devices[i], profiling.Success
 }
 
 // Device is a fake device replaying Script.
@@ -132,107 +130,101 @@ func (d *Device) Calls(method string) int {
 }
 
 // GetName returns Name.
-func (d *Device) GetName() (string, nvml.Return) {
+func (d *Device) GetName() (string, profiling.Return) {
 	if d.Unsupported["GetName"] {
-		return "", nvml.ERROR_NOT_SUPPORTED
+		return "", profiling.ErrorNotSupported
 	}
-	return d.Name, nvml.SUCCESS
+	return d.Name, profiling.Success
 }
 
 // GetUtilizationRates returns the reading's utilizations.
-func (d *Device) GetUtilizationRates() (nvml.Utilization, nvml.Return) {
+func (d *Device) GetUtilizationRates() (profiling.Utilization, profiling.Return) {
 	r, ok := d.next("GetUtilizationRates")
 	if r.Panic {
 		panic(fmt.Sprintf("profilingtest: scripted panic in %s", "GetUtilizationRates"))
 	}
 	if !ok {
-		return nvml.Utilization{}, nvml.ERROR_NOT_SUPPORTED
+		return profiling.Utilization{}, profiling.ErrorNotSupported
 	}
-	return nvml.Utilization{Gpu: r.GPUUtil, Memory: r.MemUtil}, nvml.SUCCESS
+	return profiling.Utilization{Gpu: r.GPUUtil, Memory: r.MemUtil}, profiling.Success
 }
 
 // GetMemoryInfo returns MemoryTotal and the reading's MemUsed.
-func (d *Device) GetMemoryInfo() (nvml.Memory, nvml.Return) {
+func (d *Device) GetMemoryInfo() (profiling.Memory, profiling.Return) {
 	r, ok := d.next("GetMemoryInfo")
 	if !ok {
-		return nvml.Memory{}, nvml.ERROR_NOT_SUPPORTED
+		return profiling.Memory{}, profiling.ErrorNotSupported
 	}
-	return nvml.Memory{Total: d.MemoryTotal, Used: r.MemUsed, Free: d.MemoryTotal - min(r.MemUsed, d.MemoryTotal)}, nvml.SUCCESS
+	return profiling.Memory{Total: d.MemoryTotal, Used: r.MemUsed, Free: d.MemoryTotal - min(r.MemUsed, d.MemoryTotal)}, profiling.Success
 }
 
 // GetComputeRunningProcesses lists another process using 1 GiB and, when
 // the reading's ProcessMem is not 0, process Pid (default: the caller).
-func (d *Device) GetComputeRunningProcesses() ([]nvml.ProcessInfo, nvml.Return) {
+func (d *Device) GetComputeRunningProcesses() ([]profiling.ProcessInfo, profiling.Return) {
 	r, ok := d.next("GetComputeRunningProcesses")
 	if !ok {
-		return nil, nvml.ERROR_NOT_SUPPORTED
+		return nil, profiling.ErrorNotSupported
 	}
 	pid := d.Pid
 	if pid == 0 {
 		pid = os.Getpid()
 	}
-	procs := []nvml.ProcessInfo{{Pid: uint32(pid) + 1, UsedGpuMemory: 1 << 30}}
+	procs := []profiling.ProcessInfo{{Pid: uint32(pid) + 1, UsedGpuMemory: 1 << 30}}
 	if r.ProcessMem != 0 {
-		procs = append(procs, nvml.ProcessInfo{Pid: uint32(pid), UsedGpuMemory: r.ProcessMem})
+		procs = append(procs, profiling.ProcessInfo{Pid: uint32(pid), UsedGpuMemory: r.ProcessMem})
 	}
-	return procs, nvml.SUCCESS
+	return procs, profiling.Success
 }
 
 // GetPowerUsage returns the reading's PowerMW.
-func (d *Device) GetPowerUsage() (uint32, nvml.Return) {
+func (d *Device) GetPowerUsage() (uint32, profiling.Return) {
 	r, ok := d.next("GetPowerUsage")
 	if !ok {
-		return 0, nvml.ERROR_NOT_SUPPORTED
+		return 0, profiling.ErrorNotSupported
 	}
-	return r.PowerMW, nvml.SUCCESS
+	return r.PowerMW, profiling.Success
 }
 
 // GetTotalEnergyConsumption returns the reading's EnergyMJ.
-func (d *Device) GetTotalEnergyConsumption() (uint64, nvml.Return) {
+func (d *Device) GetTotalEnergyConsumption() (uint64, profiling.Return) {
 	r, ok := d.next("GetTotalEnergyConsumption")
 	if !ok {
-		return 0, nvml.ERROR_NOT_SUPPORTED
+		return 0, profiling.ErrorNotSupported
 	}
-	return r.EnergyMJ, nvml.SUCCESS
+	return r.EnergyMJ, profiling.Success
 }
 
 // GetClockInfo returns the reading's SM or memory clock.
-func (d *Device) GetClockInfo(c nvml.ClockType) (uint32, nvml.Return) {
+func (d *Device) GetClockInfo(c profiling.ClockType) (uint32, profiling.Return) {
 	switch c {
-	case nvml.CLOCK_SM:
-		r, ok := d.next("GetClockInfo(SM)")
-		if !ok || d.Unsupported["GetClockInfo"] {
-			return 0, nvml.ERROR_NOT_SUPPORTED
-		}
-		return r.SMClock, nvml.SUCCESS
-	case nvml.CLOCK_MEM:
-		r, ok := d.next("GetClockInfo(MEM)")
-		if !ok || d.Unsupported["GetClockInfo"] {
-			return 0, nvml.ERROR_NOT_SUPPORTED
-		}
-		return r.MemClock, nvml.SUCCESS
+	case profiling.ClockSM:
+		return d.read("GetClockInfo", "SM", func(r Reading) uint32 { return r.SMClock })
+	case profiling.ClockMem:
+		return d.read("GetClockInfo", "MEM", func(r Reading) uint32 { return r.MemClock })
 	}
-	return 0, nvml.ERROR_INVALID_ARGUMENT
+	return 0, profiling.ErrorInvalidArgument
 }
 
 // GetPcieThroughput returns the reading's PCIe throughput (without the
 // real call's 20 ms wait).
-func (d *Device) GetPcieThroughput(c nvml.PcieUtilCounter) (uint32, nvml.Return) {
+func (d *Device) GetPcieThroughput(c profiling.PcieUtilCounter) (uint32, profiling.Return) {
 	switch c {
-	case nvml.PCIE_UTIL_TX_BYTES:
-		r, ok := d.next("GetPcieThroughput(TX)")
-		if !ok || d.Unsupported["GetPcieThroughput"] {
-			return 0, nvml.ERROR_NOT_SUPPORTED
-		}
-		return r.PCIeTXKB, nvml.SUCCESS
-	case nvml.PCIE_UTIL_RX_BYTES:
-		r, ok := d.next("GetPcieThroughput(RX)")
-		if !ok || d.Unsupported["GetPcieThroughput"] {
-			return 0, nvml.ERROR_NOT_SUPPORTED
-		}
-		return r.PCIeRXKB, nvml.SUCCESS
+	case profiling.PcieUtilTxBytes:
+		return d.read("GetPcieThroughput", "TX", func(r Reading) uint32 { return r.PCIeTXKB })
+	case profiling.PcieUtilRxBytes:
+		return d.read("GetPcieThroughput", "RX", func(r Reading) uint32 { return r.PCIeRXKB })
 	}
-	return 0, nvml.ERROR_INVALID_ARGUMENT
+	return 0, profiling.ErrorInvalidArgument
+}
+
+// read answers method(arg) with one field of the next reading, or
+// ErrorNotSupported when the script has ended or method is unsupported.
+func (d *Device) read(method, arg string, field func(Reading) uint32) (uint32, profiling.Return) {
+	r, ok := d.next(method + "(" + arg + ")")
+	if !ok || d.Unsupported[method] {
+		return 0, profiling.ErrorNotSupported
+	}
+	return field(r), profiling.Success
 }
 
 // Simple returns a fake NVML with one device ("Fake GPU", 16 GiB) whose

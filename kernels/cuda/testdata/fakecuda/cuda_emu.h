@@ -112,6 +112,12 @@ static inline unsigned long long atomicMin(unsigned long long *a, unsigned long 
     return old;
 }
 
+static inline unsigned atomicOr(unsigned *a, unsigned v) {
+    unsigned old = *ibmb_emu_atomic_target(a);
+    *a = old | v;
+    return old;
+}
+
 template <typename T>
 static inline T ibmb_emu_atomic_add(T *a, T v) {
     T old = *ibmb_emu_atomic_target(a);

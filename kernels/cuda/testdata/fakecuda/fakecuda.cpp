@@ -150,6 +150,55 @@ void run_check(void **params) {
     ibmb_gather_check(idx, n, P(2, long long), firstBad);
 }
 
+template <typename T, void (*K)(T *, const T *, const long long *, long long, long long, long long, long long)>
+void run_scatter(void **params) {
+    T *dst = P(0, T *);
+    const T *src = P(1, const T *);
+    const long long *idx = P(2, const long long *);
+    long long n = P(3, long long), dstRows = P(4, long long), rowElems = P(5, long long),
+              shift = P(6, long long);
+    if (shift < 0 || shift > 5 || (blockDim.x % (1u << shift)) != 0) {
+        fprintf(stderr, "fakecuda: bad groupShift %lld for block %u\n", shift, blockDim.x);
+        abort();
+    }
+    check_aligned(dst, sizeof(T), "scatter dst");
+    check_aligned(src, sizeof(T), "scatter src");
+    check_range(dst, (size_t)(dstRows * rowElems) * sizeof(T), "scatter dst");
+    check_range(src, (size_t)(n * rowElems) * sizeof(T), "scatter src");
+    check_range(idx, (size_t)n * 8, "scatter idx");
+    // The host promises in-range ids (the check kernels ran): checked once
+    // per launch, by its first thread.
+    bool first = threadIdx.x == 0 && threadIdx.y == 0 && threadIdx.z == 0 && blockIdx.x == 0 &&
+                 blockIdx.y == 0 && blockIdx.z == 0;
+    for (long long i = 0; first && i < n; i++) {
+        if (idx[i] < 0 || idx[i] >= dstRows) {
+            fprintf(stderr, "fakecuda: scatter launched with idx[%lld] = %lld outside [0, %lld)\n", i, idx[i], dstRows);
+            abort();
+        }
+    }
+    K(dst, src, idx, n, dstRows, rowElems, shift);
+}
+
+void run_scatter_mark(void **params) {
+    const long long *idx = P(0, const long long *);
+    long long n = P(1, long long), nrows = P(2, long long);
+    size_t words = (size_t)((nrows > 0 ? nrows : 0) + 31) / 32;
+    check_range(idx, (size_t)n * 8, "scatter_mark idx");
+    check_range(P(3, unsigned *), words * 4, "scatter_mark seen");
+    check_range(P(4, unsigned *), words * 4, "scatter_mark dup");
+    ibmb_scatter_mark(idx, n, nrows, P(3, unsigned *), P(4, unsigned *));
+}
+
+void run_scatter_find(void **params) {
+    const long long *idx = P(0, const long long *);
+    long long n = P(1, long long), nrows = P(2, long long);
+    size_t words = (size_t)((nrows > 0 ? nrows : 0) + 31) / 32;
+    check_range(idx, (size_t)n * 8, "scatter_find idx");
+    check_range(P(3, const unsigned *), words * 4, "scatter_find dup");
+    check_range(P(4, unsigned long long *), 8, "scatter_find firstBad");
+    ibmb_scatter_find(idx, n, nrows, P(3, const unsigned *), P(4, unsigned long long *));
+}
+
 typedef void (*PPRKernel)(IBMB_PPR_PARAMS);
 
 void ppr_fail(const char *msg) {
@@ -221,6 +270,12 @@ const Kernel kernels[] = {
     {"ibmb_gather_8", MOD_GATHER, 7, false, run_gather<uint2, ibmb_gather_8>},
     {"ibmb_gather_4", MOD_GATHER, 7, false, run_gather<unsigned int, ibmb_gather_4>},
     {"ibmb_gather_1", MOD_GATHER, 7, false, run_gather<unsigned char, ibmb_gather_1>},
+    {"ibmb_scatter_mark", MOD_GATHER, 5, false, run_scatter_mark},
+    {"ibmb_scatter_find", MOD_GATHER, 5, false, run_scatter_find},
+    {"ibmb_scatter_16", MOD_GATHER, 7, false, run_scatter<uint4, ibmb_scatter_16>},
+    {"ibmb_scatter_8", MOD_GATHER, 7, false, run_scatter<uint2, ibmb_scatter_8>},
+    {"ibmb_scatter_4", MOD_GATHER, 7, false, run_scatter<unsigned int, ibmb_scatter_4>},
+    {"ibmb_scatter_1", MOD_GATHER, 7, false, run_scatter<unsigned char, ibmb_scatter_1>},
     {"ibmb_ppr_topk_1", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_1, 1>},
     {"ibmb_ppr_topk_2", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_2, 2>},
     {"ibmb_ppr_topk_4", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_4, 4>},

@@ -1,0 +1,329 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
+	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"github.com/ibmb-dev/ibmb/kernels/scatter"
+)
+
+// DType is the element type a store keeps. The codes match those of the
+// batch arena for the types both have.
+type DType int
+
+// Storage element types.
+const (
+	Float32  DType = 1
+	Float16  DType = 2
+	BFloat16 DType = 3
+	Float64  DType = 4
+)
+
+// Size returns the bytes of one element, or 0 for an unknown type.
+func (t DType) Size() int64 {
+	switch t {
+	case Float32:
+		return 4
+	case Float16, BFloat16:
+		return 2
+	case Float64:
+		return 8
+	}
+	return 0
+}
+
+// String returns "float32", "float16", "bfloat16", "float64" or
+// "DType(<n>)".
+func (t DType) String() string {
+	switch t {
+	case Float32:
+		return "float32"
+	case Float16:
+		return "float16"
+	case BFloat16:
+		return "bfloat16"
+	case Float64:
+		return "float64"
+	}
+	return fmt.Sprintf("DType(%d)", int(t))
+}
+
+// ErrValue is wrapped by the errors of invalid arguments.
+var ErrValue = errs.New(errs.Value, "history: invalid argument")
+
+// ErrIndex is wrapped by the errors of node ids outside [0, NumNodes).
+var ErrIndex = errs.New(errs.Index, "history: node id out of range")
+
+// ErrDuplicate is wrapped by the errors of a Push whose ids repeat.
+var ErrDuplicate = errs.New(errs.Value, "history: repeated node id")
+
+func valueErr(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrValue}, args...)...)
+}
+
+// kernels moves rows between a layer matrix and packed buffers. The store
+// uses the CPU kernels (cpuKernels); a device-resident or page-locked store
+// plugs in the CUDA kernels the same way (not done yet).
+type kernels interface {
+	gather(dst, src unsafe.Pointer, srcRows, rowBytes int64, idx unsafe.Pointer, n int64) error
+	scatter(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error
+}
+
+// cpuKernels runs kernels/gather and kernels/scatter and translates their
+// errors into this package's.
+type cpuKernels struct{}
+
+func (cpuKernels) gather(dst, src unsafe.Pointer, srcRows, rowBytes int64, idx unsafe.Pointer, n int64) error {
+	return translate("pull", gather.Rows(dst, src, srcRows, rowBytes, idx, n))
+}
+
+func (cpuKernels) scatter(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error {
+	return translate("push", scatter.Rows(dst, dstRows, rowBytes, src, idx, n))
+}
+
+// kindError is an error of this package: a message and the sentinels it
+// wraps.
+type kindError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *kindError) Error() string   { return e.msg }
+func (e *kindError) Unwrap() []error { return e.kinds }
+
+// translate maps a kernel error to ErrIndex, ErrDuplicate (with ErrValue)
+// or ErrValue, keeping the kernel's text, which names the position and the
+// id. Other errors (memory) pass unchanged.
+func translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var kinds []error
+	switch {
+	case errors.Is(err, gather.ErrIndex), errors.Is(err, scatter.ErrIndex):
+		kinds = []error{ErrIndex}
+	case errors.Is(err, scatter.ErrDuplicate):
+		kinds = []error{ErrDuplicate, ErrValue}
+	case errors.Is(err, gather.ErrValue), errors.Is(err, scatter.ErrValue):
+		kinds = []error{ErrValue}
+	default:
+		return err
+	}
+	msg := err.Error()
+	for _, p := range []string{"gather: ", "scatter: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return &kindError{msg: "history: " + op + ": " + msg, kinds: kinds}
+}
+
+// layer is one [numNodes, dim] matrix.
+type layer struct {
+	mu   sync.RWMutex
+	dim  int64
+	mem  []byte // numNodes*dim*size bytes outside the Go heap; nil once closed
+	free func() error
+}
+
+// Store is a set of history matrices, one per hidden layer, all with the
+// same number of rows (nodes) and element type. Create one with New and
+// release its memory with Close.
+type Store struct {
+	numNodes int64
+	dtype    DType
+	layers   []*layer
+	k        kernels
+}
+
+// New allocates a store of len(dims) zero-filled [numNodes, dims[l]]
+// matrices of dtype elements. numNodes must be positive, every dim positive
+// and dims non-empty. The total size is checked against the memory
+// available first (an error wrapping memlimit.ErrMemory names it).
+func New(numNodes int64, dims []int64, dtype DType) (*Store, error) {
+	if numNodes <= 0 {
+		return nil, valueErr("numNodes must be positive, got %d", numNodes)
+	}
+	if len(dims) == 0 {
+		return nil, valueErr("a store needs at least one layer")
+	}
+	size := dtype.Size()
+	if size == 0 {
+		return nil, valueErr("unknown dtype %v (want float32, float16, bfloat16 or float64)", dtype)
+	}
+	total := int64(0)
+	for l, d := range dims {
+		if d <= 0 {
+			return nil, valueErr("dims[%d] = %d, want > 0", l, d)
+		}
+		b, ok := memlimit.Bytes(numNodes, d, size)
+		if !ok || b > math.MaxInt64-total {
+			return nil, memlimit.Check(fmt.Sprintf("history of %d layers of %d nodes", len(dims), numNodes), -1)
+		}
+		total += b
+	}
+	if err := memlimit.Check(fmt.Sprintf("history of %d layers of %d nodes (%v)", len(dims), numNodes, dtype), total); err != nil {
+		return nil, err
+	}
+	s := &Store{numNodes: numNodes, dtype: dtype, k: cpuKernels{}}
+	for _, d := range dims {
+		mem, free, err := mapAnon(numNodes * d * size)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.layers = append(s.layers, &layer{dim: d, mem: mem, free: free})
+	}
+	return s, nil
+}
+
+// NumNodes returns the rows of every layer matrix.
+func (s *Store) NumNodes() int64 { return s.numNodes }
+
+// NumLayers returns the number of layer matrices.
+func (s *Store) NumLayers() int { return len(s.layers) }
+
+// DType returns the element type.
+func (s *Store) DType() DType { return s.dtype }
+
+// Dim returns the row width (elements) of layer l, or 0 when l is out of
+// range.
+func (s *Store) Dim(l int) int64 {
+	if l < 0 || l >= len(s.layers) {
+		return 0
+	}
+	return s.layers[l].dim
+}
+
+// RowBytes returns the bytes of one row of layer l (0 when l is out of
+// range).
+func (s *Store) RowBytes(l int) int64 { return s.Dim(l) * s.dtype.Size() }
+
+// LayerBytes returns the size of layer l's matrix in bytes.
+func (s *Store) LayerBytes(l int) int64 { return s.numNodes * s.RowBytes(l) }
+
+// Bytes returns the memory of all layers.
+func (s *Store) Bytes() int64 {
+	t := int64(0)
+	for l := range s.layers {
+		t += s.LayerBytes(l)
+	}
+	return t
+}
+
+// Addr returns the address of layer l's first byte, for zero-copy views;
+// it is valid until Close. It returns an error for a bad layer or a closed
+// store.
+func (s *Store) Addr(l int) (uintptr, error) {
+	ly, err := s.layer(l)
+	if err != nil {
+		return 0, err
+	}
+	ly.mu.RLock()
+	defer ly.mu.RUnlock()
+	if ly.mem == nil {
+		return 0, valueErr("the store is closed")
+	}
+	return uintptr(unsafe.Pointer(&ly.mem[0])), nil
+}
+
+func (s *Store) layer(l int) (*layer, error) {
+	if l < 0 || l >= len(s.layers) {
+		return nil, valueErr("layer %d out of range for a store of %d layers", l, len(s.layers))
+	}
+	return s.layers[l], nil
+}
+
+// PullPtr writes to out the rows of layer l at the n node ids at ids:
+// out[i] = H_l[ids[i]]. out must hold n*RowBytes(l) bytes and not overlap
+// the store; ids must be 8-byte aligned int64 values, repeats allowed.
+// Pointers may be C memory or pointer-free Go memory; they are not kept.
+// An id outside [0, NumNodes) gives an error wrapping ErrIndex and leaves
+// out untouched.
+func (s *Store) PullPtr(l int, ids unsafe.Pointer, n int64, out unsafe.Pointer) error {
+	ly, err := s.layer(l)
+	if err != nil {
+		return err
+	}
+	ly.mu.RLock()
+	defer ly.mu.RUnlock()
+	if ly.mem == nil {
+		return valueErr("the store is closed")
+	}
+	return s.k.gather(out, unsafe.Pointer(&ly.mem[0]), s.numNodes, ly.dim*s.dtype.Size(), ids, n)
+}
+
+// PushPtr writes the n packed rows at rows into layer l at the node ids at
+// ids: H_l[ids[i]] = rows[i]. rows must hold n*RowBytes(l) bytes; ids must
+// be 8-byte aligned, distinct and in [0, NumNodes). On an error (ErrIndex,
+// ErrDuplicate, ErrValue) the store is unchanged.
+func (s *Store) PushPtr(l int, rows, ids unsafe.Pointer, n int64) error {
+	ly, err := s.layer(l)
+	if err != nil {
+		return err
+	}
+	ly.mu.Lock()
+	defer ly.mu.Unlock()
+	if ly.mem == nil {
+		return valueErr("the store is closed")
+	}
+	return s.k.scatter(unsafe.Pointer(&ly.mem[0]), s.numNodes, ly.dim*s.dtype.Size(), rows, ids, n)
+}
+
+// Pull is PullPtr for Go slices: out receives len(ids) rows, so len(out)
+// must be len(ids)*RowBytes(l).
+func (s *Store) Pull(l int, ids []int64, out []byte) error {
+	if err := s.checkLen(l, "out", len(out), len(ids)); err != nil {
+		return err
+	}
+	err := s.PullPtr(l, unsafe.Pointer(unsafe.SliceData(ids)), int64(len(ids)), unsafe.Pointer(unsafe.SliceData(out)))
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(out)
+	return err
+}
+
+// Push is PushPtr for Go slices: rows holds len(ids) rows, so len(rows)
+// must be len(ids)*RowBytes(l).
+func (s *Store) Push(l int, rows []byte, ids []int64) error {
+	if err := s.checkLen(l, "rows", len(rows), len(ids)); err != nil {
+		return err
+	}
+	err := s.PushPtr(l, unsafe.Pointer(unsafe.SliceData(rows)), unsafe.Pointer(unsafe.SliceData(ids)), int64(len(ids)))
+	runtime.KeepAlive(ids)
+	runtime.KeepAlive(rows)
+	return err
+}
+
+func (s *Store) checkLen(l int, name string, have, n int) error {
+	if _, err := s.layer(l); err != nil {
+		return err
+	}
+	if rb := s.RowBytes(l); int64(have) != int64(n)*rb {
+		return valueErr("len(%s) = %d, want %d rows of %d bytes", name, have, n, rb)
+	}
+	return nil
+}
+
+// Close releases the memory of every layer; later calls fail with ErrValue
+// and addresses from Addr become invalid. Close waits for running Pulls and
+// Pushes and may be called more than once.
+func (s *Store) Close() error {
+	var first error
+	for _, ly := range s.layers {
+		ly.mu.Lock()
+		if ly.mem != nil {
+			if err := ly.free(); err != nil && first == nil {
+				first = err
+			}
+			ly.mem, ly.free = nil, nil
+		}
+		ly.mu.Unlock()
+	}
+	return first
+}
