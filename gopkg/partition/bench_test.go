@@ -20,17 +20,23 @@ func benchGraph(b *testing.B) *graph.CSR {
 }
 
 func benchmarkPartition(b *testing.B, parts int) {
+	for _, alg := range []Algorithm{Deep, HeavyEdge} {
+		b.Run(alg.String(), func(b *testing.B) { benchmarkAlgorithm(b, parts, alg) })
+	}
+}
+
+func benchmarkAlgorithm(b *testing.B, parts int, alg Algorithm) {
 	g := benchGraph(b)
-	part := partitionBench(b, g, parts)
+	part := partitionBench(b, g, parts, alg)
 	c := EdgeCut(g, part)
 	b.ReportMetric(float64(c)/float64(g.NumEdges()/2), "cut/edges")
 	b.ReportMetric(float64(c)/float64(randomCut(g, parts, 1)), "cut/random")
 }
 
-// partitionBench times Partition of g into parts and reports cut and
-// balance; it returns the last partition.
-func partitionBench(b *testing.B, g *graph.CSR, parts int) []int32 {
-	opt := Options{Parts: parts, Seed: 1}
+// partitionBench times Partition of g into parts with alg and reports cut
+// and balance; it returns the last partition.
+func partitionBench(b *testing.B, g *graph.CSR, parts int, alg Algorithm) []int32 {
+	opt := Options{Parts: parts, Seed: 1, Algorithm: alg}
 	var part []int32
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -4,7 +4,64 @@
 //
 // # Algorithm
 //
-// Partition is a multilevel partitioner written from scratch:
+// Partition has two schemes, chosen by Options.Algorithm. Both are written
+// from scratch; the default, Deep, follows the deep multilevel scheme of
+// KaMinPar (Gottesbüren, Heuer, Sanders, Schulz, Seemaier: "Deep Multilevel
+// Graph Partitioning", ESA 2021), made deterministic.
+//
+// Deep (the default), with C = 2000 and ε = Options.Imbalance:
+//
+//  1. Coarsening by size-constrained label propagation. Every node starts
+//     in its own cluster; for up to 5 rounds every node joins the
+//     neighbouring cluster it is most strongly connected to if that is
+//     strictly stronger than its own cluster and the joined cluster stays
+//     within ε·W/k' (W the total node weight, k' = min(max(n/C, 2), Parts)
+//     the number of blocks the graph will be split into at this size, so
+//     that coarse nodes stay light enough to balance). Nodes are visited
+//     by degree bucket (low degrees first) in runs of 64 consecutive ids in
+//     random order. A round is cut into sub-rounds of max(256, n/256)
+//     nodes whose choices are computed in parallel against the state at
+//     the start of the sub-round and applied in visiting order where the
+//     cap still allows. From the third round on only nodes next to a moved node are
+//     visited. When the clusters still number more than half the nodes,
+//     lone nodes are grouped with lone nodes that favour the same
+//     neighbouring cluster, and isolated nodes with each other (two-hop
+//     clustering; hubs and stars would stall coarsening otherwise). The
+//     clusters are contracted in parallel. Coarsening stops at 2C nodes or
+//     when a level shrinks by less than 5%.
+//  2. Initial partitioning interleaved with uncoarsening. Blocks stand for
+//     ranges of final parts: the coarsest graph is one block for all
+//     parts, split by recursive bisection until its blocks stand for at
+//     most ⌈Parts/k'⌉ parts each (k' the power of two nearest above n/C,
+//     at least 2). On every level back up, after refinement, blocks are
+//     split again while the level has more than about C nodes per block;
+//     on the finest level all remaining blocks are split down to single
+//     parts. Blocks are split in parallel, each by recursive bisection of
+//     the subgraph it induces. Every bisection is itself multilevel and
+//     sequential: the subgraph is coarsened by one-round label propagation
+//     (clusters at most 1/50 of a side's weight limit while the graph has
+//     more than 300 nodes, 1/8 below) to about 32 nodes; 32 bisections of
+//     the coarsest graph (greedy graph growing and breadth-first growing
+//     from pseudo-peripheral and from random nodes) are each improved by
+//     2-way FM, the best is kept and improved by FM on every level back up.
+//     A side gets the adaptive slack of recursive bisection,
+//     (1+ε')^⌈log2 r⌉ = r·L/W_block for a block of r parts, but at least ε/2
+//     (blocks already at their limit were split badly without it) and room
+//     for one node. The bisection of the whole coarsest graph is done three
+//     times and the best kept.
+//  3. Refinement on every level: a balancer moves nodes out of blocks over
+//     their limit (the limit of a block of r parts is r·L, relaxed on
+//     coarse levels to r·L/(1+ε) plus the heaviest node), taking candidates
+//     in order of their gain per weight; then up to 5 rounds of label
+//     propagation move boundary nodes to the neighbouring block with the
+//     largest gain that can take them (zero-gain moves only when they even
+//     out the two blocks), with moves proposed in parallel per sub-round
+//     and applied in visiting order after recomputing them on the current
+//     state; a node is visited again when a neighbour moved or its best
+//     block was full. While there are two blocks, 2-way FM follows. The
+//     balancer runs again at the end.
+//
+// HeavyEdge (the previous default):
 //
 //  1. Coarsening. The graph is repeatedly contracted along a heavy-edge
 //     matching: nodes are visited in a random order drawn from Options.Seed
@@ -43,6 +100,8 @@
 //
 // # Invariants
 //
+// For both algorithms:
+//
 //   - The result has one entry per node and every entry lies in [0, Parts).
 //   - With W the total node weight, the allowed part weight is
 //     L = max(⌊(1+Imbalance)·W/Parts⌋, ⌈W/Parts⌉). Balancing guarantees at
@@ -61,20 +120,36 @@
 //     leaving parts NumNodes … Parts-1 empty. Keeping parts non-empty never
 //     breaks the balance bound above: a part is only left overweight by the
 //     balancing step when it is a single node, of weight ≤ wmax.
-//   - The result depends only on the graph, NodeWeights, Parts, Imbalance
-//     and Seed, never on Workers or on goroutine scheduling.
+//
+// # Determinism
+//
+// The result depends only on the graph, NodeWeights, Parts, Imbalance,
+// Seed and Algorithm, never on Workers or on goroutine scheduling. The deep
+// scheme cuts all parallel work into chunks fixed by the graph alone, lets
+// every chunk write only state it owns, and applies the moves proposed in
+// parallel sequentially in a fixed order; ties are broken by hashes of the
+// seed and node ids, not by which goroutine looks first. Loops with little
+// work (under 64k adjacency entries) run on one goroutine, which changes
+// nothing but the time. (KaMinPar, whose scheme it follows, is not
+// deterministic.)
 //
 // # Cancellation
 //
-// PartitionContext stops when its context is cancelled: the loops of every
-// phase count their work (edges scanned, queue operations) and look at the
-// context every 2^16 units (at most tens of milliseconds of work), so
-// the call returns promptly with an error wrapping ctx.Err(). The checks
-// never change the result of a call that is not cancelled.
+// PartitionContext stops when its context is cancelled and returns an error
+// wrapping ctx.Err() and no partition. The heavy-edge scheme's loops count
+// their work (edges scanned, queue operations) and look at the context
+// every 2^16 units (at most tens of milliseconds of work). The deep scheme
+// looks at it before every chunk of parallel work (clustering,
+// contraction, projection, refinement, balancing), every few thousand
+// steps of its sequential loops (clustering, applying refinement moves),
+// during every 2-way FM pass (counted like the heavy-edge scheme's queue
+// operations), and before every move of the final balancing and filling
+// of empty parts. The checks never change the result of a call that is
+// not cancelled.
 //
 // # Errors
 //
 // Invalid input is reported by an error wrapping graph.ErrValue (or
 // graph.ErrIndex for out-of-range node ids in the graph); nothing panics on
-// bad input.
+// bad input. An unknown Algorithm is a value error.
 package partition

@@ -30,3 +30,26 @@ func ExamplePartition() {
 	// edge cut: 1
 	// balance: 1
 }
+
+// The earlier heavy-edge matching scheme stays available; both give every
+// node a part in [0, Parts).
+func ExampleAlgorithm() {
+	src := []int64{0, 1, 2, 3, 4, 5, 2}
+	dst := []int64{1, 2, 0, 4, 5, 3, 3}
+	g, err := graph.FromCOO(src, dst, 6, graph.Options{Symmetrize: true, DropDuplicates: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, alg := range []partition.Algorithm{partition.Deep, partition.HeavyEdge} {
+		part, err := partition.Partition(g, partition.Options{Parts: 2, Seed: 1, Algorithm: alg})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: edge cut %d\n", alg, partition.EdgeCut(g, part))
+	}
+	// Output:
+	// deep: edge cut 1
+	// heavy-edge: edge cut 1
+}

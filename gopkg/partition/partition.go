@@ -32,6 +32,8 @@ type Options struct {
 	// Workers bounds the goroutines used; values ≤ 0 mean
 	// runtime.GOMAXPROCS(0). The result does not depend on Workers.
 	Workers int
+	// Algorithm selects the scheme; the zero value is Deep.
+	Algorithm Algorithm
 }
 
 // floorFrac is the share of the target weight below which k-way
@@ -89,6 +91,9 @@ func PartitionContext(ctx context.Context, g *graph.CSR, opt Options) (parts []i
 	if eps == 0 {
 		eps = DefaultImbalance
 	}
+	if opt.Algorithm != Deep && opt.Algorithm != HeavyEdge {
+		return nil, fmt.Errorf("%w: partition: unknown algorithm %v", graph.ErrValue, opt.Algorithm)
+	}
 	vw := opt.NodeWeights
 	if vw != nil {
 		if len(vw) != n {
@@ -132,13 +137,20 @@ func PartitionContext(ctx context.Context, g *graph.CSR, opt Options) (parts []i
 		}
 		return out, nil
 	}
-	wg, err := fromCSR(g, vw, stop)
-	if err != nil || stop.stopped() {
-		return nil, err
-	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+	}
+	if opt.Algorithm == Deep {
+		out, derr := partitionDeep(ctx, g, vw, k, eps, opt.Seed, workers)
+		if derr != nil {
+			return nil, fmt.Errorf("partition: %w", derr)
+		}
+		return out, nil
+	}
+	wg, err := fromCSR(g, vw, stop)
+	if err != nil || stop.stopped() {
+		return nil, err
 	}
 	s := &state{seed: opt.Seed, eps: eps, workers: workers, stop: stop}
 	return s.multilevel(wg, k), nil

@@ -27,24 +27,26 @@ func TestPartitionQuality(t *testing.T) {
 		{"random3k/8", func(t *testing.T) *graph.CSR { return randomGraph(t, 3000, 9000, 3) }, 8, 0, 0.95, 0},
 		{"random2k/3", func(t *testing.T) *graph.CSR { return randomGraph(t, 2000, 3000, 4) }, 3, 0.01, 0.95, 0},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.g(t)
-			opt := Options{Parts: tc.parts, Imbalance: tc.eps, Seed: 42}
-			part, err := Partition(g, opt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, bal := checkPartition(t, g, part, opt)
-			rc := randomCut(g, tc.parts, 1)
-			t.Logf("cut %d (random %d, %.3f), balance %.4f", c, rc, float64(c)/float64(rc), bal)
-			if float64(c) > tc.maxRatio*float64(rc) {
-				t.Errorf("cut %d not below %.2f × random cut %d", c, tc.maxRatio, rc)
-			}
-			if tc.maxCut > 0 && c > tc.maxCut {
-				t.Errorf("cut %d exceeds %d", c, tc.maxCut)
-			}
-		})
+	for _, alg := range []Algorithm{Deep, HeavyEdge} {
+		for _, tc := range tests {
+			t.Run(alg.String()+"/"+tc.name, func(t *testing.T) {
+				g := tc.g(t)
+				opt := Options{Parts: tc.parts, Imbalance: tc.eps, Seed: 42, Algorithm: alg}
+				part, err := Partition(g, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, bal := checkPartition(t, g, part, opt)
+				rc := randomCut(g, tc.parts, 1)
+				t.Logf("cut %d (random %d, %.3f), balance %.4f", c, rc, float64(c)/float64(rc), bal)
+				if float64(c) > tc.maxRatio*float64(rc) {
+					t.Errorf("cut %d not below %.2f × random cut %d", c, tc.maxRatio, rc)
+				}
+				if tc.maxCut > 0 && c > tc.maxCut {
+					t.Errorf("cut %d exceeds %d", c, tc.maxCut)
+				}
+			})
+		}
 	}
 }
 

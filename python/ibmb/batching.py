@@ -13,7 +13,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from ibmb import _jobs
+from ibmb import _jobs, partitioners
 from ibmb._arrays import as_int, as_int64, as_node_ids, as_node_ints, ptr
 from ibmb._native import call, engine
 from ibmb.graph import CSRGraph, as_graph
@@ -141,18 +141,23 @@ def _check_num_partitions(k: int, n: int) -> None:
 
 
 def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any = None, imbalance: float = 0.03,
-              seed: int = 0, num_nodes: Optional[int] = None, num_threads: int = 0) -> np.ndarray:
+              seed: int = 0, num_nodes: Optional[int] = None, num_threads: int = 0, method: str = "ibmb") -> np.ndarray:
     """Partition the graph (read as undirected) into ``num_partitions`` parts
-    of balanced node weight with few cut edges (multilevel, METIS-like; no
-    system library needed). Returns the ``[N]`` int64 part of every node.
+    of balanced node weight with few cut edges. Returns the ``[N]`` int64
+    part of every node.
 
     ``node_weight``: optional ``[N]`` non-negative integer weights (e.g. a
     higher weight on output nodes); ``imbalance``: allowed excess of the
-    heaviest part over the average. Ctrl-C stops the engine's work and
-    raises ``KeyboardInterrupt`` (within a second)."""
+    heaviest part over the average. ``method``: ``"ibmb"`` (default: the
+    engine's deep multilevel partitioner, no extra package, deterministic for
+    a given seed whatever ``num_threads``), ``"kaminpar"`` or ``"metis"``
+    (their PyPI packages ``kaminpar`` / ``pymetis``; see
+    :mod:`ibmb.partitioners`). With ``"ibmb"``, Ctrl-C stops the engine's
+    work and raises ``KeyboardInterrupt`` (within a second)."""
     num_partitions = as_int(num_partitions, "num_partitions", min=1)
     seed = as_int(seed, "seed", min=0, max=2**63 - 1)
     num_threads = as_int(num_threads, "num_threads", min=0)
+    method = partitioners.check_method(method)
     g = as_graph(graph, num_nodes)
     _check_num_partitions(num_partitions, g.num_nodes)
     w = None
@@ -160,6 +165,8 @@ def partition(graph: Union[CSRGraph, Any], num_partitions: int, node_weight: Any
         w = as_node_ints(node_weight, g.num_nodes, f"node_weight must be [{g.num_nodes}] integers")
     if not imbalance >= 0:
         raise ValueError(f"imbalance must be >= 0, got {imbalance}")
+    if method != "ibmb":
+        return partitioners.external_partition(method, g, num_partitions, w, imbalance, seed, num_threads)
     wp = 0 if w is None else ptr(w, np.int64, g.num_nodes, "node_weight")
 
     def start() -> int:

@@ -153,6 +153,9 @@ class IBMBBatchSampler(_Sampler):
             ``.partitions``), so that train and test batches of one graph
             share one partition. (default: None: partition here)
         seed: partitioner seed. (default: 0)
+        partition_method: the partitioner: ``"ibmb"`` (the engine's),
+            ``"kaminpar"`` or ``"metis"`` (their PyPI packages; see
+            :func:`ibmb.batching.partition`). (default: ``"ibmb"``)
         num_threads, progress: as :class:`IBMBNodeSampler`.
 
     Attributes:
@@ -162,7 +165,7 @@ class IBMBBatchSampler(_Sampler):
     def __init__(self, data: Any, num_partitions: int = 8, input_nodes: Any = None, batch_expand_ratio: float = 1.0,
                  metis_input_node_weight: Optional[float] = None, alpha: float = PYG_ALPHA, eps: float = PYG_EPS, *,
                  partitions: Any = None, seed: int = 0, num_threads: int = 0,
-                 progress: Optional[bool] = None) -> None:
+                 progress: Optional[bool] = None, partition_method: str = "ibmb") -> None:
         num_partitions = as_int(num_partitions, "num_partitions", min=1)
         if not (batch_expand_ratio is not None and math.isfinite(batch_expand_ratio) and batch_expand_ratio > 0):
             raise ValueError(f"batch_expand_ratio must be a positive number, got {batch_expand_ratio!r}")
@@ -174,7 +177,7 @@ class IBMBBatchSampler(_Sampler):
             self.partitions = _given_partitions(partitions, n, num_partitions)
         else:
             self.partitions = partition(self.graph, num_partitions, node_weight=weight, seed=seed,
-                                        num_threads=num_threads)
+                                        num_threads=num_threads, method=partition_method)
         self.batches = batch_wise(self.graph, self.inputs, self.partitions, num_partitions,
                                   batch_expand_ratio=batch_expand_ratio, alpha=alpha, eps=eps,
                                   num_threads=num_threads, progress=progress)
@@ -182,7 +185,8 @@ class IBMBBatchSampler(_Sampler):
                        "batch_expand_ratio": float(batch_expand_ratio), "alpha": float(alpha), "eps": float(eps),
                        "metis_input_node_weight": None if metis_input_node_weight is None
                        else float(metis_input_node_weight),
-                       "seed": int(seed), "partitions_given": partitions is not None}
+                       "seed": int(seed), "partitions_given": partitions is not None,
+                       "partition_method": str(partition_method)}
 
 
 def repartition(graph: Union[CSRGraph, Any], params: dict, inputs: np.ndarray, num_threads: int = 0) -> np.ndarray:
@@ -193,4 +197,4 @@ def repartition(graph: Union[CSRGraph, Any], params: dict, inputs: np.ndarray, n
     g = graph_of(graph)
     weight = input_node_weight(g.num_nodes, inputs, params.get("metis_input_node_weight"))
     return partition(g, int(params["num_partitions"]), node_weight=weight, seed=int(params.get("seed", 0)),
-                     num_threads=num_threads)
+                     num_threads=num_threads, method=params.get("partition_method", "ibmb"))

@@ -21,7 +21,7 @@ class IBMBBatchLoader(IBMBLoader):
     with the arguments of PyG's ``IBMBBatchLoader``
     (``torch_geometric.loader.ibmb_loader``); a ``torch.utils.data.DataLoader``.
 
-    The graph is partitioned into ``num_partitions`` parts (native multilevel
+    The graph is partitioned into ``num_partitions`` parts (native deep multilevel
     partitioner, no METIS needed); each part with output nodes becomes a batch
     of its output nodes plus the ``ceil(batch_expand_ratio * N /
     num_partitions)`` nodes of highest topic-sensitive PageRank seeded by
@@ -51,6 +51,10 @@ class IBMBBatchLoader(IBMBLoader):
             that loaders over train and test nodes of one graph partition it
             once (without ``metis_input_node_weight`` the partition does not
             depend on ``input_nodes``). (default: None: partition here)
+        partition_method: ibmb extension: the partitioner, ``"ibmb"``,
+            ``"kaminpar"`` or ``"metis"`` (the last two need their PyPI
+            packages; see :func:`ibmb.batching.partition`). (default:
+            ``"ibmb"``)
         norm, add_self_loops, store_features, device, prefetch, seed,
         num_threads, progress, arena, **kwargs: as
             :class:`~ibmb.loader.IBMBNodeLoader` (``norm`` defaults to PyG's
@@ -71,7 +75,7 @@ class IBMBBatchLoader(IBMBLoader):
                  eps: float = PYG_EPS, norm: Optional[str] = None, add_self_loops: Optional[bool] = None,
                  store_features: Optional[bool] = None, device: Any = None, prefetch: int = 2, seed: int = 0,
                  num_threads: int = 0, progress: Optional[bool] = None, partitions: Any = None,
-                 arena: Optional[Arena] = None, **kwargs: Any) -> None:
+                 partition_method: str = "ibmb", arena: Optional[Arena] = None, **kwargs: Any) -> None:
         check_order(batch_order)
         batches = None
         self._ppr_graph: Optional[CSRGraph] = None
@@ -80,7 +84,8 @@ class IBMBBatchLoader(IBMBLoader):
             src = Source(data, input_nodes, need_y=batch_order in ("order", "sample"))
             sampler = IBMBBatchSampler(src.graph(False), num_partitions, src.inputs, batch_expand_ratio,
                                        metis_input_node_weight, alpha, eps, partitions=partitions, seed=seed,
-                                       num_threads=num_threads, progress=progress)
+                                       num_threads=num_threads, progress=progress,
+                                       partition_method=partition_method)
             arena, merge_graph = build(src, sampler.graph, sampler.batches, norm=norm, add_self_loops=add_self_loops,
                                        store_features=store_features, params=dict(sampler.params, loader="batch"))
             batches, params, self._partitions = sampler.batches, arena.params, sampler.partitions

@@ -1,0 +1,492 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
+)
+
+// Algorithm selects the partitioning scheme of Partition.
+type Algorithm int
+
+const (
+	// Deep is deep multilevel partitioning with label propagation (the
+	// default): size-constrained label-propagation coarsening, recursive
+	// bisection interleaved with uncoarsening, and label-propagation
+	// refinement with balancing on every level. See the package
+	// documentation.
+	Deep Algorithm = iota
+	// HeavyEdge is the earlier multilevel scheme: heavy-edge matching,
+	// recursive multilevel bisection of the coarsest graph into all parts,
+	// and FM refinement on every level. Slower; kept for comparison.
+	HeavyEdge
+)
+
+// String returns the name of the algorithm.
+func (a Algorithm) String() string {
+	switch a {
+	case Deep:
+		return "deep"
+	case HeavyEdge:
+		return "heavy-edge"
+	}
+	return fmt.Sprintf("Algorithm(%d)", int(a))
+}
+
+// Settings of the deep scheme.
+const (
+	// contractionLimit (C): coarsening stops at 2C nodes, and a level of n
+	// nodes is split into about n/C blocks.
+	contractionLimit = 2000
+	// convergence: coarsening stops when a level shrinks by less than this
+	// fraction of its nodes.
+	convergence = 0.05
+	// Label-propagation rounds of the clustering and of the refinement;
+	// nodes per sub-round of the clustering, sub-rounds per round of the
+	// refinement.
+	clusterRounds   = 5
+	clusterSubRound = 256
+	refineRounds    = 5
+	refineSubRounds = 4
+	// minSlack: a bisection may put at least minSlack·ε more than its share
+	// of the weight on either side, even when its block is already as heavy
+	// as allowed (the balancer evens that out later); without that slack
+	// blocks at their limit were split badly.
+	minSlack = 0.5
+	// rootBisections: independent bisections of the coarsest graph, the
+	// best of which is kept.
+	rootBisections = 3
+)
+
+// deep holds the settings and per-goroutine scratch of one deep multilevel
+// partitioning.
+type deep struct {
+	p    *pool
+	sc   []*scratch
+	k    int
+	eps  float64
+	lim  int64 // weight limit of one final part
+	seed uint64
+}
+
+// blocks describes the blocks of a partition under construction: block b
+// will become the final parts lo[b] … lo[b]+r[b]-1. Blocks are numbered in
+// increasing order of lo.
+type blocks struct {
+	lo, r []int32
+}
+
+// partitionDeep is Partition's deep multilevel scheme for a validated
+// graph g with node weights vw (2 ≤ k < g.NumNodes): it builds the
+// internal graph on workers goroutines and partitions it. It returns ctx's
+// error if ctx is cancelled.
+func partitionDeep(ctx context.Context, g *graph.CSR, vw []int64, k int, eps float64, seed uint64, workers int) ([]int32, error) {
+	wg, err := buildGraph(&pool{ctx: ctx, workers: max(workers, 1)}, g, vw)
+	if err != nil {
+		return nil, err
+	}
+	return deepPartition(ctx, wg, k, eps, seed, workers)
+}
+
+// deepPartition is Partition's deep multilevel scheme on the internal graph
+// g (2 ≤ k < g.n). It returns ctx's error if ctx is cancelled.
+func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint64, workers int) ([]int32, error) {
+	d := &deep{p: &pool{ctx: ctx, workers: max(workers, 1)}, k: k, eps: eps, seed: seed,
+		lim: limit(float64(g.total)/float64(k), eps)}
+	d.sc = make([]*scratch, d.p.workers)
+	for i := range d.sc {
+		d.sc[i] = &scratch{}
+	}
+
+	// Coarsening: clusters may weigh ε·W/k' where k' is the number of
+	// blocks the graph will have at this size, so that coarse nodes stay
+	// light enough to balance the blocks.
+	levels := []*wgraph{g}
+	orders := [][]int32{degreeOrder(g, seed, 0)}
+	var cmaps [][]int32
+	for cur := g; cur.n > 2*contractionLimit && len(levels) < 64; {
+		kp := min(max(cur.n/contractionLimit, 2), k)
+		maxCW := max(1, int64(eps*float64(cur.total)/float64(kp)))
+		cl, err := lpCluster(d.p, d.sc, cur, orders[len(orders)-1], maxCW,
+			lpClusterConfig{rounds: clusterRounds, subRound: clusterSubRound, seed: mix(seed ^ uint64(len(levels))<<40)})
+		if err != nil {
+			return nil, err
+		}
+		cg, cmap, err := contract(d.p, cur, cl)
+		if err != nil {
+			return nil, err
+		}
+		if float64(cg.n) > (1-convergence)*float64(cur.n) {
+			break
+		}
+		levels = append(levels, cg)
+		cmaps = append(cmaps, cmap)
+		orders = append(orders, degreeOrder(cg, seed, uint64(len(levels)-1)))
+		cur = cg
+	}
+
+	// Initial partitioning, interleaved with uncoarsening: a level is
+	// refined, then its blocks are split further while it has more than
+	// about C nodes per block.
+	coarsest := levels[len(levels)-1]
+	part := make([]int32, coarsest.n)
+	bl := blocks{lo: []int32{0}, r: []int32{int32(k)}}
+	var err error
+	if part, bl, err = d.extend(coarsest, part, bl, d.rmax(d.desiredK(coarsest.n)), uint64(len(levels)-1)); err != nil {
+		return nil, err
+	}
+	var st *kway
+	for lv := len(levels) - 1; ; lv-- {
+		lg := levels[lv]
+		if st, err = d.refine(lg, part, bl, orders[lv], lv); err != nil {
+			return nil, err
+		}
+		if lv == 0 {
+			break
+		}
+		if dk := d.desiredK(lg.n); len(bl.lo) < dk {
+			if part, bl, err = d.extend(lg, part, bl, d.rmax(dk), uint64(lv)); err != nil {
+				return nil, err
+			}
+		}
+		if part, err = project(d.p, part, cmaps[lv-1]); err != nil {
+			return nil, err
+		}
+	}
+	if len(bl.lo) < k {
+		if part, bl, err = d.extend(g, part, bl, 1, 1<<20); err != nil {
+			return nil, err
+		}
+		if st, err = d.refine(g, part, bl, orders[0], 0); err != nil {
+			return nil, err
+		}
+	}
+	if len(bl.lo) != k {
+		// A block with fewer nodes than final parts could not be split
+		// all the way: its nodes go to its first part, and fillEmpty gives
+		// the other parts a node each.
+		for u, b := range part {
+			part[u] = bl.lo[b]
+		}
+		maxW := make([]int64, k)
+		keep := make([]int32, k)
+		for b := range maxW {
+			maxW[b], keep[b] = d.lim, 1
+		}
+		st = newKway(g, part, maxW, keep)
+	}
+	if err := st.forceBalance(d.p); err != nil {
+		return nil, err
+	}
+	if err := st.fillEmpty(d.p); err != nil {
+		return nil, err
+	}
+	if err := d.p.cancelled(); err != nil {
+		return nil, err
+	}
+	return part, nil
+}
+
+// desiredK is the number of blocks a level of n nodes should have: the
+// power of two nearest above n/C, at least 2 and at most k.
+func (d *deep) desiredK(n int) int {
+	q := n / contractionLimit
+	if q < 2 {
+		return min(2, d.k)
+	}
+	return min(1<<bits.Len(uint(q-1)), d.k)
+}
+
+// rmax is the largest number of final parts a block may stand for once the
+// partition has kp blocks.
+func (d *deep) rmax(kp int) int32 { return int32((d.k + kp - 1) / kp) }
+
+// refine balances and refines the partition part (blocks bl) of level lv's
+// graph lg and returns its state. A block may weigh r·lim (r final parts of
+// limit lim each); on coarse levels, and on the finest while blocks still
+// stand for several parts, that bound is relaxed to r·lim/(1+ε) plus the
+// heaviest node, since coarse nodes are too heavy to balance finely. With
+// two blocks, 2-way FM follows the label propagation.
+func (d *deep) refine(lg *wgraph, part []int32, bl blocks, order []int32, lv int) (*kway, error) {
+	kp := len(bl.lo)
+	maxNode := int64(0)
+	for _, w := range lg.vw {
+		maxNode = max(maxNode, w)
+	}
+	final := lv == 0 && kp == d.k
+	maxW := make([]int64, kp)
+	for b := range maxW {
+		l := int64(bl.r[b]) * d.lim
+		if !final {
+			l = max(l, int64(math.Ceil(float64(l)/(1+d.eps)))+maxNode)
+		}
+		maxW[b] = l
+	}
+	st := newKway(lg, part, maxW, bl.r)
+	stream := mix(d.seed ^ uint64(lv+1)<<32 ^ uint64(kp))
+	if err := st.balance(d.p, d.sc, stream); err != nil {
+		return nil, err
+	}
+	if err := st.lpRefine(d.p, d.sc, order, lpRefineConfig{rounds: refineRounds, subRounds: refineSubRounds, seed: stream}); err != nil {
+		return nil, err
+	}
+	if kp == 2 {
+		f := newFM2(lg, part, [2]int64{maxW[0], maxW[1]})
+		f.minCount = [2]int32{bl.r[0], bl.r[1]}
+		if _, err := f.refine(d.p, ipPasses, ipStall); err != nil {
+			return nil, err
+		}
+		st = newKway(lg, part, maxW, bl.r)
+	}
+	if err := st.balance(d.p, d.sc, stream+1); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// extend splits every block that stands for more than rmax final parts by
+// recursive bisection of the subgraph it induces, until every piece stands
+// for at most rmax parts (or has a single node). Blocks are split in
+// parallel, each sequentially with random choices drawn from (seed,
+// stream, its first part), so the result does not depend on scheduling.
+func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uint64) ([]int32, blocks, error) {
+	kc := len(bl.lo)
+	todo := false
+	for _, r := range bl.r {
+		todo = todo || r > rmax
+	}
+	if !todo {
+		return part, bl, nil
+	}
+	start := make([]int32, kc+1)
+	for _, b := range part {
+		start[b+1]++
+	}
+	for b := 0; b < kc; b++ {
+		start[b+1] += start[b]
+	}
+	nodes := make([]int32, g.n)
+	local := make([]int32, g.n)
+	fill := append([]int32(nil), start[:kc]...)
+	for u, b := range part {
+		local[u] = fill[b] - start[b]
+		nodes[fill[b]] = int32(u)
+		fill[b]++
+	}
+	type pieces struct {
+		of  []int32 // piece of every node of the block
+		rs  []int32 // final parts of every piece
+		err error
+	}
+	res := make([]pieces, kc)
+	err := d.p.forTasks(kc, func(_, b int) {
+		if bl.r[b] <= rmax {
+			return
+		}
+		sg := blockGraph(g, part, int32(b), nodes[start[b]:start[b+1]], local)
+		seq := &pool{ctx: d.p.ctx, workers: 1}
+		of, rs, err := d.split(seq, &scratch{}, sg, bl.r[b], rmax, mix(d.seed^stream<<32^uint64(bl.lo[b])))
+		res[b] = pieces{of, rs, err}
+	})
+	if err != nil {
+		return nil, blocks{}, err
+	}
+	var nb blocks
+	base := make([]int32, kc)
+	for b := 0; b < kc; b++ {
+		if res[b].err != nil {
+			return nil, blocks{}, res[b].err
+		}
+		base[b] = int32(len(nb.lo))
+		if res[b].rs == nil {
+			nb.lo = append(nb.lo, bl.lo[b])
+			nb.r = append(nb.r, bl.r[b])
+			continue
+		}
+		lo := bl.lo[b]
+		for _, r := range res[b].rs {
+			nb.lo = append(nb.lo, lo)
+			nb.r = append(nb.r, r)
+			lo += r
+		}
+	}
+	np := make([]int32, g.n)
+	for u, b := range part {
+		if of := res[b].of; of != nil {
+			np[u] = base[b] + of[local[u]]
+		} else {
+			np[u] = base[b]
+		}
+	}
+	return np, nb, nil
+}
+
+// blockGraph returns the subgraph of g induced by block b, whose nodes are
+// members (in that order; local gives every node's index among the members
+// of its block).
+func blockGraph(g *wgraph, part []int32, b int32, members []int32, local []int32) *wgraph {
+	m := int64(0)
+	for _, u := range members {
+		m += g.xadj[u+1] - g.xadj[u]
+	}
+	sg := &wgraph{n: len(members), xadj: make([]int64, len(members)+1), vw: make([]int64, len(members)),
+		adj: make([]int32, 0, m), ew: make([]float64, 0, m)}
+	for i, u := range members {
+		sg.vw[i] = g.vw[u]
+		sg.total += g.vw[u]
+		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+			if v := g.adj[p]; part[v] == b {
+				sg.adj = append(sg.adj, local[v])
+				sg.ew = append(sg.ew, g.ew[p])
+			}
+		}
+		sg.xadj[i+1] = int64(len(sg.adj))
+	}
+	return sg
+}
+
+// split divides g, a block standing for r final parts, by recursive
+// bisection into pieces of at most rmax parts each; side 0 of a bisection
+// gets ⌈r/2⌉ parts. It returns the piece of every node and the parts of
+// every piece. A graph of fewer than two nodes is not split. The block of
+// all k parts (the coarsest graph) is bisected rootBisections times and
+// the best result kept.
+func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64) ([]int32, []int32, error) {
+	if r <= rmax || g.n < 2 {
+		return make([]int32, g.n), []int32{r}, nil
+	}
+	r0, r1 := (r+1)/2, r/2
+	maxW, t0 := d.bisectLimits(g, r, r0)
+	reps := 1
+	if r == int32(d.k) {
+		reps = rootBisections
+	}
+	type try struct {
+		side []int32
+		over int64
+		cut  float64
+		err  error
+	}
+	tries := make([]try, reps)
+	run := func(rep int, p *pool, sc *scratch) {
+		s, err := bisect(p, sc, g, maxW, t0, mix(seed+uint64(rep)*0x51))
+		if err != nil {
+			tries[rep].err = err
+			return
+		}
+		f := newFM2(g, s, maxW)
+		tries[rep] = try{side: s, over: f.overload(), cut: f.gains()}
+	}
+	if reps == 1 {
+		run(0, p, sc)
+	} else if err := d.p.forTasks(reps, func(_, rep int) {
+		// The root bisections run side by side, each sequentially.
+		run(rep, &pool{ctx: d.p.ctx, workers: 1}, &scratch{})
+	}); err != nil {
+		return nil, nil, err
+	}
+	var side []int32
+	bestOver, bestCut := int64(0), 0.0
+	for _, t := range tries {
+		if t.err != nil {
+			return nil, nil, t.err
+		}
+		if side == nil || t.over < bestOver || (t.over == bestOver && t.cut < bestCut) {
+			side, bestOver, bestCut = t.side, t.over, t.cut
+		}
+	}
+	c1 := min(int(r1), g.n/2)
+	ensureCounts(g, side, min(int(r0), g.n-c1), c1, p.stopper())
+	if err := p.cancelled(); err != nil {
+		return nil, nil, err
+	}
+	g0, g1, n0, n1 := induceSides(g, side)
+	of0, rs0, err := d.split(p, sc, g0, r0, rmax, mix(seed+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	of1, rs1, err := d.split(p, sc, g1, r1, rmax, mix(seed+2))
+	if err != nil {
+		return nil, nil, err
+	}
+	of := make([]int32, g.n)
+	for i, u := range n0 {
+		of[u] = of0[i]
+	}
+	for i, u := range n1 {
+		of[u] = int32(len(rs0)) + of1[i]
+	}
+	return of, append(rs0, rs1...), nil
+}
+
+// bisectLimits returns the side weight limits and side 0's target weight
+// for bisecting g (weight W), a block of r final parts, into sides of r0
+// and r-r0 parts. The slack follows the adaptive ε of recursive
+// bisection: the block may weigh r·lim, and that slack is shared out over
+// the ⌈log2 r⌉ bisections still to come, so each side gets
+// (1+ε')·W·rᵢ/r with (1+ε')^⌈log2 r⌉ = r·lim/W, but ε' at least minSlack·ε
+// (see minSlack), plus room for one node of g.
+func (d *deep) bisectLimits(g *wgraph, r, r0 int32) ([2]int64, int64) {
+	W := float64(g.total)
+	if g.total == 0 {
+		return [2]int64{0, 0}, 0
+	}
+	maxNode := int64(0)
+	for _, w := range g.vw {
+		maxNode = max(maxNode, w)
+	}
+	depth := bits.Len32(uint32(r - 1))
+	epsP := max(math.Pow(float64(int64(r)*d.lim)/W, 1/float64(depth))-1, minSlack*d.eps)
+	var mw [2]int64
+	for i, ri := range [2]int32{r0, r - r0} {
+		share := W * float64(ri) / float64(r)
+		mw[i] = max(int64((1+epsP)*share), int64(math.Ceil(share))+maxNode)
+	}
+	return mw, int64(math.Round(W * float64(r0) / float64(r)))
+}
+
+// induceSides returns the subgraphs of g induced by its sides 0 and 1 and
+// their nodes (ascending), sizing every array exactly.
+func induceSides(g *wgraph, side []int32) (*wgraph, *wgraph, []int32, []int32) {
+	var cnt [2]int
+	var ent [2]int64
+	for u, s := range side {
+		cnt[s]++
+		for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
+			if side[v] == s {
+				ent[s]++
+			}
+		}
+	}
+	var sub [2]*wgraph
+	var nodes [2][]int32
+	local := make([]int32, g.n)
+	for s := range sub {
+		sub[s] = &wgraph{xadj: make([]int64, 1, cnt[s]+1), vw: make([]int64, 0, cnt[s]),
+			adj: make([]int32, 0, ent[s]), ew: make([]float64, 0, ent[s])}
+		nodes[s] = make([]int32, 0, cnt[s])
+	}
+	for u, s := range side {
+		local[u] = int32(len(nodes[s]))
+		nodes[s] = append(nodes[s], int32(u))
+	}
+	for u, s := range side {
+		h := sub[s]
+		for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
+			if v := g.adj[q]; side[v] == s {
+				h.adj = append(h.adj, local[v])
+				h.ew = append(h.ew, g.ew[q])
+			}
+		}
+		h.xadj = append(h.xadj, int64(len(h.adj)))
+		h.vw = append(h.vw, g.vw[u])
+		h.total += g.vw[u]
+	}
+	for s := range sub {
+		sub[s].n = cnt[s]
+	}
+	return sub[0], sub[1], nodes[0], nodes[1]
+}
