@@ -87,23 +87,26 @@ class DataSpec:
     ... ``separation`` fields shape the built-in generated graph.
 
     The built-in default is a contextual SBM that is hard enough for the
-    methods to differ in accuracy (about 1 in 2 edges crosses classes and a
-    single node's features hardly reveal its class, so a model must read
-    many neighbours) and small enough that ``make run`` trains four methods
-    in a few minutes on 2 cores.
+    methods to differ in accuracy (homophily 0.45: with 10 classes about
+    half of the edges leave a node's class; separation 0.2: a node's own
+    features hardly reveal its class, so a model must read many neighbours)
+    and small enough (20,000 nodes) that ``make run`` trains four methods in
+    a few minutes on 2 cores. (20k nodes, 40 epochs, GCN, measured on a
+    loaded 2-core VM: full batch 94.3 / ibmb-node 90.5 / ibmb-batch 91.9 %
+    test accuracy at separation 0.15; 98.4 / 98.2 / 96.9 at 0.25.)
     """
 
     dataset: str = flag("default", "--dataset", "'default' (built-in generated graph, no download), "
                                                 "cora/citeseer/pubmed, ogbn-*, or a folder with edges.csv and "
                                                 "target.csv")
     root: Optional[str] = flag(None, "--root", "dataset root for PyG/OGB datasets")
-    nodes: int = flag(100_000, "--nodes", "nodes of the default graph", positive_int)
+    nodes: int = flag(20_000, "--nodes", "nodes of the default graph", positive_int)
     features: int = flag(64, "--features", "feature width of the default graph", nonneg_int)
     classes: int = flag(10, "--classes", "classes of the default graph", positive_int)
     degree: float = flag(10.0, "--degree", "average degree of the default graph", nonneg_float)
-    homophily: float = flag(0.6, "--homophily", "default graph: probability an edge stays in its class",
+    homophily: float = flag(0.45, "--homophily", "default graph: probability an edge stays in its class",
                             probability)
-    separation: float = flag(0.3, "--separation", "default graph: distance of class feature means in noise units",
+    separation: float = flag(0.2, "--separation", "default graph: distance of class feature means in noise units",
                              nonneg_float)
     split_seed: int = flag(0, "--split-seed", "seed of random splits", seed_int)
 
