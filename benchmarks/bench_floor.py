@@ -67,7 +67,7 @@ def main() -> int:
         data = load(name, args)
         torch.manual_seed(0)
         ncls = int(data.y.max()) + 1
-        model = T.GNN("gcn", data.x.shape[1], 64, ncls, 2, 0.5)
+        model = T.build_model("gcn", data.x.shape[1], 64, ncls, 2, 0.5)
         opt = torch.optim.Adam(model.parameters(), lr=0.01)
         test = data.test_mask.nonzero().view(-1)
         train = data.train_mask.nonzero().view(-1)

@@ -21,7 +21,7 @@ def _check(data, cfg, capsys=None):
     assert full > 0.5
     for m in ("ibmb-node", "ibmb-batch"):
         r = results[m]
-        assert r.extra["seeds"] == len(SEEDS)
+        assert r.seeds == len(SEEDS)
         assert r.test_acc >= full - BAR, f"{m}: {100 * r.test_acc:.2f} vs full batch {100 * full:.2f}"
 
 

@@ -1,6 +1,7 @@
 """The train / bench / infer jobs end to end on small graphs."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -26,6 +27,62 @@ def test_train_save_infer_roundtrip(tmp_path, capsys):
     assert "loaded" in second
     acc = [line for line in first.splitlines() + second.splitlines() if "test accuracy" in line]
     assert len(acc) == 2 and acc[0].split()[-1] == acc[1].split()[-1]  # same batches, same model, same answer
+
+
+def test_infer_uses_the_saved_methods_batches(tmp_path, capsys):
+    """A model trained with ibmb-batch infers with batch-wise batches (saved, reloaded, and checked for kind)."""
+    model, batches, other = tmp_path / "m.pt", tmp_path / "test.ibmb", tmp_path / "node.ibmb"
+    small = ["--nodes", "2000", "--features", "8", "--classes", "3", "--quiet"]
+    assert main(["train", *small, "--method", "ibmb-batch", "--epochs", "3", "--outputs-per-batch", "64",
+                 "--save-model", str(model)]) == 0
+    capsys.readouterr()
+    js = tmp_path / "infer.json"
+    assert main(["infer", *small, "--model-file", str(model), "--batches", str(batches), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "ibmb-batch (gcn)" in out and "batch-wise, built, saved to" in out
+    assert main(["infer", *small, "--model-file", str(model), "--batches", str(batches)]) == 0
+    assert "batch-wise, loaded" in capsys.readouterr().out
+    import ibmb
+
+    from ibmb.batching import Arena
+
+    assert Arena.load(str(batches)).params["loader"] == "batch"
+    doc = json.loads(js.read_text())
+    assert doc["command"] == "infer" and [m["method"] for m in doc["methods"]] == ["ibmb-batch"]
+    assert 0 <= doc["methods"][0]["test_acc"] <= 1 and doc["methods"][0]["epoch_s"] is None
+    # A file of node-wise batches is refused for this model, with the reason.
+    node = ibmb.IBMBNodeLoader(D.load("default", num_nodes=2000, num_features=8, num_classes=3), None,
+                               input_nodes=torch.arange(10))
+    node.save(str(other))
+    assert main(["infer", *small, "--model-file", str(model), "--batches", str(other)]) == 2
+    assert "holds node-wise batches, but the model was trained with 'ibmb-batch'" in capsys.readouterr().err
+
+
+def test_bench_json_and_comparison(tmp_path, capsys):
+    js = tmp_path / "r.json"
+    rc = main(["bench", "--nodes", "1500", "--features", "8", "--classes", "3", "--epochs", "4", "--quiet",
+               "--methods", "full,ibmb-node", "--baseline", "full", "--outputs-per-batch", "64", "--seeds", "2",
+               "--json", str(js)])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "against full" in out and "to best val" in out
+    vs = [line for line in out.splitlines() if line.startswith("ibmb-node") and "points" in line]
+    assert len(vs) == 1
+    doc = json.loads(js.read_text())
+    assert doc["command"] == "bench" and doc["baseline"] == "full" and doc["dataset"]["num_nodes"] == 1500
+    assert doc["config"]["epochs"] == 4 and doc["machine"]["cpus"] >= 1
+    by = {m["method"]: m for m in doc["methods"]}
+    assert set(by) == {"full", "ibmb-node"}
+    for m in by.values():
+        assert m["available"] and m["seeds"] == 2 and len(m["test_accs"]) == 2
+        assert math.isclose(m["test_acc"], sum(m["test_accs"]) / 2)
+        assert m["test_acc_std"] >= 0 and m["config"]["num_nodes_per_batch"] == 64
+        for k in ("epoch_s", "time_to_best_val_s", "infer_s", "preprocess_s"):
+            assert m[k] > 0, k
+        assert m["peak_train_bytes"] >= 0 and 1 <= m["best_epoch"] <= m["epochs"] <= 4
+        assert len(m["val_curve"]) == m["epochs"]
+    d = 100 * (by["ibmb-node"]["test_acc"] - by["full"]["test_acc"])
+    assert f"{d:+.2f} points" in vs[0]
 
 
 def test_bench_methods_table_and_plot(tmp_path, capsys):

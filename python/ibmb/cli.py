@@ -6,20 +6,24 @@ random mini-batches (checked against numpy), computes node-wise IBMB batches
 for a 10% training split and materializes them into the batch arena,
 reporting the time of each step. ``ibmb train``, ``ibmb bench`` and
 ``ibmb infer`` train and evaluate GNNs with IBMB batches and the baselines
-(see :mod:`ibmb.train`).
+(see :mod:`ibmb.train`); their options are generated from the fields of
+:class:`ibmb.train.Config` and :class:`ibmb.train.DataSpec`.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ibmb._argtypes import (device_name, dropout_rate, method_list, nonneg_float, nonneg_int, open_unit,
-                            positive_float, positive_int, probability, seed_int)
-from ibmb.datasets import HOMOPHILY, SEPARATION
+from ibmb._argtypes import method_list, nonneg_float, nonneg_int, positive_int, seed_int
+from ibmb.train.config import Config, DataSpec, add_flags, config_dict, from_args
+from ibmb.train.methods import names as method_names
+
+METHODS = method_names()
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -65,8 +69,7 @@ def demo(args: argparse.Namespace) -> int:
     rows.append(("induced subgraph", f"{sub.num_nodes:,} nodes, {sub.num_edges:,} edges"))
     del ref
     # IBMB: node-wise batches for a 10% training split, materialized into the arena.
-    from ibmb.arena import Arena
-    from ibmb.batching import node_wise
+    from ibmb.batching import Arena, node_wise
 
     train = np.sort(rng.choice(data.num_nodes, size=max(1, data.num_nodes // 10), replace=False))
     t = time.perf_counter()
@@ -83,162 +86,114 @@ def demo(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", default="default",
-                   help="'default' (built-in generated graph, no download), cora/citeseer/pubmed, ogbn-*, or a "
-                        "folder with edges.csv and target.csv (default: default)")
-    p.add_argument("--root", default=None,
-                   help="dataset root for PyG/OGB datasets (default: $IBMB_DATA/planetoid or $IBMB_DATA/ogb)")
-    p.add_argument("--nodes", type=positive_int, default=100_000, help="nodes of the default graph (default: 100000)")
-    p.add_argument("--features", type=nonneg_int, default=64, help="feature width of the default graph (default: 64)")
-    p.add_argument("--classes", type=positive_int, default=10, help="classes of the default graph (default: 10)")
-    p.add_argument("--degree", type=nonneg_float, default=10.0,
-                   help="average degree of the default graph (default: 10)")
-    p.add_argument("--homophily", type=probability, default=HOMOPHILY,
-                   help=f"default graph: probability an edge stays in its class (default: {HOMOPHILY})")
-    p.add_argument("--separation", type=nonneg_float, default=SEPARATION,
-                   help=f"default graph: distance of class feature means in noise units (default: {SEPARATION})")
-    p.add_argument("--split-seed", type=seed_int, default=0, help="seed of random splits (default: 0)")
-
-
-def _train_args(p: argparse.ArgumentParser) -> None:
-    from ibmb.train import Config
-
-    c = Config()
-    p.add_argument("--model", default=c.model, choices=("gcn", "sage", "gat"), help="GNN (default: gcn)")
-    p.add_argument("--hidden", type=positive_int, default=c.hidden, help=f"hidden width (default: {c.hidden})")
-    p.add_argument("--layers", type=positive_int, default=c.layers, help=f"layers (default: {c.layers})")
-    p.add_argument("--dropout", type=dropout_rate, default=c.dropout, help=f"dropout (default: {c.dropout})")
-    p.add_argument("--lr", type=positive_float, default=c.lr, help=f"Adam learning rate (default: {c.lr})")
-    p.add_argument("--weight-decay", type=nonneg_float, default=c.weight_decay, help="weight decay (default: 5e-4)")
-    p.add_argument("--epochs", type=positive_int, default=c.epochs, help=f"max epochs (default: {c.epochs})")
-    p.add_argument("--patience", type=positive_int, default=c.patience,
-                   help=f"early stopping patience in epochs (default: {c.patience})")
-    p.add_argument("--alpha", type=open_unit, default=c.alpha, help=f"PPR teleport (default: {c.alpha})")
-    p.add_argument("--eps", type=positive_float, default=c.eps, help=f"PPR push threshold (default: {c.eps})")
-    p.add_argument("--aux", type=positive_int, default=c.num_auxiliary_nodes,
-                   help=f"node-wise: auxiliary nodes per output node (default: {c.num_auxiliary_nodes})")
-    p.add_argument("--outputs-per-batch", type=positive_int, default=c.num_nodes_per_batch,
-                   help=f"output nodes per batch (default: {c.num_nodes_per_batch})")
-    p.add_argument("--infer-outputs-per-batch", type=nonneg_int, default=0,
-                   help="output nodes per inference batch (default: node-wise max(outputs-per-batch, 4096), "
-                        "batch-wise outputs-per-batch)")
-    p.add_argument("--partitions", type=nonneg_int, default=0,
-                   help="batch-wise: partitions (default: outputs / outputs-per-batch)")
-    p.add_argument("--expand-ratio", type=positive_float, default=c.batch_expand_ratio,
-                   help="batch-wise: auxiliary nodes per batch = ratio * nodes / partitions "
-                        f"(default: {c.batch_expand_ratio})")
-    p.add_argument("--infer-expand-ratio", type=nonneg_float, default=0.0,
-                   help="batch-wise: expand ratio of the inference batches (default: --expand-ratio)")
-    p.add_argument("--batch-order", default=c.batch_order, choices=("order", "sample", "rand"),
-                   help="IBMB batch order (default: order)")
-    p.add_argument("--batch-size", type=positive_int, default=c.batch_size,
-                   help=f"NeighborLoader seed nodes per batch (default: {c.batch_size})")
-    p.add_argument("--device", default="cpu", type=device_name, help="cpu or cuda[:i] (default: cpu)")
-    p.add_argument("--eval-every", type=positive_int, default=c.eval_every, help="validate every n epochs (default: 1)")
-    p.add_argument("--val-nodes", type=nonneg_int, default=0,
-                   help="validate on at most this many random val nodes (default: all)")
+def _job_args(p: argparse.ArgumentParser) -> None:
+    """Options of the train and bench jobs that are not hyperparameters."""
+    add_flags(p, DataSpec)
+    add_flags(p, Config)
     p.add_argument("--seeds", type=positive_int, default=1,
                    help="runs with seeds 0..n-1, accuracies averaged (default: 1)")
     p.add_argument("--threads", type=nonneg_int, default=0, help="torch and engine threads (default: all cores)")
-    p.add_argument("--plot", default=None, help="write accuracy vs inference time as PNG here")
+    p.add_argument("--plot", default=None,
+                   help="write a PNG here: validation accuracy vs training time, test accuracy vs inference time")
+    p.add_argument("--json", default=None, help="write the results as JSON here (fields: see the README)")
     p.add_argument("--profile-gpu", action="store_true",
                    help="profile the GPU through NVML (summary in the table, plot next to --plot or ./)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def _config(args: argparse.Namespace) -> "Any":
-    from ibmb.train import Config
-
-    return Config(model=args.model, hidden=args.hidden, layers=args.layers, dropout=args.dropout, lr=args.lr,
-                  weight_decay=args.weight_decay, epochs=args.epochs, patience=args.patience, alpha=args.alpha,
-                  eps=args.eps, num_auxiliary_nodes=args.aux, num_nodes_per_batch=args.outputs_per_batch,
-                  infer_nodes_per_batch=args.infer_outputs_per_batch, batch_expand_ratio=args.expand_ratio,
-                  infer_expand_ratio=args.infer_expand_ratio,
-                  num_partitions=args.partitions, batch_order=args.batch_order, batch_size=args.batch_size,
-                  device=args.device, eval_every=args.eval_every, val_nodes=args.val_nodes,
-                  progress=False if args.quiet else None)
-
-
-def _load_data(args: argparse.Namespace) -> "Any":
-    from ibmb import data as D
-
+def _load_data(spec: DataSpec) -> Any:
     t = time.perf_counter()
-    data = D.load(args.dataset, args.root, num_nodes=args.nodes, num_classes=args.classes, avg_degree=args.degree,
-                  num_features=args.features, homophily=args.homophily, separation=args.separation,
-                  split_seed=args.split_seed)
-    print(f"dataset {getattr(data, 'name', args.dataset)}: {data.num_nodes:,} nodes, {data.edge_index.shape[1]:,} "
+    data = spec.load()
+    print(f"dataset {getattr(data, 'name', spec.dataset)}: {data.num_nodes:,} nodes, {data.edge_index.shape[1]:,} "
           f"directed edges, {data.x.shape[1]} features, {int(data.y.max()) + 1} classes, split "
           f"{int(data.train_mask.sum())}/{int(data.val_mask.sum())}/{int(data.test_mask.sum())} "
           f"(loaded in {time.perf_counter() - t:.1f} s)")
     return data
 
 
-def _jobs(args: argparse.Namespace, methods: list) -> int:
+def _dataset_info(data: Any, spec: DataSpec) -> dict:
+    return {"name": getattr(data, "name", spec.dataset), "num_nodes": int(data.num_nodes),
+            "num_edges": int(data.edge_index.shape[1]), "num_features": int(data.x.shape[1]),
+            "num_classes": int(data.y.max()) + 1, "train": int(data.train_mask.sum()),
+            "val": int(data.val_mask.sum()), "test": int(data.test_mask.sum()), "spec": config_dict(spec)}
+
+
+def _set_threads(n: int) -> None:
+    if n > 0:
+        import torch
+
+        import ibmb
+
+        torch.set_num_threads(n)
+        ibmb.set_num_threads(n)
+
+
+def _jobs(args: argparse.Namespace, methods: list, baseline: Optional[str] = None) -> int:
     import contextlib
 
     import ibmb
-    from ibmb import train as T
+    from ibmb.train import comparison, plot, results_json, run, table, write_json
 
-    if args.threads > 0:
-        import torch
-
-        torch.set_num_threads(args.threads)
-        ibmb.set_num_threads(args.threads)
-    data = _load_data(args)
-    cfg = _config(args)
+    _set_threads(args.threads)
+    spec = from_args(DataSpec, args)
+    data = _load_data(spec)
+    cfg = from_args(Config, args)
     prof_ctx: Any = contextlib.nullcontext(None)
     if args.profile_gpu:
-        prof_ctx = ibmb.profile(device=_cuda_index(args.device))
+        prof_ctx = ibmb.profile(device=_cuda_index(cfg.device))
     with prof_ctx as prof:
-        results = T.run(methods, data, cfg, seeds=range(args.seeds), log=None if args.quiet else print)
+        results = run(methods, data, cfg, seeds=range(args.seeds), log=None if cfg.progress is False else print)
     print()
-    print(T.table(results))
+    print(table(results))
+    if baseline and len(results) > 1:
+        vs = comparison(results, baseline)
+        if vs:
+            print()
+            print(vs)
     if prof is not None:
         _report_profile(prof, args)
+    title = f"{getattr(data, 'name', spec.dataset)}, {cfg.model.upper()}"
     if args.plot:
-        T.plot(results, args.plot, title=f"{getattr(data, 'name', args.dataset)}, {cfg.model.upper()}")
+        plot(results, args.plot, title=title)
         print(f"plot written to {args.plot}")
+    if args.json:
+        write_json(args.json, results_json(args.cmd, results, config_dict(cfg), _dataset_info(data, spec), baseline))
+        print(f"results written to {args.json}")
     if getattr(args, "save_model", None):
-        _save_model(args, results[0], data, cfg)
-    unavailable = [r for r in results if r.note.startswith("unavailable")]
+        _save_model(args.save_model, results[0], data, cfg, spec)
+    unavailable = [r for r in results if not r.available]
     if unavailable and len(unavailable) == len(results):  # nothing could run (e.g. `train --method neighbor`)
         for r in unavailable:
             print(f"{r.method}: {r.note}", file=sys.stderr)
         return 1
-    return 0 if all(r in unavailable or r.test_acc == r.test_acc for r in results) else 1
+    return 0 if all(not r.available or r.test_acc == r.test_acc for r in results) else 1
 
 
 def _cuda_index(device: str) -> int:
     return int(device.split(":")[1]) if device.startswith("cuda:") else 0
 
 
-def _report_profile(prof: "Any", args: argparse.Namespace) -> None:
+def _report_profile(prof: Any, args: argparse.Namespace) -> None:
     if not getattr(prof, "available", False):
         print(f"GPU profile: unavailable ({getattr(prof, 'reason', 'unknown reason')})")
         return
     s = prof.summary
     items = s.items() if isinstance(s, dict) else vars(s).items()
     print("GPU profile: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in items))
-    import os
-
     path = os.path.splitext(args.plot)[0] + "-gpu.png" if args.plot else "ibmb-gpu-profile.png"
     prof.plot(path)
     print(f"GPU profile plot written to {path}")
 
 
-def _save_model(args: argparse.Namespace, res: "Any", data: "Any", cfg: "Any") -> None:
-    import dataclasses
-
+def _save_model(path: str, res: Any, data: Any, cfg: Config, spec: DataSpec) -> None:
     import torch
 
     model = res.extra.get("model")
     if model is None:
         return
-    torch.save({"config": dataclasses.asdict(cfg), "state_dict": model.state_dict(), "method": res.method,
+    torch.save({"config": config_dict(cfg), "state_dict": model.state_dict(), "method": res.method,
                 "in_channels": int(data.x.shape[1]), "num_classes": int(data.y.max()) + 1,
-                "dataset": args.dataset}, args.save_model)
-    print(f"model written to {args.save_model}")
+                "dataset": spec.dataset, "data": config_dict(spec)}, path)
+    print(f"model written to {path}")
 
 
 def train_cmd(args: argparse.Namespace) -> int:
@@ -246,53 +201,57 @@ def train_cmd(args: argparse.Namespace) -> int:
 
 
 def bench_cmd(args: argparse.Namespace) -> int:
-    from ibmb.train import METHODS
-
     methods = args.methods if isinstance(args.methods, list) else method_list(args.methods)
-    return _jobs(args, [m for m in methods if m in METHODS])
+    return _jobs(args, [m for m in methods if m in METHODS], baseline=args.baseline)
 
 
 def infer_cmd(args: argparse.Namespace) -> int:
+    """Inference over the test nodes with a model written by ``train
+    --save-model``, with the batches of the method it was trained with."""
+    import dataclasses
+
     import torch
 
-    import ibmb
-    from ibmb import train as T
+    from ibmb.train import PeakMemory, Result, Unavailable, evaluate, methods, results_json, write_json
 
     ck = torch.load(args.model_file, map_location="cpu", weights_only=False)
-    cfg = T.Config(**{k: v for k, v in ck["config"].items() if k in T.Config.__dataclass_fields__})
-    cfg.device = args.device
-    data = _load_data(args)
+    known = {f.name for f in dataclasses.fields(Config)}
+    cfg = Config(**{k: v for k, v in ck["config"].items() if k in known})
+    cfg.device, cfg.progress = args.device, args.progress
+    name = ck.get("method", "ibmb-node")
+    spec = from_args(DataSpec, args)
+    data = _load_data(spec)
     if data.x.shape[1] != ck["in_channels"]:
         print(f"the model expects {ck['in_channels']} features, the dataset has {data.x.shape[1]}", file=sys.stderr)
         return 2
-    model = T.GNN(cfg.model, ck["in_channels"], cfg.hidden, ck["num_classes"], cfg.layers, cfg.dropout)
+    try:
+        method = methods.create(name, data, cfg)
+    except Unavailable as e:
+        print(f"{name}: unavailable: {e}", file=sys.stderr)
+        return 1
+    model = method.build_model(ck["in_channels"], ck["num_classes"])
     model.load_state_dict(ck["state_dict"])
     model = model.to(cfg.device).eval()
-    t = time.perf_counter()
-    if args.batches and __import__("os").path.exists(args.batches):
-        loader = ibmb.IBMBNodeLoader.load(args.batches, data, batch_order=None, device=cfg.device)
-        how = f"loaded {args.batches}"
-    else:
-        npb = T.infer_outputs_per_batch(cfg, "node")
-        loader = ibmb.IBMBNodeLoader(data, None, data.test_mask, cfg.num_auxiliary_nodes, npb,
-                                     alpha=cfg.alpha, eps=cfg.eps, norm="sym", add_self_loops=True,
-                                     device=cfg.device, progress=False if args.quiet else None)
-        how = "built"
-        if args.batches:
-            loader.save(args.batches)
-            how += f", saved to {args.batches}"
-    pre = time.perf_counter() - t
-    with T.PeakMemory(cfg.device) as mem:
-        t = time.perf_counter()
-        ids, pred = T._batched_predict(model, loader, cfg.device, True)
-        dt = time.perf_counter() - t
-    y = data.y[ids]
-    keep = y >= 0
-    acc = float((pred[keep] == y[keep]).float().mean())
-    print(_table([("test batches", f"{loader.num_batches} ({how}) in {pre:.3f} s"),
-                  ("inference", f"{dt:.3f} s over {len(ids):,} output nodes"),
-                  ("test accuracy", f"{100 * acc:.2f}"),
+    try:
+        with PeakMemory(cfg.device) as mem:
+            ev = evaluate(method, model, data.test_mask, data.y.cpu(), path=args.batches)
+    except ValueError as e:  # e.g. --batches for a method without saved batches, or a file of the other kind
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    count = ev["batches"].count
+    print(_table([("method", f"{name} ({cfg.model})"),
+                  ("test batches", f"{'' if count is None else count} ({ev['batches'].note}) in "
+                                   f"{ev['prepare_s']:.3f} s"),
+                  ("inference", f"{ev['infer_s']:.3f} s over {len(ev['ids']):,} output nodes"),
+                  ("test accuracy", f"{100 * ev['acc']:.2f}"),
                   ("peak memory", f"{mem.peak / 2**20:.0f} MiB")]))
+    if args.json:
+        r = Result(name, test_acc=ev["acc"], test_acc_std=0.0, test_accs=[ev["acc"]], seeds=1,
+                   infer_s=ev["infer_s"], infer_preprocess_s=ev["prepare_s"], peak_infer_bytes=mem.peak,
+                   cuda_peak_bytes=mem.cuda_peak, note=ev["batches"].note)
+        write_json(args.json, results_json("infer", [r], config_dict(cfg), _dataset_info(data, spec),
+                                           model_file=args.model_file))
+        print(f"results written to {args.json}")
     return 0
 
 
@@ -308,24 +267,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     d.add_argument("--batch", type=positive_int, default=8192, help="rows per gathered batch (default: 8192)")
     d.add_argument("--batches", type=positive_int, default=50, help="batches to gather (default: 50)")
     d.add_argument("--seed", type=seed_int, default=0, help="random seed (default: 0)")
-    from ibmb.train import METHODS
-
     t = sub.add_parser("train", help="train a GNN with IBMB batches (or a baseline) and report the figures")
-    _data_args(t)
-    _train_args(t)
+    _job_args(t)
     t.add_argument("--method", default="ibmb-node", choices=METHODS, help="batching method (default: ibmb-node)")
     t.add_argument("--save-model", default=None, help="write the trained model (torch.save) here")
     b = sub.add_parser("bench", help="train and infer with IBMB and the baselines, same model, same run")
-    _data_args(b)
-    _train_args(b)
+    _job_args(b)
     b.add_argument("--methods", default="all", type=method_list,
                    help=f"comma-separated subset of {','.join(METHODS)} (default: all)")
-    i = sub.add_parser("infer", help="inference over the test nodes with a model written by train --save-model")
-    _data_args(i)
+    b.add_argument("--baseline", default="neighbor", choices=METHODS,
+                   help="the method the others are compared with: accuracy deltas and speed-ups (default: "
+                        "neighbor, PyG's NeighborLoader with full-neighbourhood inference)")
+    i = sub.add_parser("infer", help="inference over the test nodes with a model written by train --save-model, "
+                                     "with the batches of the method it was trained with")
+    add_flags(i, DataSpec)
     i.add_argument("--model-file", required=True, help="the model file")
-    i.add_argument("--batches", default=None, help="saved test batches to load (or to write when missing)")
-    i.add_argument("--device", default="cpu", type=device_name, help="cpu or cuda[:i] (default: cpu)")
-    i.add_argument("--quiet", action="store_true", help="no progress bars")
+    i.add_argument("--batches", default=None,
+                   help="ibmb-node/ibmb-batch models: saved test batches to load (or to write when missing)")
+    add_flags(i, Config, only=("device", "progress"))
+    i.add_argument("--json", default=None, help="write the result as JSON here (fields: see the README)")
     try:
         args = p.parse_args(argv)
         if str(getattr(args, "device", "cpu")).startswith("cuda"):

@@ -1,0 +1,88 @@
+"""``pyg-ibmb-node`` and ``pyg-ibmb-batch``: PyG's own port of the IBMB
+loaders (``torch_geometric.loader.ibmb_loader``), for comparison with
+ibmb's. They run with ``batch_order='rand'`` (PyG's 'order' and 'sample'
+samplers fail under torch 2.11) and without precomputed edge weights."""
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Iterator, Optional
+
+from ibmb.train.methods.base import INSTALL_HINT, BaseMethod, InferenceBatches, Rows, Unavailable
+
+
+class _PyGIBMB(BaseMethod):
+    uses_edge_weight = False
+    kind: ClassVar[str] = ""
+
+    @classmethod
+    def unavailable(cls) -> Optional[str]:
+        import torch_geometric.typing as tgt
+
+        if not tgt.WITH_TORCH_SPARSE:
+            return f"PyG's IBMB loaders need torch-sparse (SparseTensor); {INSTALL_HINT}"
+        return None
+
+    def build(self, mask: Any) -> Any:
+        try:
+            from torch_geometric.loader import ibmb_loader as pyg
+        except ImportError as e:  # pragma: no cover
+            raise Unavailable(f"PyG's IBMB loaders cannot be imported: {e}") from e
+        c = self.cfg
+        idx = mask.nonzero().view(-1)
+        try:
+            if self.kind == "node":
+                return pyg.IBMBNodeLoader(self.data, "rand", idx, c.num_auxiliary_nodes, c.num_nodes_per_batch,
+                                          alpha=c.alpha, eps=c.eps, batch_size=1)
+            parts = c.num_partitions or max(1, math.ceil(len(idx) / c.num_nodes_per_batch))
+            return pyg.IBMBBatchLoader(self.data, "rand", parts, idx, c.batch_expand_ratio, alpha=c.alpha,
+                                       batch_size=1)
+        except (ImportError, AttributeError, RuntimeError, TypeError) as e:
+            raise Unavailable(f"PyG's IBMB {self.kind} loader failed to build: {type(e).__name__}: {e}") from e
+
+    def prepare(self) -> str:
+        self.loader = _WithIds(self.build(self.data.train_mask))
+        return "PyG's port, batch_order='rand'"
+
+    def train_batches(self) -> Any:
+        return self.loader
+
+    def targets(self, batch: Any) -> tuple[Rows, Any]:
+        rows = batch.output_node_mask
+        return rows, batch.y[rows]
+
+    def make_inference_batches(self, mask: Any, path: Optional[str]) -> InferenceBatches:
+        lo = _WithIds(self.build(mask))
+        return InferenceBatches(lo, f"PyG's {self.kind}-wise", len(lo.loader))
+
+    def outputs(self, batch: Any) -> tuple[Rows, Any]:
+        rows = batch.output_node_mask
+        return rows, batch.n_id[rows]
+
+
+class _WithIds:
+    """PyG's batches, in its sampler's order, with the node ids (``n_id``)
+    they lack, recovered from the loader's (output, auxiliary) pairs."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def __iter__(self) -> Iterator[Any]:
+        import numpy as np
+        import torch
+
+        lo = self.loader
+        pairs = getattr(lo, "node_wise_out_aux_pairs", None) or lo.batch_wise_out_aux_pairs
+        for i in (list(iter(lo.sampler)) if lo.sampler is not None else range(len(pairs))):
+            b = lo.dataset[i]
+            b.n_id = torch.as_tensor(np.asarray(pairs[i][1]))
+            yield b
+
+
+class PyGIBMBNode(_PyGIBMB):
+    name = "pyg-ibmb-node"
+    kind = "node"
+
+
+class PyGIBMBBatch(_PyGIBMB):
+    name = "pyg-ibmb-batch"
+    kind = "batch"
