@@ -42,7 +42,7 @@ develop:
 # on the built-in 20k-node graph: table with speed-ups and accuracy deltas, time to best validation, plot and JSON.
 run: install
 	mkdir -p _build/run
-	$(PYTHON) -m ibmb bench --methods full,neighbor,ibmb-node,ibmb-batch --epochs 50 \
+	$(PYTHON) -m ibmb bench --methods full,neighbor,ibmb-node,ibmb-batch --epochs 30 \
 	  --nodes 20000 --homophily 0.45 --separation 0.2 \
 	  --plot _build/run/ibmb-run.png --json _build/run/ibmb-run.json
 
