@@ -22,7 +22,7 @@ from typing import Any, Iterator, NamedTuple, Optional
 import numpy as np
 
 from ibmb._arrays import as_edge_index, as_index, as_int, is_tensor, torch
-from ibmb.gather import gather
+from ibmb.ops import gather
 from ibmb.graph import CSRGraph
 
 __all__ = ["Halo", "HaloBatch", "HaloLoader"]
