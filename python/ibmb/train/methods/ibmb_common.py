@@ -73,11 +73,14 @@ class IBMBMethod(BaseMethod):
     def make_inference_batches(self, mask: Any, path: Optional[str]) -> InferenceBatches:
         what = f"{self.kind}-wise"
         if path is not None and os.path.exists(path):
-            loader = self.loader_class().load(path, self.data, batch_order=None, device=self.device)
-            saved = getattr(getattr(loader, "arena", None), "params", {}).get("loader", self.kind)
+            from ibmb.arena import Arena
+
+            # The file's kind first (a mapping, no checksum pass): the reason names the model's method.
+            saved = Arena.load(path, verify=False).params.get("loader", self.kind)
             if saved != self.kind:
                 raise ValueError(f"{path} holds {saved}-wise batches, but the model was trained with "
                                  f"{self.name!r}: give another --batches file")
+            loader = self.loader_class().load(path, self.data, batch_order=None, device=self.device)
             note = f"{what}, loaded {path}"
         else:
             loader = self.build(mask, None)
