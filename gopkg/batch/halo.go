@@ -87,7 +87,7 @@ func (h *HaloInducer) mark(exact []int64) error {
 		}
 		if j := h.local[v]; j >= 0 {
 			h.unmark(exact[:i])
-			return fmt.Errorf("%w: halo: node %d is listed twice, at positions %d and %d", graph.ErrValue, v, j, i)
+			return fmt.Errorf("%w: halo: node %d is repeated (at positions %d and %d); the exact nodes must be distinct", graph.ErrValue, v, j, i)
 		}
 		h.local[v] = int32(i)
 	}
