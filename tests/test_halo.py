@@ -1,0 +1,228 @@
+"""Halo batches from the engine (issue 14 item 2).
+
+The engine's halo (``ibmb.nn.Halo``, the loaders' ``halo=`` arenas, merged
+halo batches) is checked against a numpy reference written here (the
+interim Python halo that ``ibmb.nn.Halo`` used to be): same ``n_id`` in the
+same order, same edges, same weights; a HistoryGNN forward over engine halo
+batches equals the one over reference batches; saved halo batches load
+back; bad input raises; building and dropping halo loaders returns memory.
+"""
+from __future__ import annotations
+
+import copy
+import gc
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.data import Data
+
+import ibmb
+import ibmb.nn as inn
+from ibmb.arena import Arena
+from ibmb.graph import CSRGraph
+
+
+class RefHalo:
+    """The numpy reference: the in-edge CSR of ``edge_index`` (repeats
+    merged, optional self-loops) with in-degree weights."""
+
+    def __init__(self, edge_index, n, loops: bool, norm: str) -> None:
+        ei = np.asarray(edge_index, dtype=np.int64)
+        pairs = set(zip(ei[1].tolist(), ei[0].tolist()))  # (target, source)
+        if loops:
+            pairs |= {(v, v) for v in range(n)}
+        t, s = np.array(sorted(pairs), dtype=np.int64).T
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(t, minlength=n))])
+        self.indices = s
+        deg = np.diff(self.indptr).astype(np.float64)
+        inv = np.where(deg > 0, 1 / np.where(deg > 0, deg, 1), 0)
+        if norm == "sym":
+            w = np.sqrt(inv[t]) * np.sqrt(inv[s])
+        elif norm == "rw":
+            w = inv[t]
+        else:
+            w = np.ones(len(t))
+        self.weight = w.astype(np.float32)
+
+    def __call__(self, nodes):
+        nodes = np.asarray(nodes, dtype=np.int64)
+        pos = np.concatenate([np.arange(self.indptr[v], self.indptr[v + 1]) for v in nodes] + [np.zeros(0, np.int64)])
+        src = self.indices[pos]
+        tgt = np.repeat(np.arange(len(nodes)), np.diff(self.indptr)[nodes])
+        halo = np.setdiff1d(np.unique(src), nodes)
+        local = {int(v): i for i, v in enumerate(np.concatenate([nodes, halo]))}
+        src_local = np.array([local[int(u)] for u in src], dtype=np.int64)
+        return np.concatenate([nodes, halo]), np.stack([src_local, tgt]), self.weight[pos], len(nodes)
+
+
+def same_batch(got, want) -> None:
+    n_id, ei, ew, b = want
+    assert int(got.num_exact) == b
+    assert np.array_equal(np.asarray(got.n_id), n_id)
+    assert np.array_equal(np.asarray(got.edge_index), ei)
+    assert np.allclose(np.asarray(got.edge_weight), ew, rtol=1e-6, atol=0)
+
+
+def generated() -> tuple[np.ndarray, int]:
+    """A directed graph with repeated edges, self-loops and isolated nodes."""
+    r = np.random.default_rng(4)
+    n = 300
+    ei = r.integers(0, n - 10, size=(2, 1500))
+    ei = np.concatenate([ei, ei[:, :100], [[5, 6], [5, 6]]], axis=1)  # repeats and two self-loops
+    return ei, n
+
+
+@pytest.mark.parametrize("norm", ["sym", "rw", "none"])
+@pytest.mark.parametrize("loops", [True, False])
+def test_engine_halo_equals_reference(cora, norm, loops):
+    r = np.random.default_rng(1)
+    for ei, n in [(cora.edge_index.numpy(), cora.num_nodes), generated()]:
+        halo, ref = inn.Halo(torch.from_numpy(ei), n, add_self_loops=loops, norm=norm), RefHalo(ei, n, loops, norm)
+        for size in (1, 37, n // 3):
+            nodes = r.choice(n, size, replace=False)  # any order: kept as given
+            same_batch(halo(torch.from_numpy(nodes)), ref(nodes))
+        fei, few = halo.full()
+        assert fei.shape[1] == len(ref.indices) and np.allclose(few.numpy(), ref.weight, rtol=1e-6)
+
+
+def small_data(ei: np.ndarray, n: int) -> Data:
+    r = np.random.default_rng(2)
+    return Data(x=torch.from_numpy(r.standard_normal((n, 6)).astype(np.float32)), edge_index=torch.from_numpy(ei),
+                y=torch.from_numpy(r.integers(0, 3, n)), num_nodes=n)
+
+
+@pytest.mark.parametrize("kind", ["node", "batch"])
+def test_loader_halo_batches(cora, kind):
+    train = cora.train_mask
+    make = {"node": lambda **kw: ibmb.IBMBNodeLoader(cora, None, train, 8, 32, progress=False, **kw),
+            "batch": lambda **kw: ibmb.IBMBBatchLoader(cora, None, 4, train, progress=False, **kw)}[kind]
+    plain, withhalo = make(), make(halo=True)
+    ref = RefHalo(cora.edge_index.numpy(), cora.num_nodes, True, "sym")
+    assert withhalo.arena.has_halo and withhalo.halo == "sym" and not plain.arena.has_halo
+    outputs = 0
+    for p, h in zip(plain, withhalo):
+        # The exact nodes are the plain batch's nodes, in its order.
+        assert torch.equal(h.n_id[:h.num_exact], p.n_id) and h.batch_size == p.batch_size
+        same_batch(h, ref(p.n_id.numpy()))
+        assert torch.equal(h.x, cora.x[h.n_id]) and torch.equal(h.y, cora.y[h.n_id])
+        assert h.output_node_mask.sum() == h.batch_size and not hasattr(p, "num_exact")
+        outputs += h.batch_size
+    assert outputs == int(train.sum())
+
+
+def test_merged_halo_batches(cora):
+    loader = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 16, halo="rw", batch_size=3, progress=False)
+    assert loader.add_self_loops is False  # "rw" defaults to no self-loops
+    ref = RefHalo(cora.edge_index.numpy(), cora.num_nodes, False, "rw")
+    views = [loader.arena[b] for b in range(loader.arena.num_batches)]
+    merged = list(loader)
+    assert len(merged) == (len(views) + 2) // 3
+    for i, m in enumerate(merged):
+        group = views[3 * i:3 * i + 3]
+        out = np.unique(np.concatenate([v.n_id[:v.batch_size] for v in group]))
+        exact = np.unique(np.concatenate([v.n_id[:v.num_exact] for v in group]))
+        exact = np.concatenate([out, np.setdiff1d(exact, out)])
+        same_batch(m, ref(exact))
+        assert m.batch_size == len(out) and torch.equal(m.x, cora.x[m.n_id])
+
+
+def test_history_forward_equal_on_engine_and_reference_batches(cora):
+    torch.manual_seed(0)
+    a = inn.GCN(cora.num_nodes, cora.num_features, 16, 7, num_layers=3)
+    b = copy.deepcopy(a)
+    a.eval(), b.eval()
+    loader = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=a.halo(cora.edge_index), progress=False)
+    ref = RefHalo(cora.edge_index.numpy(), cora.num_nodes, True, "sym")
+    for batch in inn.HaloLoader(loader, a.halo(cora.edge_index), cora):
+        n_id, ei, ew, k = ref(batch.n_id[:batch.num_exact].numpy())
+        n_id = torch.from_numpy(n_id)
+        oa = a(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=batch.num_exact)
+        ob = b(cora.x[n_id], torch.from_numpy(ei), torch.from_numpy(ew), n_id=n_id, num_exact=k)
+        assert (oa[:k] - ob[:k]).abs().max().item() < 1e-5
+    for layer in range(a.num_layers - 1):
+        assert torch.equal(a.histories.layer(layer), b.histories.layer(layer))
+
+
+def test_halo_loader_save_load(cora, tmp_path):
+    halo = inn.Halo(cora.edge_index, cora.num_nodes, add_self_loops=True, norm="sym")
+    loader = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=halo, progress=False)
+    path = tmp_path / "halo.ibmb"
+    loader.save(path)
+    back = ibmb.IBMBNodeLoader.load(path, cora, None)
+    assert back.arena.has_halo and back.halo == "sym" and back.arena.nbytes == loader.arena.nbytes
+    for x, y in zip(loader, back):
+        assert torch.equal(x.n_id, y.n_id) and x.num_exact == y.num_exact
+        assert torch.equal(x.edge_index, y.edge_index) and torch.equal(x.edge_weight, y.edge_weight)
+    merged = ibmb.IBMBNodeLoader.load(path, cora, None, batch_size=2, halo=halo)
+    ref = RefHalo(cora.edge_index.numpy(), cora.num_nodes, True, "sym")
+    m = next(iter(merged))
+    same_batch(m, ref(m.n_id[:m.num_exact].numpy()))
+    with pytest.raises(ValueError, match="conflicts"):
+        ibmb.IBMBNodeLoader.load(path, cora, None, halo="rw")
+    with pytest.raises(ValueError, match="conflicts"):
+        ibmb.IBMBNodeLoader.load(path, cora, None, halo=False)
+    # The batch description excludes the halo: rebuilding gives the same arena.
+    assert np.array_equal(back.batches.nodes, loader.batches.nodes)
+
+
+def test_halo_bad_input(cora):
+    n = cora.num_nodes
+    with pytest.raises(ValueError, match="halo must be"):
+        ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo="mean", progress=False)
+    with pytest.raises(ValueError, match="norm"):
+        ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=True, norm="sym", progress=False)
+    halo = inn.Halo(cora.edge_index, n, add_self_loops=True, norm="sym")
+    with pytest.raises(ValueError, match="add_self_loops"):
+        ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=halo, add_self_loops=False, progress=False)
+    small = inn.Halo(torch.tensor([[0, 1], [1, 0]]), 2)
+    with pytest.raises(ValueError, match="nodes"):
+        ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=small, progress=False)
+    g = CSRGraph.from_edge_index(cora.edge_index, n)
+    batches = ibmb.batching.node_wise(g, np.arange(10), 4, 5)
+    with pytest.raises(TypeError, match="Halo"):
+        Arena.build(g, batches, halo=object())
+    with pytest.raises(ValueError, match="norm"):
+        Arena.build(g, batches, halo=halo, norm="sym")
+    with pytest.raises(ValueError, match="norm"):
+        inn.Halo(cora.edge_index, n, norm="mean")
+    with pytest.raises(IndexError):
+        halo(torch.tensor([0, n]))
+    with pytest.raises(ValueError, match="repeated"):
+        halo(torch.tensor([3, 4, 3]))
+    plain = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo="rw", progress=False)
+    with pytest.raises(ValueError, match="norm"):
+        inn.HaloLoader(plain, halo, cora)  # the loader's halo batches are "rw" without loops
+
+
+def test_arena_halo_bytes(cora, capsys):
+    """Arena bytes with and without a halo (printed; the halo adds rows and edges)."""
+    g = CSRGraph.from_edge_index(cora.edge_index, cora.num_nodes)
+    batches = ibmb.batching.node_wise(g, np.flatnonzero(cora.train_mask.numpy()), 16, 32)
+    halo = inn.Halo(cora.edge_index, cora.num_nodes, add_self_loops=True, norm="sym")
+    plain = Arena.build(g, batches, x=cora.x, y=cora.y)
+    withhalo = Arena.build(g, batches, x=cora.x, y=cora.y, halo=halo)
+    assert withhalo.sizes()[:, 0].sum() > plain.sizes()[:, 0].sum()
+    assert withhalo.nbytes > plain.nbytes
+    with capsys.disabled():
+        print(f"\ncora arena bytes: {plain.nbytes:,} without halo, {withhalo.nbytes:,} with")
+
+
+def test_halo_loader_build_and_drop_returns_handles(cora):
+    from ibmb._native import engine
+
+    def handles() -> int:
+        gc.collect()
+        return int(engine.NumHandles())
+
+    def once() -> None:
+        loader = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=True, batch_size=2, progress=False)
+        for batch in loader:
+            assert batch.num_exact <= batch.n_id.shape[0]
+        inn.Halo(cora.edge_index, cora.num_nodes)(torch.arange(10))
+
+    once()
+    h0 = handles()
+    for _ in range(3):
+        once()
+    assert handles() == h0
