@@ -100,6 +100,7 @@ def test_loader_halo_batches(cora, kind):
     plain, withhalo = make(), make(halo=True)
     ref = RefHalo(cora.edge_index.numpy(), cora.num_nodes, True, "sym")
     assert withhalo.arena.has_halo and withhalo.halo == "sym" and not plain.arena.has_halo
+    assert withhalo.stats()["halo"] == "sym" and withhalo.stats()["num_nodes"] > plain.stats()["num_nodes"]
     outputs = 0
     for p, h in zip(plain, withhalo):
         # The exact nodes are the plain batch's nodes, in its order.

@@ -53,7 +53,10 @@ def build(src: Source, graph: CSRGraph, batches: Batches, *, norm: Optional[str]
                              "batches gather x with autograd")
         store_features = False
     if store_features is None:
-        store_features = storable and batches.nodes.shape[0] * row_bytes <= memory_budget()
+        rows = batches.nodes.shape[0]
+        if hg is not None:  # the halo's rows too: at most one per in-edge of the exact nodes
+            rows += int(hg.in_degree[batches.nodes].sum())
+        store_features = storable and rows * row_bytes <= memory_budget()
     elif store_features and not storable:
         raise TypeError(f"store_features=True needs x of dtype float32, float16 or bfloat16, got {x.dtype}")
     params = dict(params, norm=norm, add_self_loops=add_self_loops, store_features=bool(store_features))

@@ -68,7 +68,7 @@ class HaloGraph:
             raise ValueError(f"norm must be one of {HALO_NORMS}, got {norm!r}")
         self.norm, self.add_self_loops = norm, bool(add_self_loops)
         self.graph = CSRGraph(call(engine.GraphHalo, graph._handle(), norm, self.add_self_loops), graph._ref)
-        self.num_nodes = self.graph.num_nodes
+        self.num_nodes, self.num_edges = self.graph.num_nodes, self.graph.num_edges
         self.in_degree = np.asarray(self.graph.degree())
         self._inducer = Handle(call(engine.HaloInducerNew, self.graph._handle()))
 
