@@ -227,3 +227,106 @@ def test_halo_loader_build_and_drop_returns_handles(cora):
     for _ in range(3):
         once()
     assert handles() == h0
+
+
+def test_prefetched_halo_pulls(cora):
+    """HaloLoader(histories=) pulls each batch's halo rows on a prefetch
+    thread ahead of use; the model gives the same result with them as with
+    its own pulls when the histories did not change in between."""
+    torch.manual_seed(0)
+    model = inn.GCN(cora.num_nodes, cora.num_features, 16, 7, num_layers=3)
+    model.eval()
+    with torch.no_grad():
+        model.inference(cora.x, model.halo(cora.edge_index), 1000)  # histories hold real embeddings
+    loader = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 32, halo=True, progress=False)
+    batches = list(inn.HaloLoader(loader, model.halo(cora.edge_index), cora, histories=model.histories))
+    assert len(batches) == len(loader)
+    for batch in batches:
+        halo = batch.n_id[batch.num_exact:]
+        assert len(batch.halo_rows) == 2
+        for layer, rows in enumerate(batch.halo_rows):
+            assert torch.equal(rows, model.histories.layer(layer)[halo])
+    batch = batches[0]
+    other = copy.deepcopy(model)
+    with torch.no_grad():
+        got = model(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=batch.num_exact,
+                    halo_rows=batch.halo_rows)
+        want = other(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=batch.num_exact)
+    assert torch.equal(got, want)
+    with pytest.raises(ValueError, match="halo_rows"):
+        model(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=batch.num_exact,
+              halo_rows=batch.halo_rows[:1])
+    with pytest.raises(ValueError, match="halo_rows"):
+        model(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=batch.num_exact,
+              halo_rows=[r[1:] for r in batch.halo_rows])
+    with pytest.raises(ValueError, match="histories"):
+        inn.HaloLoader(loader, model.halo(cora.edge_index), cora, histories=ibmb.HistoryStore(5, [16]))
+
+
+def test_halo_pulls_run_ahead_on_a_thread(cora):
+    import threading
+
+    class Recorder:
+        """A HistoryStore stand-in that records which thread pulls when."""
+
+        num_nodes, num_layers = cora.num_nodes, 1
+
+        def __init__(self) -> None:
+            self.threads: list[int] = []
+            self.pulled = [threading.Event() for _ in range(64)]
+
+        def pull(self, layer, ids):
+            self.threads.append(threading.get_ident())
+            self.pulled[len(self.threads) - 1].set()
+            return torch.zeros(len(ids), 4)
+
+    rec = Recorder()
+    loader = ibmb.IBMBNodeLoader(cora, None, cora.train_mask, 8, 16, halo=True, progress=False)
+    halo = inn.Halo(cora.edge_index, cora.num_nodes, add_self_loops=True, norm="sym")
+    n = len(loader)
+    assert 2 < n < 64
+    for i, batch in enumerate(inn.HaloLoader(loader, halo, cora, histories=rec, prefetch=1)):
+        assert batch.halo_rows[0].shape[0] == batch.n_id.shape[0] - batch.num_exact
+        if i + 1 < n:  # while this batch is in use, the next one's rows are pulled
+            assert rec.pulled[i + 1].wait(10)
+    assert len(rec.threads) == n and threading.get_ident() not in rec.threads
+
+
+def test_halo_arena_build_and_drop_returns_memory():
+    """About 100 MiB of halo arena (half of each batch's rows are its halo),
+    built and dropped five times: RSS and the engine's handles come back."""
+    import os
+
+    from ibmb._native import engine
+    from ibmb.batching import Batches
+
+    def rss() -> int:
+        gc.collect()
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    n, f, copies = 20_000, 256, 5
+    src = np.arange(n, dtype=np.int64)
+    ring = np.stack([np.concatenate([src, (src + 1) % n]), np.concatenate([(src + 1) % n, src])])
+    g = CSRGraph.from_edge_index(ring, n)
+    halo = inn.Halo(torch.from_numpy(ring), n, add_self_loops=True, norm="sym")
+    x = np.ones((n, f), np.float32)
+    even = np.arange(0, n, 2, dtype=np.int64)
+    nodes = np.tile(even, copies)
+    ptr = np.arange(copies + 1, dtype=np.int64) * even.shape[0]
+    b = Batches(np.arange(copies + 1, dtype=np.int64), np.zeros(copies, np.int64), ptr, nodes)
+
+    def build() -> Arena:
+        return Arena.build(g, b, x=x, y=np.zeros(n, np.int64), halo=halo)
+
+    a = build()
+    assert a[0].num_exact == n // 2 and a[0].n_id.shape[0] == n  # the odd nodes are the halo
+    del a
+    base, h0 = rss(), int(engine.NumHandles())
+    for _ in range(5):
+        a = build()
+        assert a.nbytes > 95 * (1 << 20)
+        del a
+    assert rss() - base < 50 * (1 << 20)
+    gc.collect()
+    assert int(engine.NumHandles()) == h0

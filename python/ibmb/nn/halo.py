@@ -23,6 +23,7 @@ import numpy as np
 from ibmb._arrays import as_edge_index, as_index, as_int, is_tensor, torch
 from ibmb.graph import CSRGraph
 from ibmb.loader._halo import HaloGraph
+from ibmb.loader.prefetch import pipeline, pull_halo
 from ibmb.ops import gather
 
 __all__ = ["Halo", "HaloBatch", "HaloLoader"]
@@ -153,10 +154,19 @@ class HaloLoader:
     same convention (built with ``halo=`` this Halo, or one with the same
     ``norm`` and ``add_self_loops``) is passed through as it is (zero-copy
     views); any other loader's batches are expanded by :meth:`Halo.expand`
-    in the engine, on the loader's prefetch thread when it has one."""
+    in the engine (on the prefetch thread below when there is one).
 
-    def __init__(self, loader: Any, halo: Halo, data: Any) -> None:
+    With ``histories`` (an :class:`ibmb.HistoryStore`), a prefetch thread
+    also pulls each batch's halo rows from every history, up to
+    ``prefetch`` batches ahead, into ``batch.halo_rows`` (asynchronous pulls,
+    see :func:`ibmb.loader.prefetch.pull_halo` for how stale they may be);
+    pass them on as ``model(..., halo_rows=batch.halo_rows)``."""
+
+    def __init__(self, loader: Any, halo: Halo, data: Any, *, histories: Any = None, prefetch: int = 1) -> None:
         self.loader, self.halo, self.data = loader, halo, data
+        self.histories, self.prefetch = histories, as_int(prefetch, "prefetch", min=0)
+        if histories is not None and getattr(histories, "num_nodes", None) != halo.num_nodes:
+            raise ValueError(f"histories must be an ibmb.HistoryStore of the halo's {halo.num_nodes} nodes")
         arena = getattr(loader, "arena", None)
         self.passthrough = bool(getattr(arena, "has_halo", False))
         if self.passthrough:
@@ -169,6 +179,11 @@ class HaloLoader:
     def __len__(self) -> int:
         return len(self.loader)
 
+    def _make(self, batch: Any) -> Any:
+        data = batch if self.passthrough else self.halo.expand(batch, self.data)
+        return data if self.histories is None else pull_halo(data, self.histories)
+
     def __iter__(self) -> Iterator[Any]:
-        for batch in self.loader:
-            yield batch if self.passthrough else self.halo.expand(batch, self.data)
+        if self.histories is None:
+            return (self._make(b) for b in self.loader)
+        return pipeline(iter(self.loader), lambda b: (self._make(b), None), lambda d, _: d, self.prefetch, True)
