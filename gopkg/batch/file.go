@@ -327,7 +327,10 @@ func OpenFile(path string, verify bool) (*Arena, error) {
 // batch's output count is at most its node count, node ids lie in
 // [0, NumNodes) with the outputs and the other nodes each strictly
 // ascending and disjoint, the output mask is 1 exactly on the outputs, and
-// local edge ids lie in [0, batch nodes). Labels, weights and feature
+// local edge ids lie in [0, batch nodes). In halo arenas (version 3) a
+// batch's exact count lies between its output and node counts, the
+// outputs, the other exact nodes and the halo are each strictly ascending
+// and pairwise disjoint, and every edge target is an exact node. Labels, weights and feature
 // values are data, not indices, and are only covered by the payload
 // checksum (verify). Errors wrap ErrFormat.
 func DecodeArena(data []byte, verify bool) (*Arena, error) {
