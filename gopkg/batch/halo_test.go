@@ -7,10 +7,12 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // refEdge is one in-edge of an exact node in global ids.
@@ -382,5 +384,48 @@ func BenchmarkHaloArena(b *testing.B) {
 				a.Close()
 			}
 		})
+	}
+}
+
+// TestHaloArenaMemoryLimit: the halo's rows and edges count in the size
+// checked before allocating (a limit between the two sizes refuses only
+// the halo arena).
+func TestHaloArenaMemoryLimit(t *testing.T) {
+	f := newArenaFixture(t, 12, 400, 1600, 8)
+	hg, err := HaloGraph(f.g, graph.NormSym, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := ArenaOptions{X: unsafe.Pointer(&f.x[0]), RowBytes: int64(4 * f.width), DType: DTypeFloat32}
+	sizes := [2]int64{}
+	for i, halo := range []*graph.CSR{nil, hg} {
+		opt := x
+		opt.Halo = halo
+		if halo == nil {
+			opt.Norm = graph.NormSym
+		}
+		a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[i] = a.Size()
+		a.Close()
+	}
+	if sizes[1] <= sizes[0] {
+		t.Fatalf("halo arena %d bytes, plain %d", sizes[1], sizes[0])
+	}
+	t.Setenv("IBMB_MEMORY_LIMIT", strconv.FormatInt((sizes[0]+sizes[1])/2, 10))
+	opt := x
+	opt.Norm = graph.NormSym
+	a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
+	if err != nil {
+		t.Fatalf("plain arena under the limit: %v", err)
+	}
+	a.Close()
+	opt = x
+	opt.Halo = hg
+	if a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt); !errors.Is(err, memlimit.ErrMemory) {
+		a.Close()
+		t.Fatalf("halo arena over the limit: %v, want ErrMemory", err)
 	}
 }
