@@ -125,9 +125,10 @@ def pull_halo(data: Any, histories: Any) -> Any:
     with the current batch's compute (GNNAutoScale's asynchronous pulls): the
     rows are then those of the histories when the pull ran, so rows that the
     current step pushes afterwards are missed (up to ``prefetch`` steps more
-    stale than a pull at use), and a row being pushed meanwhile may mix old
-    and new elements. ``HistoryGNN.forward(..., halo_rows=data.halo_rows)``
-    uses them instead of pulling.
+    stale than a pull at use); the store locks each layer, so a pull sees
+    any push to that layer either whole or not at all.
+    ``HistoryGNN.forward(..., halo_rows=data.halo_rows)`` uses them instead
+    of pulling.
     """
     halo = data.n_id[int(data.num_exact):]
     data.halo_rows = [histories.pull(layer, halo) for layer in range(histories.num_layers)]
