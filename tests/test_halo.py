@@ -56,6 +56,29 @@ class RefHalo:
         return np.concatenate([nodes, halo]), np.stack([src_local, tgt]), self.weight[pos], len(nodes)
 
 
+def interim_halo(edge_index, n, loops: bool, norm: str):
+    """The interim ``ibmb.nn.Halo`` (numpy indexing over the reversed CSR
+    and the engine's ``edge_weight``), as a function of the node list."""
+    g = CSRGraph.from_edge_index(np.ascontiguousarray(np.asarray(edge_index)[::-1]), n, add_self_loops=loops,
+                                 drop_duplicates=True)
+    indptr, indices = (np.asarray(a) for a in g.csr())
+    weight = np.asarray(g.edge_weight(norm), dtype=np.float32)
+
+    def call(nodes):
+        nodes = np.asarray(nodes, dtype=np.int64)
+        start, count = indptr[nodes], indptr[nodes + 1] - indptr[nodes]
+        pos = np.repeat(start - np.concatenate([[0], np.cumsum(count)[:-1]]), count) + np.arange(count.sum())
+        src = indices[pos]
+        local = np.full(n, -1, np.int64)
+        local[nodes] = np.arange(len(nodes))
+        halo = np.unique(src[local[src] < 0])
+        local[halo] = len(nodes) + np.arange(len(halo))
+        tgt = np.repeat(np.arange(len(nodes)), count)
+        return np.concatenate([nodes, halo]), np.stack([local[src], tgt]), weight[pos], len(nodes)
+
+    return call
+
+
 def same_batch(got, want) -> None:
     n_id, ei, ew, b = want
     assert int(got.num_exact) == b
@@ -79,9 +102,15 @@ def test_engine_halo_equals_reference(cora, norm, loops):
     r = np.random.default_rng(1)
     for ei, n in [(cora.edge_index.numpy(), cora.num_nodes), generated()]:
         halo, ref = inn.Halo(torch.from_numpy(ei), n, add_self_loops=loops, norm=norm), RefHalo(ei, n, loops, norm)
+        interim = interim_halo(ei, n, loops, norm)
         for size in (1, 37, n // 3):
             nodes = r.choice(n, size, replace=False)  # any order: kept as given
-            same_batch(halo(torch.from_numpy(nodes)), ref(nodes))
+            got = halo(torch.from_numpy(nodes))
+            same_batch(got, ref(nodes))
+            # bit for bit the interim Python halo's batch
+            n_id, ei2, ew, k = interim(nodes)
+            assert got.num_exact == k and np.array_equal(got.n_id.numpy(), n_id)
+            assert np.array_equal(got.edge_index.numpy(), ei2) and np.array_equal(got.edge_weight.numpy(), ew)
         fei, few = halo.full()
         assert fei.shape[1] == len(ref.indices) and np.allclose(few.numpy(), ref.weight, rtol=1e-6)
 
