@@ -359,3 +359,24 @@ def test_halo_arena_build_and_drop_returns_memory():
     assert rss() - base < 50 * (1 << 20)
     gc.collect()
     assert int(engine.NumHandles()) == h0
+
+
+def test_halo_arena_file_checks(cora, tmp_path):
+    g = CSRGraph.from_edge_index(cora.edge_index, cora.num_nodes)
+    batches = ibmb.batching.node_wise(g, np.arange(0, 200, 3), 8, 16)
+    halo = inn.Halo(cora.edge_index, cora.num_nodes, add_self_loops=True, norm="sym")
+    a = Arena.build(g, batches, y=cora.y, halo=halo)
+    path = tmp_path / "h.ibmb"
+    a.save(path)
+    back = Arena.load(path)
+    assert back.has_halo and repr(back).endswith("halo=True)")
+    for b in range(len(a)):
+        assert a[b].num_exact == back[b].num_exact and np.array_equal(a[b].n_id, back[b].n_id)
+    raw = bytearray(path.read_bytes())
+    raw[8] = 99  # the format version
+    (tmp_path / "v.ibmb").write_bytes(bytes(raw))
+    with pytest.raises(OSError, match="version 99.*versions 2 and 3"):
+        Arena.load(tmp_path / "v.ibmb")
+    (tmp_path / "t.ibmb").write_bytes(path.read_bytes()[:-64])
+    with pytest.raises(OSError, match="truncated"):
+        Arena.load(tmp_path / "t.ibmb")
