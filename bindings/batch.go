@@ -105,6 +105,25 @@ func BatchesCopy(h int, outPtr, out, nodePtr, nodes uintptr) (err error) {
 func ArenaBuildJob(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
 	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
 	defer guard(&err)
+	return arenaBuildJob(gh, nil, nodePtr, nodes, outPtr, out, nb, numNodes, numOut, norm, labels, x, rowBytes, dtype, params)
+}
+
+// ArenaBuildHaloJob is ArenaBuildJob for halo batches: every batch gets the
+// one-hop halo of its nodes over the in-edge graph hgh (GraphHalo of gh),
+// listed after them, and the in-edges of its nodes with hgh's weights
+// (batch.ArenaOptions.Halo); norm must be "none".
+func ArenaBuildHaloJob(gh, hgh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
+	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
+	defer guard(&err)
+	hg, err := get[*graph.CSR](hgh)
+	if err != nil {
+		return 0, err
+	}
+	return arenaBuildJob(gh, hg, nodePtr, nodes, outPtr, out, nb, numNodes, numOut, norm, labels, x, rowBytes, dtype, params)
+}
+
+func arenaBuildJob(gh int, halo *graph.CSR, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
+	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
 		return 0, err
@@ -132,7 +151,7 @@ func ArenaBuildJob(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, nu
 	if err != nil {
 		return 0, err
 	}
-	opt := batch.ArenaOptions{Norm: nm, Params: params}
+	opt := batch.ArenaOptions{Norm: nm, Params: params, Halo: halo}
 	if labels != 0 {
 		if opt.Labels, err = int64s(labels, g.NumNodes); err != nil {
 			return 0, err
@@ -204,7 +223,8 @@ var arenaInfoFields = func() []arenaField {
 		{"dtype", func(a *batch.Arena) int64 { return int64(a.DType()) }}, // a code of ArenaDTypes
 		{"norm", func(a *batch.Arena) int64 { return int64(a.Norm()) }},   // a code of Norms
 		{"has_labels", func(a *batch.Arena) int64 { return b2i(a.HasLabels()) }},
-		{"table_cols", func(*batch.Arena) int64 { return batch.TableCols }},
+		{"table_cols", func(a *batch.Arena) int64 { return int64(a.TableCols()) }},
+		{"has_halo", func(a *batch.Arena) int64 { return b2i(a.HasHalo()) }},
 	}
 	for s, name := range batch.SectionNames() {
 		f = append(f,
@@ -228,7 +248,7 @@ func b2i(b bool) int64 {
 
 // ArenaInfoFields returns the names of the values ArenaInfo writes,
 // comma-separated, in order (num_batches, num_nodes, nbytes, address,
-// row_bytes, dtype, norm, has_labels, table_cols, then <section>_offset and
+// row_bytes, dtype, norm, has_labels, table_cols, has_halo, then <section>_offset and
 // <section>_size for each section of batch.SectionNames).
 func ArenaInfoFields() string {
 	names := make([]string, len(arenaInfoFields))

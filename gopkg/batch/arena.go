@@ -25,9 +25,11 @@ import (
 //
 //	header      headerSize bytes: magic, version, counts, section table,
 //	            parameters, payload checksum, header checksum
-//	table       per batch: nodeOff, nodeCount, edgeOff, edgeCount, outCount (5 int64)
+//	table       per batch: nodeOff, nodeCount, edgeOff, edgeCount, outCount (5 int64),
+//	            and exactCount (a 6th int64) in halo arenas
 //	nid         int64[totalNodes]    global ids of each batch's nodes: its output
-//	                                 nodes first (ascending), then the others (ascending)
+//	                                 nodes first (ascending), then the others (ascending);
+//	                                 in halo arenas then its halo (ascending)
 //	outmask     uint8[totalNodes]    1 for output nodes (so 1s then 0s in every batch)
 //	edges       int64[2·totalEdges]  per batch: local sources, then local targets
 //	weight      float32[totalEdges]  normalized edge weights
@@ -39,15 +41,25 @@ import (
 // array, weight[e:e+m], y[o:o+n] and x rows o..o+n. Output nodes come first
 // so that the first outCount rows of a batch are its outputs (PyG's
 // batch_size convention: a model's out[:batch_size] are the output nodes).
+//
+// Halo arenas (ArenaOptions.Halo) are format version 3: the table has a
+// sixth column, the number of exact nodes (outputs and auxiliary nodes)
+// that precede the batch's halo, and a batch's edges are the in-edges of
+// its exact nodes with the halo graph's weights (targets below exactCount).
+// Arenas without a halo are written as version 2, byte for byte as before,
+// and both versions are read.
 
 // Arena format constants.
 const (
 	arenaMagic   = "IBMBARN1"
 	arenaVersion = 2
-	headerSize   = 4096
-	align        = 64
-	tableCols    = 5
-	maxParams    = 2048
+	// arenaVersionHalo is the version of arenas with halo batches.
+	arenaVersionHalo = 3
+	headerSize       = 4096
+	align            = 64
+	tableCols        = 5
+	tableColsHalo    = 6
+	maxParams        = 2048
 )
 
 // Section indices in the header's section table.
@@ -96,7 +108,8 @@ const NumDTypes = DTypeBFloat16 + 1
 // Offsets: table, nid, outmask, edges, weight, y, x.
 func SectionNames() []string { return sectionNames[:] }
 
-// TableCols is the number of int64 columns per batch in the table section.
+// TableCols is the number of int64 columns per batch in the table section
+// of an arena without a halo (see Arena.TableCols).
 const TableCols = tableCols
 
 // Size returns the bytes of one element of type d (0 for DTypeNone or an
@@ -127,6 +140,15 @@ type ArenaOptions struct {
 	X        unsafe.Pointer
 	RowBytes int64
 	DType    DType
+	// Halo, if not nil, makes every batch a halo batch: the in-edge graph
+	// (HaloGraph of the graph, same node count) whose rows give each exact
+	// node's in-edges and their weights. The batch's nodes (outputs and
+	// auxiliary nodes) are its exact nodes; the sources of their in-edges
+	// outside them are appended as its halo (ascending), and its edges are
+	// those in-edges, weighted as in Halo, instead of the induced subgraph.
+	// Labels and feature rows are stored for the halo nodes too. Norm must
+	// be graph.NormNone with a halo.
+	Halo *graph.CSR
 	// Params is free-form text (e.g. JSON of the batching parameters)
 	// stored in the header, at most 2048 bytes.
 	Params string
@@ -160,6 +182,7 @@ type header struct {
 	dtype                                        DType
 	norm                                         graph.Norm
 	hasLabels                                    bool
+	halo                                         bool // version 3: halo batches, a 6th table column
 	sec                                          [numSections]struct{ off, size int64 }
 	payloadCRC                                   uint32
 }
@@ -175,6 +198,10 @@ type View struct {
 	Y       []int64   // labels of the batch nodes, nil without labels
 	X       []byte    // feature rows, len(NID)·RowBytes bytes, nil without features
 	NumOut  int       // number of output nodes
+	// NumExact is the number of exact nodes (outputs and auxiliary nodes,
+	// the first NumExact of NID); the rest of NID is the batch's halo. It
+	// equals len(NID) in arenas without a halo.
+	NumExact int
 }
 
 func alignUp(x int64) int64 { return (x + align - 1) &^ (align - 1) }
@@ -217,9 +244,28 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 		}
 	}
 
-	// Pass 1: induced edge counts per batch.
+	// Pass 1: edge counts (and halo sizes) per batch.
 	edgeCnt := make([]int64, nb)
-	if err := forBatches(ctx, g, nb, workers, func(in *graph.Inducer, b int) error {
+	var haloCnt []int64
+	var halos []*HaloInducer // one per worker, made on first use
+	if opt.Halo != nil {
+		haloCnt = make([]int64, nb)
+		halos = make([]*HaloInducer, workers)
+		if err := forWorkers(ctx, nb, workers, func(w, b int) error {
+			if halos[w] == nil {
+				halos[w] = NewHaloInducer(opt.Halo)
+			}
+			nh, m, err := halos[w].Count(nodes[nodePtr[b]:nodePtr[b+1]])
+			if err != nil {
+				return fmt.Errorf("batch %d: %w", b, err)
+			}
+			haloCnt[b], edgeCnt[b] = int64(nh), int64(m)
+			progress()
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	} else if err := forBatches(ctx, g, nb, workers, func(in *graph.Inducer, b int) error {
 		sub, err := in.Induce(nodes[nodePtr[b]:nodePtr[b+1]])
 		if err != nil {
 			return fmt.Errorf("batch %d: %w", b, err)
@@ -232,9 +278,12 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 	}
 
 	h := header{numBatches: int64(nb), numNodes: int64(g.NumNodes), totalNodes: int64(len(nodes)),
-		norm: opt.Norm, hasLabels: opt.Labels != nil}
-	for _, c := range edgeCnt {
+		norm: opt.Norm, hasLabels: opt.Labels != nil, halo: opt.Halo != nil}
+	for b, c := range edgeCnt {
 		h.totalEdges += c
+		if haloCnt != nil {
+			h.totalNodes += haloCnt[b]
+		}
 	}
 	if opt.X != nil {
 		h.rowBytes, h.dtype = opt.RowBytes, opt.DType
@@ -253,21 +302,27 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 	a := &Arena{mem: mem, release: release, hdr: h, params: opt.Params}
 
 	// The table, then pass 2: every batch writes its own regions.
-	table := a.int64s(secTable)
+	table, cols := a.int64s(secTable), h.tableCols()
 	var nodeOff, edgeOff int64
 	for b := range nb {
 		n := nodePtr[b+1] - nodePtr[b]
-		t := table[b*tableCols : (b+1)*tableCols]
-		t[0], t[1], t[2], t[3], t[4] = nodeOff, n, edgeOff, edgeCnt[b], outPtr[b+1]-outPtr[b]
+		t := table[b*cols : (b+1)*cols]
+		t[0], t[2], t[3], t[4] = nodeOff, edgeOff, edgeCnt[b], outPtr[b+1]-outPtr[b]
+		if haloCnt != nil {
+			t[5] = n
+			n += haloCnt[b]
+		}
+		t[1] = n
 		nodeOff += n
 		edgeOff += edgeCnt[b]
 	}
 	nid := a.int64s(secNID)
-	err = forBatches(ctx, g, nb, workers, func(in *graph.Inducer, b int) error {
+	inducers := make([]*graph.Inducer, workers)
+	err = forWorkers(ctx, nb, workers, func(w, b int) error {
 		// Outputs first, then the other nodes; both lists are sorted, so
 		// one merge pass splits them and sets the mask.
 		o, ns := out[outPtr[b]:outPtr[b+1]], nodes[nodePtr[b]:nodePtr[b+1]]
-		dst := nid[table[b*tableCols]:][:len(ns)]
+		dst := nid[table[b*cols]:][:len(ns)]
 		copy(dst, o)
 		rest, j := len(o), 0
 		for _, id := range ns {
@@ -279,21 +334,21 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 			rest++
 		}
 		v := a.view(b)
-		sub, err := in.Induce(v.NID)
-		if err != nil {
-			return err
-		}
-		w, err := sub.Normalized(opt.Norm)
-		if err != nil {
-			return err
-		}
-		for i := 0; i < sub.NumNodes; i++ {
-			for k := sub.Indptr[i]; k < sub.Indptr[i+1]; k++ {
-				v.Src[k] = int64(i)
-				v.Dst[k] = int64(sub.Indices[k])
+		if opt.Halo != nil {
+			if halos[w] == nil {
+				halos[w] = NewHaloInducer(opt.Halo)
+			}
+			if err := halos[w].Fill(v.NID[:v.NumExact], v.NID[v.NumExact:], v.Src, v.Dst, v.Weight); err != nil {
+				return err
+			}
+		} else {
+			if inducers[w] == nil {
+				inducers[w] = graph.NewInducer(g)
+			}
+			if err := induceInto(inducers[w], opt.Norm, v); err != nil {
+				return err
 			}
 		}
-		copy(v.Weight, w)
 		for i := range o {
 			v.OutMask[i] = 1
 		}
@@ -318,6 +373,27 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 	a.hdr.payloadCRC = crc32.Checksum(a.mem[headerSize:], crcTable)
 	a.writeHeader()
 	return a, nil
+}
+
+// induceInto writes the subgraph induced by v's nodes, normalized by norm
+// within it, into v's edges.
+func induceInto(in *graph.Inducer, norm graph.Norm, v View) error {
+	sub, err := in.Induce(v.NID)
+	if err != nil {
+		return err
+	}
+	w, err := sub.Normalized(norm)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < sub.NumNodes; i++ {
+		for k := sub.Indptr[i]; k < sub.Indptr[i+1]; k++ {
+			v.Src[k] = int64(i)
+			v.Dst[k] = int64(sub.Indices[k])
+		}
+	}
+	copy(v.Weight, w)
+	return nil
 }
 
 // CheckArenaInputs checks everything BuildArenaContext checks before it
@@ -345,6 +421,14 @@ func CheckArenaInputs(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt Are
 	}
 	if len(opt.Params) > maxParams {
 		return fmt.Errorf("%w: arena: parameters text of %d bytes exceeds %d", graph.ErrValue, len(opt.Params), maxParams)
+	}
+	if opt.Halo != nil {
+		if opt.Norm != graph.NormNone {
+			return fmt.Errorf("%w: arena: halo batches take their weights from the halo graph; the in-batch norm must be none, got %v", graph.ErrValue, opt.Norm)
+		}
+		if err := checkHaloGraph(opt.Halo, g.NumNodes); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -395,13 +479,23 @@ func checkBatchCSR(numNodes int, nodePtr, nodes, outPtr, out []int64) (int, erro
 // once ctx is cancelled and then returns ctx's error.
 func forBatches(ctx context.Context, g *graph.CSR, nb, workers int, fn func(in *graph.Inducer, b int) error) error {
 	inducers := make([]*graph.Inducer, max(workers, 1))
-	var mu sync.Mutex
-	var first error
-	par.For(nb, workers, 1, ctx.Done(), func(w, b, _ int) bool {
+	return forWorkers(ctx, nb, workers, func(w, b int) error {
 		if inducers[w] == nil {
 			inducers[w] = graph.NewInducer(g)
 		}
-		err := fn(inducers[w], b)
+		return fn(inducers[w], b)
+	})
+}
+
+// forWorkers runs fn(w, b) for every batch b on workers goroutines (w in
+// [0, workers) names the goroutine, for per-worker scratch space) and
+// returns the first error; it stops once ctx is cancelled and then returns
+// ctx's error.
+func forWorkers(ctx context.Context, nb, workers int, fn func(w, b int) error) error {
+	var mu sync.Mutex
+	var first error
+	par.For(nb, workers, 1, ctx.Done(), func(w, b, _ int) bool {
+		err := fn(w, b)
 		if err != nil {
 			mu.Lock()
 			if first == nil {
@@ -429,7 +523,7 @@ func (h *header) layout() (int64, error) {
 			graph.ErrValue, h.numBatches, h.totalNodes, h.totalEdges, h.rowBytes)
 	}
 	sizes := [numSections]int64{
-		secTable:  h.numBatches * tableCols * 8,
+		secTable:  h.numBatches * int64(h.tableCols()) * 8,
 		secNID:    h.totalNodes * 8,
 		secMask:   h.totalNodes,
 		secEdges:  h.totalEdges * 16,
@@ -447,13 +541,25 @@ func (h *header) layout() (int64, error) {
 	return off, nil
 }
 
+// tableCols is the number of int64 columns of the batch table.
+func (h *header) tableCols() int {
+	if h.halo {
+		return tableColsHalo
+	}
+	return tableCols
+}
+
 // writeHeader encodes the header into the first headerSize bytes.
 func (a *Arena) writeHeader() {
 	b := a.mem[:headerSize]
 	clear(b)
 	le := binary.LittleEndian
 	copy(b, arenaMagic)
-	le.PutUint32(b[8:], arenaVersion)
+	if a.hdr.halo {
+		le.PutUint32(b[8:], arenaVersionHalo)
+	} else {
+		le.PutUint32(b[8:], arenaVersion)
+	}
 	le.PutUint32(b[12:], headerSize)
 	h := &a.hdr
 	for i, v := range []int64{h.numBatches, h.numNodes, h.totalNodes, h.totalEdges, h.rowBytes} {
@@ -525,6 +631,13 @@ func (a *Arena) Norm() graph.Norm { return a.hdr.norm }
 // HasLabels reports whether the arena stores labels.
 func (a *Arena) HasLabels() bool { return a.hdr.hasLabels }
 
+// HasHalo reports whether the arena holds halo batches (ArenaOptions.Halo).
+func (a *Arena) HasHalo() bool { return a.hdr.halo }
+
+// TableCols returns the number of int64 columns per batch of the table
+// section: TableCols, plus one (the exact node count) with a halo.
+func (a *Arena) TableCols() int { return a.hdr.tableCols() }
+
 // Offsets returns the byte offset of every section from Addr, in the order
 // table, nid, outmask, edges, weight, y, x (0 size: absent).
 func (a *Arena) Offsets() (off, size [numSections]int64) {
@@ -539,7 +652,8 @@ func (a *Arena) Offsets() (off, size [numSections]int64) {
 func (a *Arena) Batch(b int) View { return a.view(b) }
 
 func (a *Arena) view(b int) View {
-	t := a.int64s(secTable)[b*tableCols : (b+1)*tableCols]
+	cols := a.hdr.tableCols()
+	t := a.int64s(secTable)[b*cols : (b+1)*cols]
 	o, n, e, m := t[0], t[1], t[2], t[3]
 	edges := a.int64s(secEdges)
 	v := View{
@@ -549,6 +663,10 @@ func (a *Arena) view(b int) View {
 		Dst:     edges[2*e+m : 2*e+2*m],
 		Weight:  a.float32s(secWeight)[e : e+m],
 		NumOut:  int(t[4]),
+	}
+	v.NumExact = int(n)
+	if a.hdr.halo {
+		v.NumExact = int(t[5])
 	}
 	if a.hdr.hasLabels {
 		v.Y = a.int64s(secY)[o : o+n]

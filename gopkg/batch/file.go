@@ -327,7 +327,10 @@ func OpenFile(path string, verify bool) (*Arena, error) {
 // batch's output count is at most its node count, node ids lie in
 // [0, NumNodes) with the outputs and the other nodes each strictly
 // ascending and disjoint, the output mask is 1 exactly on the outputs, and
-// local edge ids lie in [0, batch nodes). Labels, weights and feature
+// local edge ids lie in [0, batch nodes). In halo arenas (version 3) a
+// batch's exact count lies between its output and node counts, the
+// outputs, the other exact nodes and the halo are each strictly ascending
+// and pairwise disjoint, and every edge target is an exact node. Labels, weights and feature
 // values are data, not indices, and are only covered by the payload
 // checksum (verify). Errors wrap ErrFormat.
 func DecodeArena(data []byte, verify bool) (*Arena, error) {
@@ -364,8 +367,13 @@ func (a *Arena) decode(verify bool) (err error) {
 	if string(b[:8]) != arenaMagic {
 		return fmt.Errorf("not an ibmb arena (bad magic %q)", b[:8])
 	}
-	if v := le.Uint32(b[8:]); v != arenaVersion {
-		return fmt.Errorf("format version %d, this build reads version %d", v, arenaVersion)
+	h := &a.hdr
+	switch v := le.Uint32(b[8:]); v {
+	case arenaVersion:
+	case arenaVersionHalo:
+		h.halo = true
+	default:
+		return fmt.Errorf("format version %d, this build reads versions %d and %d (halo batches)", v, arenaVersion, arenaVersionHalo)
 	}
 	if hs := le.Uint32(b[12:]); hs != headerSize {
 		return fmt.Errorf("header size %d, want %d", hs, headerSize)
@@ -373,7 +381,6 @@ func (a *Arena) decode(verify bool) (err error) {
 	if got, want := crc32.Checksum(b[:headerSize-4], crcTable), le.Uint32(b[headerSize-4:]); got != want {
 		return fmt.Errorf("header checksum mismatch (corrupt header)")
 	}
-	h := &a.hdr
 	var vals [5]int64
 	for i := range vals {
 		vals[i] = int64(le.Uint64(b[16+8*i:]))
@@ -422,12 +429,15 @@ func (a *Arena) decode(verify bool) (err error) {
 		}
 	}
 	// The batch table must tile the node and edge sections in order.
-	t := a.int64s(secTable)
+	t, cols := a.int64s(secTable), h.tableCols()
 	var nodeOff, edgeOff int64
 	for i := range int(h.numBatches) {
-		r := t[i*tableCols : (i+1)*tableCols]
+		r := t[i*cols : (i+1)*cols]
 		if r[0] != nodeOff || r[2] != edgeOff || r[1] < 0 || r[3] < 0 || r[4] < 0 || r[4] > r[1] {
 			return fmt.Errorf("batch table entry %d is inconsistent", i)
+		}
+		if h.halo && (r[5] < r[4] || r[5] > r[1]) {
+			return fmt.Errorf("batch table entry %d: %d exact nodes, outside [%d, %d]", i, r[5], r[4], r[1])
 		}
 		if r[1] > h.totalNodes-nodeOff || r[3] > h.totalEdges-edgeOff {
 			return fmt.Errorf("batch table entry %d runs past the data", i)
@@ -495,12 +505,12 @@ func (a *Arena) checkBatches() error {
 // whose table entry is already known to lie within the sections.
 func (a *Arena) checkBatch(b int) error {
 	v := a.view(b)
-	n, nout, numNodes := int64(len(v.NID)), v.NumOut, a.hdr.numNodes
+	n, nout, nexact, numNodes := int64(len(v.NID)), v.NumOut, v.NumExact, a.hdr.numNodes
 	for i, id := range v.NID {
 		if id < 0 || id >= numNodes {
 			return fmt.Errorf("batch %d: node id %d at position %d is out of range for %d nodes", b, id, i, numNodes)
 		}
-		if i > 0 && i != nout && v.NID[i-1] >= id {
+		if i > 0 && i != nout && i != nexact && v.NID[i-1] >= id {
 			return fmt.Errorf("batch %d: node ids are not ascending at position %d", b, i)
 		}
 		want := uint8(0)
@@ -511,25 +521,37 @@ func (a *Arena) checkBatch(b int) error {
 			return fmt.Errorf("batch %d: output mask is %d at position %d, want %d", b, v.OutMask[i], i, want)
 		}
 	}
-	// The outputs and the other nodes are each ascending; they must not share
-	// a node.
-	outs, rest := v.NID[:nout], v.NID[nout:]
-	for i, j := 0, 0; i < len(outs) && j < len(rest); {
-		switch {
-		case outs[i] < rest[j]:
-			i++
-		case outs[i] > rest[j]:
-			j++
-		default:
-			return fmt.Errorf("batch %d: node %d is listed twice", b, outs[i])
+	// The outputs, the other exact nodes and the halo are each ascending;
+	// no two of them may share a node.
+	groups := [3][]int64{v.NID[:nout], v.NID[nout:nexact], v.NID[nexact:]}
+	for _, p := range [3][2]int{{0, 1}, {0, 2}, {1, 2}} {
+		if id, ok := sharedID(groups[p[0]], groups[p[1]]); ok {
+			return fmt.Errorf("batch %d: node %d is listed twice", b, id)
 		}
 	}
+	// Edges into the halo would be computed from stale rows: none may exist.
+	dn := uint64(nexact)
 	for k, s := range v.Src {
-		if d := v.Dst[k]; uint64(s) >= uint64(n) || uint64(d) >= uint64(n) {
-			return fmt.Errorf("batch %d: edge %d (%d, %d) has a local id out of range for %d nodes", b, k, s, d, n)
+		if d := v.Dst[k]; uint64(s) >= uint64(n) || uint64(d) >= dn {
+			return fmt.Errorf("batch %d: edge %d (%d, %d) has a local id out of range for %d nodes (%d exact)", b, k, s, d, n, nexact)
 		}
 	}
 	return nil
+}
+
+// sharedID returns an id that both ascending lists hold.
+func sharedID(x, y []int64) (int64, bool) {
+	for i, j := 0, 0; i < len(x) && j < len(y); {
+		switch {
+		case x[i] < y[j]:
+			i++
+		case x[i] > y[j]:
+			j++
+		default:
+			return x[i], true
+		}
+	}
+	return 0, false
 }
 
 // normFromCode maps a stored normalization code back to graph.Norm

@@ -553,6 +553,17 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		seeds = append(seeds, slices.Clone(a.mem))
 		a.Close()
 	}
+	// A halo arena (format version 3).
+	hg, err := HaloGraph(f.g, graph.NormSym, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, ArenaOptions{Halo: hg, Labels: f.labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds = append(seeds, slices.Clone(a.mem))
+	a.Close()
 	return seeds
 }
 

@@ -61,6 +61,11 @@ class ArenaBatch:
         y: ``[n]`` int64 labels, or None.
         x: ``[n, F]`` feature rows, or None (gather them with ``ibmb.gather``).
         batch_size: number of output nodes.
+        num_exact: in halo batches (``Arena.has_halo``), the number of exact
+            nodes (outputs and auxiliary nodes, the first ``num_exact`` of
+            ``n_id``); the rest of ``n_id`` is the halo (ascending) and
+            ``edge_index`` holds the in-edges of the exact nodes with the
+            full graph's weights. None without a halo (every node exact).
     """
 
     n_id: np.ndarray
@@ -70,6 +75,7 @@ class ArenaBatch:
     y: Optional[np.ndarray]
     x: Optional[np.ndarray]
     batch_size: int = 0
+    num_exact: Optional[int] = None
 
 
 class _Memory:
@@ -102,6 +108,7 @@ class Arena:
         self.row_bytes = info["row_bytes"]
         self.norm = _NORMS.get(info["norm"], "none")
         self.has_labels = bool(info["has_labels"])
+        self.has_halo = bool(info.get("has_halo", 0))  # halo batches (ArenaBatch.num_exact)
         self._dtype = _code_dtype(info["dtype"])
         self.address = info["address"]  # where the block starts (e.g. to page-lock it for GPU copies)
         mem = np.asarray(_Memory(self._owner, self.address, self.nbytes))
@@ -124,14 +131,34 @@ class Arena:
         return self._owner.value
 
     @classmethod
-    def build(cls, graph: Union[CSRGraph, Any], batches: Batches, x: Any = None, y: Any = None, norm: str = "sym",
-              params: Optional[dict] = None, num_nodes: Optional[int] = None) -> "Arena":
+    def build(cls, graph: Union[CSRGraph, Any], batches: Batches, x: Any = None, y: Any = None,
+              norm: Optional[str] = None, params: Optional[dict] = None, num_nodes: Optional[int] = None,
+              halo: Any = None) -> "Arena":
         """Materialize ``batches`` of ``graph``: for each batch the subgraph
         induced by its nodes with edge weights normalized by ``norm``
-        (``"sym"``, ``"rw"`` or ``"none"``) within the batch, the labels ``y``
-        (``[N]`` integers) and, if ``x`` is given (``[N, *]`` float32/float16/
-        bfloat16), the batch nodes' feature rows."""
+        (``"sym"``, the default, ``"rw"`` or ``"none"``) within the batch, the
+        labels ``y`` (``[N]`` integers) and, if ``x`` is given (``[N, *]``
+        float32/float16/bfloat16), the batch nodes' feature rows.
+
+        ``halo`` (an :class:`ibmb.nn.Halo` of the same graph) makes halo
+        batches instead: each batch's nodes are its exact nodes, its one-hop
+        halo follows them in ``n_id`` (with labels and feature rows), and its
+        edges are the in-edges of the exact nodes weighted as in the halo
+        (the full graph's normalization); ``norm`` must then be None or
+        ``"none"``. See :attr:`ArenaBatch.num_exact`."""
         g = as_graph(graph, num_nodes)
+        hg = None
+        if halo is not None:
+            hg = getattr(getattr(halo, "engine", halo), "graph", None)
+            if not isinstance(hg, CSRGraph):
+                raise TypeError(f"halo must be an ibmb.nn.Halo, got {type(halo).__name__}")
+            if hg.num_nodes != g.num_nodes:
+                raise ValueError(f"the halo's graph has {hg.num_nodes} nodes, the graph {g.num_nodes}")
+            if norm not in (None, "none"):
+                raise ValueError(f"halo batches carry the halo's full-graph weights: norm must be None or 'none', "
+                                 f"got {norm!r}")
+            norm = "none"
+        norm = "sym" if norm is None else norm
         bp = _batch_csr(batches)
         labels = None
         if y is not None:
@@ -162,7 +189,9 @@ class Arena:
             # Go copies the batches and labels before this returns; it reads
             # xx while the job runs, and this frame keeps xx alive until the
             # job has stopped (also on Ctrl-C: _jobs waits for it).
-            return call(engine.ArenaBuildJob, g._handle(), ptr(bp.node_ptr, np.int64, nb + 1, "batches.node_ptr"),
+            fn, graphs = (engine.ArenaBuildJob, (g._handle(),)) if hg is None else \
+                (engine.ArenaBuildHaloJob, (g._handle(), hg._handle()))
+            return call(fn, *graphs, ptr(bp.node_ptr, np.int64, nb + 1, "batches.node_ptr"),
                         ptr(bp.nodes, np.int64, None, "batches.nodes"),
                         ptr(bp.out_ptr, np.int64, nb + 1, "batches.out_ptr"),
                         ptr(bp.out, np.int64, None, "batches.out"), nb, bp.nodes.shape[0], bp.out.shape[0],
@@ -234,8 +263,8 @@ class Arena:
         return _collect(job, "IBMB arena batches", False)
 
     def sizes(self) -> np.ndarray:
-        """``[num_batches, 3]`` int64 copy: nodes, edges and output nodes of
-        every batch."""
+        """``[num_batches, 3]`` int64 copy: nodes (halo included), edges and
+        output nodes of every batch."""
         return self._table[:, [1, 3, 4]].copy()
 
     def node_labels(self) -> Optional[np.ndarray]:
@@ -258,7 +287,7 @@ class Arena:
     def __getitem__(self, b: int) -> ArenaBatch:
         if not -self.num_batches <= b < self.num_batches:
             raise IndexError(f"batch {b} out of range for {self.num_batches} batches")
-        o, n, e, m, nout = (int(v) for v in self._table[b % self.num_batches])
+        o, n, e, m, nout = (int(v) for v in self._table[b % self.num_batches, :5])
         x = None
         if self._x is not None:
             x = self._x[o * self.row_bytes:(o + n) * self.row_bytes].view(self._dtype)
@@ -271,12 +300,14 @@ class Arena:
             y=None if self._y is None else self._y[o:o + n],
             x=x,
             batch_size=nout,
+            num_exact=int(self._table[b % self.num_batches, 5]) if self.has_halo else None,
         )
 
     def __iter__(self) -> Iterator[ArenaBatch]:
         return (self[b] for b in range(self.num_batches))
 
     def __repr__(self) -> str:
-        return f"Arena(num_batches={self.num_batches}, nbytes={self.nbytes:,}, norm={self.norm!r})"
+        halo = ", halo=True" if self.has_halo else ""
+        return f"Arena(num_batches={self.num_batches}, nbytes={self.nbytes:,}, norm={self.norm!r}{halo})"
 
 

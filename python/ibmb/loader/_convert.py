@@ -110,6 +110,8 @@ class Converter:
         if y is not None:
             data.y = y
         data.batch_size = int(v.batch_size)
+        if v.num_exact is not None:  # a halo batch: rows [num_exact:] are the halo
+            data.num_exact = int(v.num_exact)
         return data
 
     def ready(self, data: Any, device: Any) -> Any:

@@ -24,6 +24,7 @@ from ibmb.batching import Batches
 from ibmb.graph import CSRGraph
 from ibmb.loader import prefetch as P
 from ibmb.loader._convert import Converter
+from ibmb.loader._halo import HaloGraph, HaloMerger
 from ibmb.loader._source import Source
 from ibmb.loader.merge import StepMerger
 from ibmb.order import BatchOrder
@@ -70,7 +71,7 @@ class Collate:
     ``merger`` when several). It holds no reference to the loader, so a
     loader is freed by reference counting alone."""
 
-    def __init__(self, converter: Converter, merger: Optional[StepMerger]) -> None:
+    def __init__(self, converter: Converter, merger: Union[StepMerger, HaloMerger, None]) -> None:
         self.converter, self.merger = converter, merger
 
     def __call__(self, views: list[ArenaBatch]) -> Any:
@@ -94,7 +95,8 @@ class IBMBLoader(DataLoader):
         batches: the arena's :class:`~ibmb.batching.Batches` when known
             (else read from the engine on first use).
         merge_graph: the graph the arena was built over (for ``batch_size >
-            1``), None when merging is not possible.
+            1``), None when merging is not possible; for halo batches the
+            :class:`~ibmb.loader._halo.HaloGraph` they were built with.
         params: the arena's parameters (``norm``: the edge values, see
             :mod:`ibmb.loader._convert`; ``alpha``, ``eps``,
             ``add_self_loops``).
@@ -102,7 +104,8 @@ class IBMBLoader(DataLoader):
         **kwargs: as the subclasses document.
     """
 
-    def __init__(self, arena: Arena, *, source: Optional[Source], merge_graph: Optional[CSRGraph], params: dict,
+    def __init__(self, arena: Arena, *, source: Optional[Source], merge_graph: Union[CSRGraph, HaloGraph, None],
+                 params: dict,
                  batches: Optional[Batches] = None, batch_order: Optional[str] = "order",
                  return_edge_index_type: str = "edge_index", device: Any = None, prefetch: int = 2, seed: int = 0,
                  **kwargs: Any) -> None:
@@ -149,6 +152,7 @@ class IBMBLoader(DataLoader):
         self.norm = str(params["norm"])
         self.alpha, self.eps = float(params["alpha"]), float(params["eps"])
         self.add_self_loops = bool(params.get("add_self_loops", False))
+        self.halo: Optional[str] = params.get("halo") if arena.has_halo else None  # the halo's norm, or None
         self.return_edge_index_type = return_edge_index_type
         self.device = P.torch_device(device)
         self.prefetch = prefetch
@@ -158,9 +162,15 @@ class IBMBLoader(DataLoader):
         order = None
         if batch_order in ("order", "sample") and arena.num_batches > 1:
             order = BatchOrder(self.batches, class_y, mode=batch_order, seed=seed)
-        self._merger: Optional[StepMerger] = None
+        self._merger: Union[StepMerger, HaloMerger, None] = None
         if batch_size > 1 and arena.num_batches > 1:
-            self._merger = StepMerger(merge_graph, arena.norm, class_y if arena.has_labels else None)
+            labels = class_y if arena.has_labels else None
+            if arena.has_halo:
+                if not isinstance(merge_graph, HaloGraph):
+                    raise ValueError("merging halo batches needs the halo graph they were built with")
+                self._merger = HaloMerger(merge_graph, labels)
+            else:
+                self._merger = StepMerger(merge_graph, arena.norm, labels)
         self._pin: Optional[P.HostRegistration] = None
         super().__init__(arena, batch_size=batch_size, drop_last=drop_last,
                          sampler=BatchOrderSampler(arena.num_batches, batch_order, order, seed),
@@ -193,7 +203,7 @@ class IBMBLoader(DataLoader):
                 gbytes += t.numel() * t.element_size()
         return {"num_batches": self.num_batches, "num_nodes": int(sizes[:, 0].sum()),
                 "num_edges": int(sizes[:, 1].sum()), "num_outputs": int(sizes[:, 2].sum()),
-                "arena_bytes": self.arena.nbytes, "graph_bytes": int(gbytes),
+                "arena_bytes": self.arena.nbytes, "graph_bytes": int(gbytes), "halo": self.halo,
                 "features_in_arena": self.arena.row_bytes > 0}
 
     def __repr__(self) -> str:

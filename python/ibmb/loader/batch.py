@@ -56,7 +56,7 @@ class IBMBBatchLoader(IBMBLoader):
             packages; see :func:`ibmb.batching.partition`). (default:
             ``"ibmb"``)
         norm, add_self_loops, store_features, device, prefetch, seed,
-        num_threads, progress, arena, **kwargs: as
+        num_threads, progress, arena, halo, **kwargs: as
             :class:`~ibmb.loader.IBMBNodeLoader` (``norm`` defaults to PyG's
             ``"graph-rw"`` values); ``seed`` also seeds the partitioner.
 
@@ -75,7 +75,8 @@ class IBMBBatchLoader(IBMBLoader):
                  eps: float = PYG_EPS, norm: Optional[str] = None, add_self_loops: Optional[bool] = None,
                  store_features: Optional[bool] = None, device: Any = None, prefetch: int = 2, seed: int = 0,
                  num_threads: int = 0, progress: Optional[bool] = None, partitions: Any = None,
-                 partition_method: str = "ibmb", arena: Optional[Arena] = None, **kwargs: Any) -> None:
+                 partition_method: str = "ibmb", arena: Optional[Arena] = None, halo: Any = None,
+                 **kwargs: Any) -> None:
         check_order(batch_order)
         batches = None
         self._ppr_graph: Optional[CSRGraph] = None
@@ -87,12 +88,13 @@ class IBMBBatchLoader(IBMBLoader):
                                        num_threads=num_threads, progress=progress,
                                        partition_method=partition_method)
             arena, merge_graph = build(src, sampler.graph, sampler.batches, norm=norm, add_self_loops=add_self_loops,
-                                       store_features=store_features, params=dict(sampler.params, loader="batch"))
+                                       store_features=store_features, params=dict(sampler.params, loader="batch"),
+                                       halo=halo)
             batches, params, self._partitions = sampler.batches, arena.params, sampler.partitions
         else:
             src, self._ppr_graph, merge_graph, params = restore(arena, data, "batch", norm=norm,
                                                                 add_self_loops=add_self_loops,
-                                                                batch_size=kwargs.get("batch_size", 1))
+                                                                batch_size=kwargs.get("batch_size", 1), halo=halo)
             if partitions is not None:
                 self._partitions = _given_partitions(partitions, arena.num_nodes, int(params["num_partitions"]))
         self.num_partitions = int(params.get("num_partitions", num_partitions))

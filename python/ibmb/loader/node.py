@@ -69,6 +69,18 @@ class IBMBNodeLoader(IBMBLoader):
         seed: seed of the batch order. (default: 0)
         num_threads: engine threads (0: all cores). (default: 0)
         progress: tqdm progress bars (None: when stderr is a terminal).
+        halo: add each batch's one-hop halo for history-based training
+            (:mod:`ibmb.nn`): ``True`` (GCN's convention: ``"sym"`` weights
+            with self-loops), ``"sym"``, ``"rw"`` or ``"none"`` (self-loops:
+            ``add_self_loops``, default True for ``"sym"``), or an
+            :class:`ibmb.nn.Halo` (its convention, its graph reused). Each
+            batch's ``n_id`` is then ``[outputs, auxiliary nodes, halo]``,
+            ``num_exact`` counts the outputs and auxiliary nodes, and
+            ``edge_index``/``edge_weight`` are the in-edges of those exact
+            nodes with the full graph's weights (none into the halo);
+            ``norm`` must be left out. Merged batches (``batch_size > 1``)
+            are the halo batch of the union of their exact nodes.
+            (default: None, no halo)
         arena: serve these saved batches (:meth:`load`) instead of
             computing them; the sampling arguments are then the arena's.
         **kwargs: ``batch_size`` (precomputed batches merged per step,
@@ -89,7 +101,7 @@ class IBMBNodeLoader(IBMBLoader):
                  eps: float = PYG_EPS, return_edge_index_type: str = "edge_index", *, norm: Optional[str] = None,
                  add_self_loops: Optional[bool] = None, store_features: Optional[bool] = None, device: Any = None,
                  prefetch: int = 2, seed: int = 0, num_threads: int = 0, progress: Optional[bool] = None,
-                 arena: Optional[Arena] = None, **kwargs: Any) -> None:
+                 arena: Optional[Arena] = None, halo: Any = None, **kwargs: Any) -> None:
         check_order(batch_order)
         batches = None
         if arena is None:
@@ -97,11 +109,12 @@ class IBMBNodeLoader(IBMBLoader):
             sampler = IBMBNodeSampler(src.graph(False), src.inputs, num_auxiliary_nodes, num_nodes_per_batch,
                                       alpha, eps, num_threads=num_threads, progress=progress)
             arena, merge_graph = build(src, sampler.graph, sampler.batches, norm=norm, add_self_loops=add_self_loops,
-                                       store_features=store_features, params=dict(sampler.params, loader="node"))
+                                       store_features=store_features, params=dict(sampler.params, loader="node"),
+                                       halo=halo)
             batches, params = sampler.batches, arena.params
         else:
             src, _, merge_graph, params = restore(arena, data, "node", norm=norm, add_self_loops=add_self_loops,
-                                                  batch_size=kwargs.get("batch_size", 1))
+                                                  batch_size=kwargs.get("batch_size", 1), halo=halo)
         self.num_auxiliary_nodes = int(params.get("num_auxiliary_nodes", 0))
         self.num_nodes_per_batch = int(params.get("num_nodes_per_batch", 0))
         super().__init__(arena, source=src, merge_graph=merge_graph, params=params, batches=batches,

@@ -20,7 +20,7 @@ from ibmb._arrays import is_tensor
 from ibmb._native import Handle, UnavailableError
 from ibmb.arena import Arena
 
-__all__ = ["torch_device", "HostRegistration", "to_device", "wait_ready", "pipeline"]
+__all__ = ["torch_device", "HostRegistration", "to_device", "wait_ready", "pipeline", "pull_halo"]
 
 
 def torch_device(device: Any) -> Any:
@@ -113,6 +113,25 @@ def wait_ready(data: Any, event: Any, device: Any) -> Any:
         for _, value in data:
             if is_tensor(value) and value.is_cuda:
                 value.record_stream(cur)
+    return data
+
+
+def pull_halo(data: Any, histories: Any) -> Any:
+    """Pulls the halo rows of halo batch ``data`` (``n_id``, ``num_exact``)
+    from every layer of ``histories`` (an :class:`ibmb.HistoryStore`) into
+    ``data.halo_rows``: a list of ``[H, d_l]`` CPU tensors, one per layer.
+
+    Run on a prefetch thread, this overlaps the pulls of the next batch
+    with the current batch's compute (GNNAutoScale's asynchronous pulls): the
+    rows are then those of the histories when the pull ran, so rows that the
+    current step pushes afterwards are missed (up to ``prefetch`` steps more
+    stale than a pull at use); the store locks each layer, so a pull sees
+    any push to that layer either whole or not at all.
+    ``HistoryGNN.forward(..., halo_rows=data.halo_rows)`` uses them instead
+    of pulling.
+    """
+    halo = data.n_id[int(data.num_exact):]
+    data.halo_rows = [histories.pull(layer, halo) for layer in range(histories.num_layers)]
     return data
 
 

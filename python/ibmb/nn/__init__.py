@@ -7,16 +7,19 @@
 - :class:`GCN`, :class:`SAGE`, :class:`GAT`, :class:`APPNP`, :class:`GCNII`:
   models built from ``torch_geometric.nn`` layers.
 - :class:`Halo`: one-hop halo of a node set with the full graph's edge
-  weights (interim, in Python, until the loaders' arena stores halos);
-  :class:`HaloLoader` expands a loader's batches with it.
+  weights, computed by the engine; the loaders store halo batches in their
+  arena with ``halo=`` (zero-copy views, saved with the batches), and
+  :class:`HaloLoader` passes those through or expands other loaders'
+  batches, optionally pulling the halo rows ahead on a prefetch thread.
 
 Example:
     >>> import ibmb, ibmb.nn, torch.nn.functional as F
     >>> model = ibmb.nn.GCN(data.num_nodes, data.num_features, 16, 7)
     >>> halo = model.halo(data.edge_index)
-    >>> loader = ibmb.nn.HaloLoader(ibmb.IBMBNodeLoader(data, "rand", data.train_mask, 16, 32), halo, data)
-    >>> for b in loader:
-    ...     out = model(b.x, b.edge_index, b.edge_weight, n_id=b.n_id, num_exact=b.num_exact)
+    >>> loader = ibmb.IBMBNodeLoader(data, "rand", data.train_mask, 16, 32, halo=halo)
+    >>> for b in ibmb.nn.HaloLoader(loader, halo, data, histories=model.histories):
+    ...     out = model(b.x, b.edge_index, b.edge_weight, n_id=b.n_id, num_exact=b.num_exact,
+    ...                 halo_rows=b.halo_rows)   # pulled ahead; leave out to pull here
     ...     loss = F.cross_entropy(out[:b.batch_size], b.y[:b.batch_size])
     >>> pred = model.inference(data.x, halo).argmax(-1)   # exact; refreshes the histories
 

@@ -123,10 +123,11 @@ class HistoryGNN(torch.nn.Module):
         return idx.cpu(), b
 
     def push_and_pull(self, layer: int, h: "torch.Tensor", n_id: Optional["torch.Tensor"],
-                      num_exact: int) -> "torch.Tensor":
+                      num_exact: int, pulled: Optional["torch.Tensor"] = None) -> "torch.Tensor":
         """Push ``h[:num_exact]`` to history ``layer``; return ``h`` with its
         halo rows replaced by the history's (``n_id=None``: all nodes,
-        pushed in order)."""
+        pushed in order), or by ``pulled`` (``[H, d]`` rows pulled earlier,
+        e.g. on a prefetch thread) when given."""
         store = self.histories
         fresh = h[:num_exact].detach()
         if fresh.device.type != "cpu" or fresh.dtype != store.dtype or not fresh.is_contiguous():
@@ -137,12 +138,18 @@ class HistoryGNN(torch.nn.Module):
         store.push(layer, fresh, n_id[:num_exact])
         if num_exact == h.shape[0]:
             return h
-        old = store.pull(layer, n_id[num_exact:]).to(h.device, h.dtype, non_blocking=True)
+        if pulled is None:
+            pulled = store.pull(layer, n_id[num_exact:])
+        elif tuple(pulled.shape) != (h.shape[0] - num_exact, store.dims[layer]):
+            raise ValueError(f"halo_rows[{layer}] has shape {tuple(pulled.shape)}, the batch's halo needs "
+                             f"{(h.shape[0] - num_exact, store.dims[layer])}")
+        old = pulled.to(h.device, h.dtype, non_blocking=True)
         return torch.cat([h[:num_exact], old], dim=0)
 
     # ---------------------------------------------------------------- forward
     def forward(self, x: "torch.Tensor", edge_index: "torch.Tensor", edge_weight: Optional["torch.Tensor"] = None,
-                *, n_id: Any = None, num_exact: Optional[int] = None) -> "torch.Tensor":
+                *, n_id: Any = None, num_exact: Optional[int] = None,
+                halo_rows: Optional[Sequence["torch.Tensor"]] = None) -> "torch.Tensor":
         """Forward pass on the full graph or on a batch with its halo.
 
         Args:
@@ -156,6 +163,9 @@ class HistoryGNN(torch.nn.Module):
             num_exact: rows ``[0, num_exact)`` are computed exactly and
                 pushed; rows after them are the halo, pulled from the
                 histories (default: all rows exact).
+            halo_rows: the halo's rows of every history, pulled ahead
+                (``HaloLoader(..., histories=)`` puts them on each batch as
+                ``halo_rows``); default: pulled here.
 
         Returns:
             ``[n, C]`` outputs; only the first ``num_exact`` rows are
@@ -168,12 +178,15 @@ class HistoryGNN(torch.nn.Module):
                 rows (nothing is pushed then).
         """
         idx, b = self._check(x, edge_index, n_id, num_exact)
+        if halo_rows is not None and (idx is None or len(halo_rows) != self.num_layers - 1):
+            raise ValueError(f"halo_rows needs n_id and one tensor per history ({self.num_layers - 1}), got "
+                             f"{len(halo_rows)}")
         state: dict = {}
         h = x
         for layer in range(self.num_layers):
             h = self.forward_layer(layer, h, edge_index, edge_weight, state)
             if layer < self.num_layers - 1:
-                h = self.push_and_pull(layer, h, idx, b)
+                h = self.push_and_pull(layer, h, idx, b, None if halo_rows is None else halo_rows[layer])
         return h
 
     @torch.no_grad()

@@ -1,4 +1,4 @@
-"""Interim one-hop halo for history-based training, built in Python.
+"""One-hop halos for history-based training, computed by the engine.
 
 A model with historical embeddings computes a batch's own nodes exactly,
 so every in-edge of those nodes must be in the batch, with its weight in
@@ -6,24 +6,25 @@ the *full graph's* normalization. The nodes at the other end of those
 edges that lie outside the batch are the batch's *halo*: their hidden
 embeddings come from the history.
 
-:class:`Halo` builds this from the graph's CSR of in-edges (rows are
-targets, columns their sources). It is the interim form of issue 14 item 2:
-the loaders' arena does not carry halos yet, so here they are computed per
-batch in numpy. The engine-side version should store ``n_id`` ordered
-outputs, auxiliary nodes, halo; the in-edges of the exact nodes with
-global weights; and ``num_exact`` in the arena, so that batches stay
-zero-copy views.
+:class:`Halo` holds the graph's in-edge CSR (rows are targets, columns
+their sources) with those weights in the engine
+(:class:`ibmb.loader._halo.HaloGraph`) and builds the halo batch of any node
+set there. The loaders can store halo batches in their arena themselves
+(``halo=True`` or ``halo=model.halo(edge_index)``: zero-copy views, saved
+with the batches); :class:`HaloLoader` passes such batches through and
+expands the batches of other loaders with :meth:`Halo.expand`.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, Iterator, NamedTuple, Optional
 
 import numpy as np
 
 from ibmb._arrays import as_edge_index, as_index, as_int, is_tensor, torch
-from ibmb.ops import gather
 from ibmb.graph import CSRGraph
+from ibmb.loader._halo import HaloGraph
+from ibmb.loader.prefetch import pipeline, pull_halo
+from ibmb.ops import gather
 
 __all__ = ["Halo", "HaloBatch", "HaloLoader"]
 
@@ -61,6 +62,11 @@ class Halo:
     Repeated edges are merged. With ``add_self_loops=True, norm="sym"`` the
     weights equal ``torch_geometric.nn.conv.gcn_norm``'s on the full graph.
 
+    Attributes:
+        engine: the engine's :class:`~ibmb.loader._halo.HaloGraph` (the
+            in-edge graph and its halo inducer); loaders and
+            :meth:`ibmb.Arena.build` take the Halo itself as ``halo=``.
+
     Example:
         >>> halo = Halo(data.edge_index, data.num_nodes, add_self_loops=True, norm="sym")
         >>> b = halo(torch.tensor([5, 2]))   # exact nodes 5 and 2, then their halo
@@ -72,23 +78,20 @@ class Halo:
                  norm: str = "none") -> None:
         if norm not in _NORMS:
             raise ValueError(f"norm must be one of {_NORMS}, got {norm!r}")
-        ei = as_edge_index(edge_index)
-        g = CSRGraph.from_edge_index(ei[::-1].copy(), num_nodes, add_self_loops=add_self_loops,
-                                     drop_duplicates=True)
-        self.num_nodes: int = g.num_nodes
-        self.num_edges: int = g.num_edges
+        g = CSRGraph.from_edge_index(as_edge_index(edge_index), num_nodes, drop_duplicates=True)
+        self.engine = HaloGraph(g, norm, bool(add_self_loops))
+        self.num_nodes: int = self.engine.num_nodes
+        self.num_edges: int = self.engine.graph.num_edges
         self.add_self_loops, self.norm = bool(add_self_loops), norm
-        indptr, indices = g.csr()
-        self._indptr, self._indices = indptr, indices
-        self._weight = np.asarray(g.edge_weight(norm), dtype=np.float32)
-        self._local = np.full(self.num_nodes, -1, np.int64)  # global -> local id, reset after each call
-        self._lock = threading.Lock()
 
     def full(self) -> tuple[Any, Any]:
         """``(edge_index [2, E], edge_weight [E])`` of the whole graph, in the
         convention of the batches (for the full-batch forward)."""
-        tgt = np.repeat(np.arange(self.num_nodes, dtype=np.int64), np.diff(self._indptr))
-        return torch.from_numpy(np.stack([self._indices, tgt])), torch.from_numpy(self._weight.copy())
+        hg = self.engine.graph
+        indptr, indices = hg.csr()
+        tgt = np.repeat(np.arange(self.num_nodes, dtype=np.int64), np.diff(np.asarray(indptr)))
+        weight = np.asarray(hg.edge_weight("none"), dtype=np.float32)
+        return torch.from_numpy(np.stack([np.asarray(indices), tgt])), torch.from_numpy(weight)
 
     def __call__(self, nodes: Any) -> HaloBatch:
         """The halo batch of ``nodes`` (``[B]`` distinct ids in ``[0, N)``).
@@ -98,35 +101,11 @@ class Halo:
             ValueError: a repeated id.
         """
         idx = as_index(nodes, "nodes")
-        nodes = np.asarray(idx.cpu().numpy() if is_tensor(idx) else idx, dtype=np.int64)
-        b = nodes.shape[0]
-        if b and (nodes.min() < 0 or nodes.max() >= self.num_nodes):
-            bad = nodes[(nodes < 0) | (nodes >= self.num_nodes)][0]
-            raise IndexError(f"node id {bad} is out of range for {self.num_nodes} nodes")
-        start, stop = self._indptr[nodes], self._indptr[nodes + 1]
-        count = stop - start
-        m = int(count.sum())
-        # positions of every in-edge of every node, row by row
-        first = np.repeat(start - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
-        pos = first + np.arange(m, dtype=np.int64)
-        src = self._indices[pos]
-        tgt = np.repeat(np.arange(b, dtype=np.int64), count)
-        with self._lock:
-            local = self._local
-            halo = nodes[:0]
-            try:
-                local[nodes] = np.arange(b, dtype=np.int64)
-                if not np.array_equal(local[nodes], np.arange(b, dtype=np.int64)):
-                    raise ValueError("nodes holds a repeated id; the exact nodes of a batch must be distinct")
-                halo = np.unique(src[local[src] < 0])
-                local[halo] = b + np.arange(halo.shape[0], dtype=np.int64)
-                src_local = local[src]
-            finally:
-                local[nodes] = -1
-                local[halo] = -1
+        nodes = np.ascontiguousarray(idx.cpu().numpy() if is_tensor(idx) else idx, dtype=np.int64)
+        halo, edge_index, weight = self.engine.induce(nodes)
         n_id = np.concatenate([nodes, halo])
-        return HaloBatch(torch.from_numpy(n_id), torch.from_numpy(np.stack([src_local, tgt])),
-                         torch.from_numpy(self._weight[pos]), b)
+        return HaloBatch(torch.from_numpy(n_id), torch.from_numpy(edge_index), torch.from_numpy(weight),
+                         int(nodes.shape[0]))
 
     def expand(self, batch: Any, data: Any) -> Any:
         """A PyG ``Data`` of ``batch`` (a loader's batch with ``n_id`` and
@@ -171,15 +150,40 @@ class Halo:
 
 class HaloLoader:
     """Iterates ``loader`` (e.g. :class:`ibmb.IBMBNodeLoader`) and yields
-    each batch expanded by :meth:`Halo.expand` (interim: computed per batch
-    in Python)."""
+    each batch with its halo: a loader whose arena holds halo batches of the
+    same convention (built with ``halo=`` this Halo, or one with the same
+    ``norm`` and ``add_self_loops``) is passed through as it is (zero-copy
+    views); any other loader's batches are expanded by :meth:`Halo.expand`
+    in the engine (on the prefetch thread below when there is one).
 
-    def __init__(self, loader: Any, halo: Halo, data: Any) -> None:
+    With ``histories`` (an :class:`ibmb.HistoryStore`), a prefetch thread
+    also pulls each batch's halo rows from every history, up to
+    ``prefetch`` batches ahead, into ``batch.halo_rows`` (asynchronous pulls,
+    see :func:`ibmb.loader.prefetch.pull_halo` for how stale they may be);
+    pass them on as ``model(..., halo_rows=batch.halo_rows)``."""
+
+    def __init__(self, loader: Any, halo: Halo, data: Any, *, histories: Any = None, prefetch: int = 1) -> None:
         self.loader, self.halo, self.data = loader, halo, data
+        self.histories, self.prefetch = histories, as_int(prefetch, "prefetch", min=0)
+        if histories is not None and getattr(histories, "num_nodes", None) != halo.num_nodes:
+            raise ValueError(f"histories must be an ibmb.HistoryStore of the halo's {halo.num_nodes} nodes")
+        arena = getattr(loader, "arena", None)
+        self.passthrough = bool(getattr(arena, "has_halo", False))
+        if self.passthrough:
+            params = arena.params
+            got = (params.get("halo"), bool(params.get("add_self_loops")))
+            if got != (halo.norm, halo.add_self_loops):
+                raise ValueError(f"the loader's halo batches have norm={got[0]!r}, add_self_loops={got[1]}; the "
+                                 f"Halo has norm={halo.norm!r}, add_self_loops={halo.add_self_loops}")
 
     def __len__(self) -> int:
         return len(self.loader)
 
+    def _make(self, batch: Any) -> Any:
+        data = batch if self.passthrough else self.halo.expand(batch, self.data)
+        return data if self.histories is None else pull_halo(data, self.histories)
+
     def __iter__(self) -> Iterator[Any]:
-        for batch in self.loader:
-            yield self.halo.expand(batch, self.data)
+        if self.histories is None:
+            return (self._make(b) for b in self.loader)
+        return pipeline(iter(self.loader), lambda b: (self._make(b), None), lambda d, _: d, self.prefetch, True)
