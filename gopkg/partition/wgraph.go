@@ -162,37 +162,47 @@ func symmetric(g *graph.CSR, stop stopper) bool {
 func fromSymmetric(g *graph.CSR, vw []int64, stop stopper) *wgraph {
 	n := g.NumNodes
 	m := len(g.Indices)
-	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw,
-		adj: make([]int32, 0, m), ew: make([]float64, 0, m)}
+	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw}
+	adj, ew := make([]int32, m), make([]float64, m)
 	tk := ticker{stop: stop}
+	at := int64(0)
 	for u := 0; u < n; u++ {
 		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
 			return nil
 		}
-		last := int32(-1)
-		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
-			v := g.Indices[p]
-			w := 1.0
-			if g.Weights != nil {
-				w = float64(g.Weights[p])
-			}
-			if int(v) == u || w == 0 {
-				continue
-			}
-			if v == last {
-				out.ew[len(out.ew)-1] += w
-				continue
-			}
-			out.adj = append(out.adj, v)
-			out.ew = append(out.ew, w)
-			last = v
-		}
-		out.xadj[u+1] = int64(len(out.adj))
+		at += copyRow(g, u, adj[at:], ew[at:])
+		out.xadj[u+1] = at
 	}
+	out.adj, out.ew = adj[:at], ew[:at]
 	for _, w := range vw {
 		out.total += w
 	}
 	return out
+}
+
+// copyRow writes row u of g (sorted) to adj and ew without self-loops and
+// zero-weight entries, repeated neighbours (adjacent) merged by adding their
+// weights, and returns the number of entries written.
+func copyRow(g *graph.CSR, u int, adj []int32, ew []float64) int64 {
+	at, last := -1, int32(-1)
+	for q := g.Indptr[u]; q < g.Indptr[u+1]; q++ {
+		v := g.Indices[q]
+		w := 1.0
+		if g.Weights != nil {
+			w = float64(g.Weights[q])
+		}
+		if int(v) == u || w == 0 {
+			continue
+		}
+		if v == last {
+			ew[at] += w
+			continue
+		}
+		at++
+		adj[at], ew[at] = v, w
+		last = v
+	}
+	return int64(at + 1)
 }
 
 // induce returns the subgraph of g induced by nodes; local maps global ids
