@@ -42,34 +42,24 @@ Usage: python benchmarks/bench_batching.py [--nodes 1000000] [--markdown FILE] [
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-DATA = Path(os.environ.get("IBMB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from _common import github_edges, karateclub_csv, parse, parser, peak_mb, run_worker
+
 ALPHA, EPS, TOPK, CAP, RATIO = 0.25, 2e-4, 16, 1024, 1.0
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load(name: str, nodes: int):
     """(edge_index [2, E] both directions, x or None, y, num_nodes)."""
     if name == "github":
-        e = np.loadtxt(DATA / "karateclub" / "github" / "edges.csv", delimiter=",", skiprows=1, dtype=np.int64).T
-        y = np.loadtxt(DATA / "karateclub" / "github" / "target.csv", delimiter=",", skiprows=1, dtype=np.int64)
+        ei, n = github_edges()
+        y = karateclub_csv("github", "target.csv")
         y = y[np.argsort(y[:, 0]), 1]
-        ei = np.ascontiguousarray(np.concatenate([e, e[::-1]], axis=1))
-        n = int(ei.max()) + 1
         # No node features ship with GitHub: structural ones (constant, log degree).
         deg = np.bincount(ei[0], minlength=n)
         x = np.stack([np.ones(n), np.log1p(deg)], axis=1).astype(np.float32)
@@ -196,15 +186,14 @@ def check_batches(pairs, n: int) -> dict:
 
 
 def run(method: str, name: str, nodes: int) -> dict:
-    p = subprocess.run([sys.executable, __file__, "--worker", method, "--graph", name, "--nodes", str(nodes)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        return {"error": (p.stderr.strip().splitlines() or ["failed"])[-1][:160]}
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    try:
+        return run_worker(__file__, method, name, "nodes", nodes)
+    except RuntimeError as e:
+        return {"error": str(e).strip().splitlines()[-1][:160]}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--nodes", type=int, default=1_000_000)
     ap.add_argument("--markdown")
     ap.add_argument("--skip-pyg", action="store_true")
@@ -213,11 +202,8 @@ def main() -> None:
                     help="GitHub: also a reference row with KaMinPar's partition (pip install kaminpar), not shipped")
     ap.add_argument("--repeat", type=int, default=1, help="median of this many runs (each in its own process)")
     ap.add_argument("--batch-only", action="store_true", help="only the batch-wise rows (no node-wise)")
-    ap.add_argument("--worker")
-    ap.add_argument("--graph")
-    args = ap.parse_args()
-    if args.worker:
-        print(json.dumps(worker(args.worker, args.graph, args.nodes)))
+    args = parse(ap, worker, "nodes")
+    if args is None:
         return
     lines = [f"machine: {platform.machine()}, {os.cpu_count()} cores; alpha {ALPHA}, eps {EPS}, top-k {TOPK}, "
              f"cap {CAP} outputs per batch, expand ratio {RATIO}; every node an output node; "

@@ -11,7 +11,6 @@ Usage: python benchmarks/bench_gather.py [--quick] [--cuda] [--markdown FILE]
 """
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 import ibmb
+from _common import add_sizes, parser, sizes
 
 
 def timeit(fn, repeat: int) -> float:
@@ -54,22 +54,21 @@ def cuda_copy_gbps(nbytes: int, repeat: int) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = parser(__doc__)
+    add_sizes(p, None, None, "index counts")
     p.add_argument("--quick", action="store_true", help="fewer sizes, fewer repeats")
     p.add_argument("--cuda", action="store_true", help="also benchmark CUDA tensors")
     p.add_argument("--max-out-gib", type=float, default=1.5, help="skip outputs larger than this (GiB)")
     p.add_argument("--src-gib", type=float, default=1.0, help="source matrix size (GiB)")
     p.add_argument("--markdown", help="write the table to this file")
-    p.add_argument("--rows", help="comma-separated row sizes in bytes (overrides the default list)")
-    p.add_argument("--counts", help="comma-separated index counts, e.g. 1e5,1e6 (overrides the default list)")
     args = p.parse_args()
 
     row_sizes = [64, 256, 512, 1024, 4096] if args.quick else [64, 128, 256, 512, 1024, 2048, 4096]
     counts = [10**4, 10**5, 10**6] if args.quick else [10**4, 10**5, 10**6, 10**7]
     if args.rows:
-        row_sizes = [int(v) for v in args.rows.split(",")]
+        row_sizes = sizes(args.rows)
     if args.counts:
-        counts = [int(float(v)) for v in args.counts.split(",")]
+        counts = sizes(args.counts)
     repeat = 3 if args.quick else 5
     rng = np.random.default_rng(0)
 

@@ -38,11 +38,9 @@ import threading
 import time
 
 CHILD = r"""
-import signal
-# A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and Python then installs no
-# handler: restore Python's, so the test measures the engine, not the shell that started it.
-signal.signal(signal.SIGINT, signal.default_int_handler)
-import faulthandler, json, resource, signal, sys, time
+from ibmb._testing import interrupt_trial, restore_sigint
+restore_sigint()
+import faulthandler, json, signal, sys
 faulthandler.register(signal.SIGUSR1, all_threads=True)  # the parent asks for stacks when a result is late
 import numpy as np
 import os, shutil, tempfile
@@ -78,27 +76,11 @@ calls = {
 }
 print("ready", json.dumps({"nodes": g.num_nodes, "edges": g.num_edges, "train": len(train)}), flush=True)
 
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
 for name in sys.stdin.readline().split():
     if name == "arena_save" and arena is None:
         arena = Arena.build(g, big, x=x, y=data.y)  # not timed: the save is
-    t0 = time.monotonic()
     print("start", name, flush=True)
-    try:
-        calls[name]()
-        out = {"interrupted": False, "seconds": time.monotonic() - t0}
-        try:  # finished first: wait for this trial's signal before the next
-            time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    except KeyboardInterrupt:
-        t_exc = time.monotonic()
-        c0 = cpu()
-        time.sleep(1.0)
-        out = {"interrupted": True, "t_exc": t_exc, "cpu_after": cpu() - c0}
+    out = interrupt_trial(calls[name], wait_s=3600)
     out["files_left"] = len(os.listdir(folder)) if out["interrupted"] else 0
     for f in os.listdir(folder):
         os.remove(os.path.join(folder, f))

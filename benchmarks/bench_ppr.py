@@ -16,20 +16,15 @@ Usage: python benchmarks/bench_ppr.py [--scale 20] [--skip-pyg-large] [--markdow
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
-import resource
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from _common import github_edges, parse, parser, peak_mb, run_worker
+
 ALPHA, EPS, TOPK = 0.25, 2e-4, 16
-DATA = Path(os.environ.get("IBMB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def rss_mb() -> float:
@@ -40,16 +35,10 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def load_graph(name: str, scale: int) -> tuple[np.ndarray, int]:
     """[2, E] int64 edge_index with both directions, and the node count."""
     if name == "github":
-        e = np.loadtxt(DATA / "karateclub" / "github" / "edges.csv", delimiter=",", skiprows=1, dtype=np.int64).T
-        ei = np.concatenate([e, e[::-1]], axis=1)
-        return np.ascontiguousarray(ei), int(ei.max()) + 1
+        return github_edges()
     import ibmb
 
     d = ibmb.datasets.rmat(scale, edge_factor=10, seed=1)
@@ -98,24 +87,13 @@ def worker(method: str, name: str, scale: int) -> dict:
     return out
 
 
-def run(method: str, name: str, scale: int) -> dict:
-    cmd = [sys.executable, __file__, "--worker", method, "--graph", name, "--scale", str(scale)]
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"{method} on {name} failed:\n{p.stderr[-3000:]}")
-    return json.loads(p.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--scale", type=int, default=20, help="R-MAT scale of the generated graph (default: 20)")
     ap.add_argument("--skip-pyg-large", action="store_true", help="do not run PyG on the generated graph")
     ap.add_argument("--markdown", help="append the table to this file")
-    ap.add_argument("--worker")
-    ap.add_argument("--graph")
-    args = ap.parse_args()
-    if args.worker:
-        print(json.dumps(worker(args.worker, args.graph, args.scale)))
+    args = parse(ap, worker, "scale")
+    if args is None:
         return
 
     graphs = ["github", "rmat"]
@@ -129,7 +107,7 @@ def main() -> None:
         for method in ("pyg", "ibmb-all", "ibmb-topk"):
             if method == "pyg" and name == "rmat" and args.skip_pyg_large:
                 continue
-            results[method] = r = run(method, name, args.scale)
+            results[method] = r = run_worker(__file__, method, name, "scale", args.scale)
             ref = results.get("pyg")
             speed = f"{ref['seconds'] / r['seconds']:.1f}x" if ref and method != "pyg" else ""
             ep = f"{r['edge_pushes'] / r['seconds']:.3g}" if "edge_pushes" in r else ""

@@ -21,7 +21,6 @@ Usage: python benchmarks/bench_scatter.py [--rows 256,1024] [--counts 1e5,1e6] [
 """
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -32,6 +31,7 @@ import torch
 
 import ibmb
 from ibmb.history import HistoryStore, scatter
+from _common import add_sizes, parser, sizes
 
 
 CLOCK = time.perf_counter
@@ -53,9 +53,8 @@ def rounds(fns: dict, repeat: int) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rows", default="256,512,1024", help="row sizes in bytes (>= 256)")
-    p.add_argument("--counts", default="1e5,1e6", help="rows written per scatter (>= 1e5)")
+    p = parser(__doc__)
+    add_sizes(p, "256,512,1024", "1e5,1e6", "rows written per scatter (>= 1e5)", rows_note=" (>= 256)")
     p.add_argument("--store-gib", type=float, default=1.0, help="store size (GiB)")
     p.add_argument("--max-src-gib", type=float, default=0.6, help="skip cases with more packed rows than this")
     p.add_argument("--repeat", type=int, default=7)
@@ -69,8 +68,7 @@ def main() -> None:
         CLOCK = time.process_time
         ibmb.set_num_threads(1)
         torch.set_num_threads(1)
-    row_sizes = [int(v) for v in args.rows.split(",")]
-    counts = [int(float(v)) for v in args.counts.split(",")]
+    row_sizes, counts = sizes(args.rows), sizes(args.counts)
     gen = torch.Generator().manual_seed(0)
 
     lines = [

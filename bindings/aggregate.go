@@ -3,8 +3,6 @@ package bindings
 import (
 	"context"
 	"unsafe"
-
-	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
 // AggregateJob starts a job computing hops rounds of aggregation
@@ -14,11 +12,7 @@ import (
 // runs: the caller keeps both alive until it has finished (JobWait).
 func AggregateJob(gh int, x uintptr, numNodes, dim int, out uintptr, norm string, hops, workers int) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
-	if err != nil {
-		return 0, err
-	}
-	nm, err := graph.ParseNorm(norm)
+	g, nm, err := normedGraph(gh, norm)
 	if err != nil {
 		return 0, err
 	}

@@ -34,15 +34,7 @@ func ArenaBatches(h int) (j int, err error) {
 // gh's structure arrays, which graphs never modify.
 func GraphReweighted(gh int, norm string) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
-	if err != nil {
-		return 0, err
-	}
-	nm, err := graph.ParseNorm(norm)
-	if err != nil {
-		return 0, err
-	}
-	w, err := g.Normalized(nm)
+	g, w, err := normalizedWeights(gh, norm)
 	if err != nil {
 		return 0, err
 	}

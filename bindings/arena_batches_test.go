@@ -10,22 +10,7 @@ import (
 // TestArenaBatches builds an arena, reads its batches back through
 // ArenaBatches and checks them, and checks the errors of bad handles.
 func TestArenaBatches(t *testing.T) {
-	g := smallGraph(t)
-	nodePtr, nodes := []int64{0, 3, 6}, []int64{0, 1, 2, 3, 4, 5}
-	outPtr, out := []int64{0, 1, 2}, []int64{1, 4}
-	j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := JobWait(j); err != nil {
-		t.Fatal(err)
-	}
-	a, err := ArenaFromJob(j)
-	Free(j)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer Free(a)
+	g, a := smallArena(t)
 	bj, err := ArenaBatches(a)
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +27,8 @@ func TestArenaBatches(t *testing.T) {
 	if err := BatchesCopy(bj, addr(gotOutPtr), addr(gotOut), addr(gotNodePtr), addr(gotNodes)); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(gotOutPtr, outPtr) || !slices.Equal(gotOut, out) || !slices.Equal(gotNodePtr, nodePtr) ||
-		!slices.Equal(gotNodes, nodes) {
+	if !slices.Equal(gotOutPtr, smallOutPtr) || !slices.Equal(gotOut, smallOut) ||
+		!slices.Equal(gotNodePtr, smallNodePtr) || !slices.Equal(gotNodes, smallNodes) {
 		t.Fatalf("got %v %v %v %v, want the batches the arena was built from", gotOutPtr, gotOut, gotNodePtr, gotNodes)
 	}
 	for _, tc := range []struct {

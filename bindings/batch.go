@@ -378,11 +378,7 @@ func Partition(gh, parts int, nodeWeights uintptr, imbalance float64, seed, work
 // as NumNodes int64 at out.
 func PartitionCopy(h int, out uintptr) (err error) {
 	defer guard(&err)
-	p, err := jobResult[partOut](h)
-	if err != nil {
-		return err
-	}
-	o, err := int64s(out, len(p))
+	p, o, err := withInts(jobResult[partOut], h, out, func(p partOut) int { return len(p) })
 	if err != nil {
 		return err
 	}

@@ -71,11 +71,7 @@ func GraphShape(h int, out uintptr) (err error) {
 // column ids (NumEdges int64 at indices; skipped when 0).
 func GraphCopyCSR(h int, indptr, indices uintptr) (err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](h)
-	if err != nil {
-		return err
-	}
-	ip, err := int64s(indptr, len(g.Indptr))
+	g, ip, err := withInts(get[*graph.CSR], h, indptr, func(g *graph.CSR) int { return len(g.Indptr) })
 	if err != nil {
 		return err
 	}
@@ -93,12 +89,8 @@ func GraphCopyCSR(h int, indptr, indices uintptr) (err error) {
 // 2·NumEdges int64 at dst (row ids, then column ids).
 func GraphCopyEdgeIndex(h int, dst uintptr) (err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](h)
-	if err != nil {
-		return err
-	}
-	e := g.NumEdges()
-	out, err := int64s(dst, 2*e)
+	g, out, err := withInts(get[*graph.CSR], h, dst, func(g *graph.CSR) int { return 2 * g.NumEdges() })
+	e := len(out) / 2
 	if err != nil || e == 0 {
 		return err
 	}
@@ -118,11 +110,7 @@ func GraphCopyEdgeIndex(h int, dst uintptr) (err error) {
 // NumNodes int64 at dst.
 func GraphCopyDegrees(h int, dst uintptr) (err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](h)
-	if err != nil {
-		return err
-	}
-	out, err := int64s(dst, g.NumNodes)
+	g, out, err := withInts(get[*graph.CSR], h, dst, func(g *graph.CSR) int { return g.NumNodes })
 	if err != nil {
 		return err
 	}
@@ -135,15 +123,7 @@ func GraphCopyDegrees(h int, dst uintptr) (err error) {
 // "sym" (D^-½AD^-½).
 func GraphCopyWeights(h int, norm string, dst uintptr) (err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](h)
-	if err != nil {
-		return err
-	}
-	n, err := graph.ParseNorm(norm)
-	if err != nil {
-		return err
-	}
-	w, err := g.Normalized(n)
+	_, w, err := normalizedWeights(h, norm)
 	if err != nil {
 		return err
 	}
@@ -161,11 +141,7 @@ func GraphCopyWeights(h int, norm string, dst uintptr) (err error) {
 // int64 node ids at nodes; node i of the subgraph is nodes[i].
 func GraphInduce(h int, nodes uintptr, n int) (sub int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](h)
-	if err != nil {
-		return 0, err
-	}
-	ids, err := int64s(nodes, n)
+	g, ids, err := withInts(get[*graph.CSR], h, nodes, func(*graph.CSR) int { return n })
 	if err != nil {
 		return 0, err
 	}
@@ -174,4 +150,38 @@ func GraphInduce(h int, nodes uintptr, n int) (sub int, err error) {
 		return 0, err
 	}
 	return put(s), nil
+}
+
+// withInts looks up handle h with lookup and views the int64 buffer at p
+// whose length n gives for the object found: the common start of the calls
+// that copy an engine object's ids to a caller's buffer or read ids for it.
+func withInts[T any](lookup func(int) (T, error), h int, p uintptr, n func(T) int) (T, []int64, error) {
+	o, err := lookup(h)
+	if err != nil {
+		return o, nil, err
+	}
+	v, err := int64s(p, n(o))
+	return o, v, err
+}
+
+// normedGraph returns graph gh and the norm named norm ("sym", "rw" or
+// "none").
+func normedGraph(gh int, norm string) (*graph.CSR, graph.Norm, error) {
+	g, err := get[*graph.CSR](gh)
+	if err != nil {
+		return nil, 0, err
+	}
+	nm, err := graph.ParseNorm(norm)
+	return g, nm, err
+}
+
+// normalizedWeights returns graph gh and its edge weights normalized by
+// norm over the whole graph (aligned with its CSR edges).
+func normalizedWeights(gh int, norm string) (*graph.CSR, []float32, error) {
+	g, nm, err := normedGraph(gh, norm)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := g.Normalized(nm)
+	return g, w, err
 }

@@ -31,69 +31,54 @@ func HistoryNew(numNodes int, dims uintptr, numLayers int, dtype int) (h int, er
 
 func getHistory(h int) (*history.Store, error) { return get[*history.Store](h) }
 
-// HistoryNumNodes returns the rows of every layer of store h.
-func HistoryNumNodes(h int) (n int, err error) {
+// historyInt answers one integer property of store h: the common body of
+// the getters below.
+func historyInt(h int, f func(*history.Store) (int, error)) (v int, err error) {
 	defer guard(&err)
 	s, err := getHistory(h)
 	if err != nil {
 		return 0, err
 	}
-	return int(s.NumNodes()), nil
+	return f(s)
+}
+
+// HistoryNumNodes returns the rows of every layer of store h.
+func HistoryNumNodes(h int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) { return int(s.NumNodes()), nil })
 }
 
 // HistoryNumLayers returns the number of layers of store h.
-func HistoryNumLayers(h int) (n int, err error) {
-	defer guard(&err)
-	s, err := getHistory(h)
-	if err != nil {
-		return 0, err
-	}
-	return s.NumLayers(), nil
+func HistoryNumLayers(h int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) { return s.NumLayers(), nil })
 }
 
 // HistoryDType returns the element type code of store h (see HistoryNew).
-func HistoryDType(h int) (t int, err error) {
-	defer guard(&err)
-	s, err := getHistory(h)
-	if err != nil {
-		return 0, err
-	}
-	return int(s.DType()), nil
+func HistoryDType(h int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) { return int(s.DType()), nil })
 }
 
 // HistoryDim returns the row width (elements) of layer l of store h.
-func HistoryDim(h, l int) (d int, err error) {
-	defer guard(&err)
-	s, err := getHistory(h)
-	if err != nil {
-		return 0, err
-	}
-	if l < 0 || l >= s.NumLayers() {
-		return 0, argErr("layer %d out of range for a store of %d layers", l, s.NumLayers())
-	}
-	return int(s.Dim(l)), nil
+func HistoryDim(h, l int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) {
+		if l < 0 || l >= s.NumLayers() {
+			return 0, argErr("layer %d out of range for a store of %d layers", l, s.NumLayers())
+		}
+		return int(s.Dim(l)), nil
+	})
 }
 
 // HistoryBytes returns the memory of all layers of store h.
-func HistoryBytes(h int) (b int, err error) {
-	defer guard(&err)
-	s, err := getHistory(h)
-	if err != nil {
-		return 0, err
-	}
-	return int(s.Bytes()), nil
+func HistoryBytes(h int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) { return int(s.Bytes()), nil })
 }
 
 // HistoryAddr returns the address of layer l's matrix (for zero-copy
 // views), valid until the handle is freed.
-func HistoryAddr(h, l int) (addr int, err error) {
-	defer guard(&err)
-	s, err := getHistory(h)
-	if err != nil {
-		return 0, err
-	}
-	a, err := s.Addr(l)
-	return int(a), err
+func HistoryAddr(h, l int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) {
+		a, err := s.Addr(l)
+		return int(a), err
+	})
 }
 
 // HistoryPull writes the rows of layer l at the n int64 node ids at ids to

@@ -4,7 +4,6 @@ import (
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
-	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
 // StepInducerNew returns the handle of a step inducer over graph gh whose
@@ -13,11 +12,7 @@ import (
 // step) without building an arena; see StepInducerRun.
 func StepInducerNew(gh int, norm string) (h int, err error) {
 	defer guard(&err)
-	g, err := get[*graph.CSR](gh)
-	if err != nil {
-		return 0, err
-	}
-	nm, err := graph.ParseNorm(norm)
+	g, nm, err := normedGraph(gh, norm)
 	if err != nil {
 		return 0, err
 	}

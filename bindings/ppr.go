@@ -115,11 +115,7 @@ func PPRShape(h int, out uintptr) (err error) {
 // sorted by descending score (ties by ascending node id).
 func PPRCopy(h int, indptr, nodes, scores uintptr) (err error) {
 	defer guard(&err)
-	r, err := jobResult[pprOut](h)
-	if err != nil {
-		return err
-	}
-	ip, err := int64s(indptr, len(r.res.Indptr))
+	r, ip, err := withInts(jobResult[pprOut], h, indptr, func(r pprOut) int { return len(r.res.Indptr) })
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,43 @@ func smallGraph(t *testing.T) int {
 	return h
 }
 
+// The two batches of startArena in CSR form: nodes {0,1,2} with output 1
+// and nodes {3,4,5} with output 4 (ArenaBuildJob copies them).
+var (
+	smallNodePtr, smallNodes = []int64{0, 3, 6}, []int64{0, 1, 2, 3, 4, 5}
+	smallOutPtr, smallOut    = []int64{0, 1, 2}, []int64{1, 4}
+)
+
+// startArena starts an ArenaBuildJob of the two small batches of smallGraph
+// g and returns the job.
+func startArena(t *testing.T, g int) int {
+	t.Helper()
+	j, err := ArenaBuildJob(g, addr(smallNodePtr), addr(smallNodes), addr(smallOutPtr), addr(smallOut), 2, 6, 2, "sym",
+		0, 0, 0, 0, "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// smallArena returns a smallGraph and startArena's arena of it (both freed
+// at cleanup).
+func smallArena(t *testing.T) (g, a int) {
+	t.Helper()
+	g = smallGraph(t)
+	j := startArena(t, g)
+	defer Free(j)
+	if err := JobWait(j); err != nil {
+		t.Fatal(err)
+	}
+	a, err := ArenaFromJob(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { Free(a) })
+	return g, a
+}
+
 // jobErr waits for job h and returns its tagged error (the job is freed).
 func jobErr(h int, err error) error {
 	if err != nil {
@@ -167,13 +204,7 @@ func TestBadArgumentsGiveTaggedErrors(t *testing.T) {
 // job with ArenaFromJob (so freeing the job keeps it), and saves it through
 // ArenaSaveJob; a missing folder is an io error with ENOENT's errno.
 func TestArenaJobs(t *testing.T) {
-	g := smallGraph(t)
-	nodePtr, nodes := []int64{0, 3, 6}, []int64{0, 1, 2, 3, 4, 5}
-	outPtr, out := []int64{0, 1, 2}, []int64{1, 4}
-	j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}")
-	if err != nil {
-		t.Fatal(err)
-	}
+	j := startArena(t, smallGraph(t))
 	if err := JobWait(j); err != nil {
 		t.Fatal(err)
 	}
@@ -229,14 +260,9 @@ func TestArenaJobs(t *testing.T) {
 // (that crashed the process from a goroutine without recover).
 func TestCancelledArenaBuildJob(t *testing.T) {
 	g := smallGraph(t)
-	nodePtr, nodes := []int64{0, 3, 6}, []int64{0, 1, 2, 3, 4, 5}
-	outPtr, out := []int64{0, 1, 2}, []int64{1, 4}
 	before := NumHandles()
 	for range 20 {
-		j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}")
-		if err != nil {
-			t.Fatal(err)
-		}
+		j := startArena(t, g)
 		JobCancel(j)
 		if err := JobWait(j); err != nil && !strings.HasPrefix(tag(err).Error(), "ibmb:canceled: ") {
 			t.Fatalf("cancelled build: %v", err)

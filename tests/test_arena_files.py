@@ -179,11 +179,9 @@ def test_save_mode_follows_umask_and_keeps_existing(tmp_path):
 
 
 BIG = r"""
-import signal
-# A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and Python then installs no
-# handler: restore Python's, so the test measures the engine, not the shell that started it.
-signal.signal(signal.SIGINT, signal.default_int_handler)
-import os, resource, sys, time
+from ibmb._testing import cpu_seconds, restore_sigint
+restore_sigint()
+import os, sys, time
 import numpy as np
 from ibmb.arena import Arena
 from ibmb.batching import Batches
@@ -213,9 +211,9 @@ try:
         print("saved", flush=True)
 except KeyboardInterrupt:
     t = time.time()
-    cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+    cpu = cpu_seconds()
     time.sleep(1.0)
-    cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu
+    cpu = cpu_seconds() - cpu
     print(f"interrupted {t!r} cpu_after {cpu:.3f}", flush=True)
 """
 

@@ -32,11 +32,9 @@ LATENCY = 1.0  # seconds from SIGINT to KeyboardInterrupt
 IDLE_CPU = 0.1  # CPU seconds used in the second after KeyboardInterrupt
 
 CHILD = r"""
-import signal
-# A shell that starts a job in the background (`cmd &`) makes it ignore SIGINT, and Python then installs no
-# handler: restore Python's, so the test measures the engine, not the shell that started it.
-signal.signal(signal.SIGINT, signal.default_int_handler)
-import json, resource, sys, time
+from ibmb._testing import interrupt_trial, restore_sigint
+restore_sigint()
+import json, sys
 import numpy as np
 from ibmb.datasets import csbm
 from ibmb.graph import CSRGraph
@@ -55,24 +53,9 @@ calls = {
     "batch_wise": lambda: batch_wise(g, None, parts, 64, alpha=0.2, eps=1e-7),
 }
 
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
 for name in sys.argv[1:]:
     print("start", name, flush=True)
-    try:
-        calls[name]()
-        out = {"name": name, "interrupted": False}
-        try:  # finished first: wait for this call's signal before the next
-            time.sleep(60)
-        except KeyboardInterrupt:
-            pass
-    except KeyboardInterrupt:
-        t_exc = time.monotonic()
-        c0 = cpu()
-        time.sleep(1.0)
-        out = {"name": name, "interrupted": True, "t_exc": t_exc, "cpu_after": cpu() - c0}
+    out = {"name": name, **interrupt_trial(calls[name], wait_s=60)}
     print("result", json.dumps(out), flush=True)
 """
 

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/internal/par"
 
+	"github.com/ibmb-dev/ibmb/gopkg/dtype"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
@@ -77,28 +77,18 @@ const (
 var sectionNames = [numSections]string{"table", "nid", "outmask", "edges", "weight", "y", "x"}
 
 // DType names the element type of the feature rows (the arena copies rows as
-// bytes; the type is recorded so readers can view them).
-type DType uint32
+// bytes; the type is recorded so readers can view them). The codes are
+// package dtype's, shared with history stores; an arena stores the types
+// below NumDTypes.
+type DType = dtype.DType
 
 // Feature element types.
 const (
-	DTypeNone DType = iota
-	DTypeFloat32
-	DTypeFloat16
-	DTypeBFloat16
+	DTypeNone     = dtype.None
+	DTypeFloat32  = dtype.Float32
+	DTypeFloat16  = dtype.Float16
+	DTypeBFloat16 = dtype.BFloat16
 )
-
-// String returns the dtype's name as numpy and torch spell it: "float32",
-// "float16", "bfloat16", or "none" for DTypeNone (and "DType(n)" for an
-// unknown value).
-func (d DType) String() string {
-	if d < NumDTypes {
-		return dtypeNames[d]
-	}
-	return "DType(" + strconv.Itoa(int(d)) + ")"
-}
-
-var dtypeNames = [NumDTypes]string{"none", "float32", "float16", "bfloat16"}
 
 // NumDTypes is one more than the largest valid DType: the valid values are
 // [DTypeNone, NumDTypes).
@@ -111,18 +101,6 @@ func SectionNames() []string { return sectionNames[:] }
 // TableCols is the number of int64 columns per batch in the table section
 // of an arena without a halo (see Arena.TableCols).
 const TableCols = tableCols
-
-// Size returns the bytes of one element of type d (0 for DTypeNone or an
-// unknown type).
-func (d DType) Size() int64 {
-	switch d {
-	case DTypeFloat32:
-		return 4
-	case DTypeFloat16, DTypeBFloat16:
-		return 2
-	}
-	return 0
-}
 
 // ArenaOptions controls BuildArena.
 type ArenaOptions struct {

@@ -2,7 +2,6 @@ package batch
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -35,15 +34,7 @@ func TestArenaBatches(t *testing.T) {
 			}
 			sameBatches(t, "in memory", want, got)
 
-			path := filepath.Join(t.TempDir(), "a.ibmb")
-			if err := a.WriteFile(path); err != nil {
-				t.Fatal(err)
-			}
-			l, err := OpenFile(path, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
+			l, _ := saveAndOpen(t, a, "a.ibmb")
 			got, err = l.Batches()
 			if err != nil {
 				t.Fatal(err)

@@ -74,6 +74,22 @@ func (f *arenaFixture) build(t testing.TB, norm graph.Norm, withX bool) *Arena {
 	return a
 }
 
+// saveAndOpen writes a to the file name in a new temporary folder and opens
+// that file (verified); the opened arena is closed at cleanup.
+func saveAndOpen(t testing.TB, a *Arena, name string) (*Arena, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := a.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenFile(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, path
+}
+
 // check compares every batch of a with a brute-force reference.
 func (f *arenaFixture) check(t *testing.T, a *Arena, norm graph.Norm, withX bool) {
 	t.Helper()
@@ -182,15 +198,7 @@ func TestArenaSaveLoad(t *testing.T) {
 	f := newArenaFixture(t, 5, 200, 1000, 9)
 	a := f.build(t, graph.NormSym, true)
 	defer a.Close()
-	path := filepath.Join(t.TempDir(), "batches.ibmb")
-	if err := a.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := OpenFile(path, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, path := saveAndOpen(t, a, "batches.ibmb")
 	if !bytes.Equal(a.mem, b.mem) {
 		t.Fatal("loaded arena differs from the saved one")
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
@@ -136,12 +137,12 @@ func checkPtr(what string, ptr []int64, total int) error {
 
 // valueErrorf returns an error wrapping graph.ErrValue.
 func valueErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: batch: %s", graph.ErrValue, fmt.Sprintf(format, args...))
+	return errs.Errorf(graph.ErrValue, "batch: "+format, args...)
 }
 
 // indexErrorf returns an error wrapping graph.ErrIndex.
 func indexErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: batch: %s", graph.ErrIndex, fmt.Sprintf(format, args...))
+	return errs.Errorf(graph.ErrIndex, "batch: "+format, args...)
 }
 
 // checkGraphOutputs checks g (non-nil, valid) and the output ids and returns

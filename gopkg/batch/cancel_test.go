@@ -3,14 +3,14 @@ package batch
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ibmb-dev/ibmb/internal/canceltest"
 )
 
 // TestSortStop checks sortStop against slices.SortFunc for a total order,
@@ -82,49 +82,20 @@ func TestParallelForStop(t *testing.T) {
 	}
 }
 
-// cancelAt runs call with a context cancelled after delay and checks that it
-// returns within cancelLatency with an error wrapping context.Canceled, no
-// batches and no goroutine left. It reports whether the call finished before
-// the cancellation (then nothing else is checked).
+// cancelAt runs call with a context cancelled after delay and checks
+// (canceltest.Cancel) that it stops promptly, with no batches. It reports
+// whether the call finished before the cancellation (then nothing else is
+// checked).
 func cancelAt(t *testing.T, delay time.Duration, call func(ctx context.Context) (*Batches, error)) bool {
 	t.Helper()
-	const cancelLatency = time.Second // generous: -race and a loaded 2-core CI machine
-	base := runtime.NumGoroutine()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	type out struct {
-		b   *Batches
-		err error
-		at  time.Time
-	}
-	ch := make(chan out, 1)
-	go func() {
-		b, err := call(ctx)
-		ch <- out{b, err, time.Now()}
-	}()
-	time.Sleep(delay)
-	cancelled := time.Now()
-	cancel()
-	o := <-ch
-	took := o.at.Sub(cancelled)
-	if o.err == nil {
+	b, err := canceltest.Cancel(t, delay, call)
+	if err == nil {
 		// The builders look at ctx before returning: no error means the
 		// call had finished when cancel ran.
 		return true
 	}
-	if !errors.Is(o.err, context.Canceled) || o.b != nil {
-		t.Fatalf("got %v batches and error %v, want only an error wrapping context.Canceled", o.b, o.err)
-	}
-	if took > cancelLatency {
-		t.Errorf("returned %v after the cancellation, want at most %v", took, cancelLatency)
-	}
-	t.Logf("cancelled after %v, returned %v later", delay, took)
-	deadline := time.Now().Add(time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), base)
-		}
-		time.Sleep(5 * time.Millisecond)
+	if b != nil {
+		t.Fatalf("got %v batches with error %v", b, err)
 	}
 	return false
 }

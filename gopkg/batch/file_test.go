@@ -71,6 +71,18 @@ func smallArena(t testing.TB) []byte {
 	return slices.Clone(a.mem)
 }
 
+// decodedSmallArena returns smallArena decoded (verified); it is closed at
+// cleanup.
+func decodedSmallArena(t testing.TB) *Arena {
+	t.Helper()
+	a, err := DecodeArena(smallArena(t), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
 // TestDecodeBitFlips flips random bits of a valid arena, with and without
 // repairing the checksums behind them: every result is a format error or an
 // arena whose views are all in range.
@@ -251,11 +263,7 @@ func TestOpenFileRefusesNonRegular(t *testing.T) {
 }
 
 func TestWriteFileRefusesNonRegular(t *testing.T) {
-	a, err := DecodeArena(smallArena(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := decodedSmallArena(t)
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := unix.Mkfifo(fifo, 0o644); err != nil {
@@ -286,11 +294,7 @@ func tempFiles(t testing.TB, dir string) []string {
 }
 
 func TestWriteFileMode(t *testing.T) {
-	a, err := DecodeArena(smallArena(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := decodedSmallArena(t)
 	dir := t.TempDir()
 	old := syscall.Umask(0o027)
 	defer syscall.Umask(old)
@@ -329,11 +333,7 @@ func TestWriteFileMode(t *testing.T) {
 }
 
 func TestWriteFileThroughSymlink(t *testing.T) {
-	a, err := DecodeArena(smallArena(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := decodedSmallArena(t)
 	dir := t.TempDir()
 	real, link := filepath.Join(dir, "real.ibmb"), filepath.Join(dir, "link.ibmb")
 	if err := os.WriteFile(real, []byte("old"), 0o600); err != nil {
@@ -356,11 +356,7 @@ func TestWriteFileThroughSymlink(t *testing.T) {
 }
 
 func TestWriteFileCancelled(t *testing.T) {
-	a, err := DecodeArena(smallArena(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := decodedSmallArena(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.ibmb")
 	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
@@ -415,10 +411,7 @@ func TestHelperSaveAndHang(t *testing.T) {
 	if path == "" {
 		t.Skip("helper process for TestKilledSaveLeavesNoTemps")
 	}
-	a, err := DecodeArena(smallArena(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := decodedSmallArena(t)
 	writeChunk = 1024
 	afterChunk = func() {
 		os.Stdout.WriteString("writing\n")
@@ -468,11 +461,7 @@ func TestKilledSaveLeavesNoTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, err := DecodeArena(smallArena(t), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := decodedSmallArena(t)
 	if err := a.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ package errs
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Kind is a class of error. Kinds are compared by identity: use the
@@ -80,6 +81,14 @@ func (e *sentinel) Unwrap() error { return e.kind }
 // errors.Is (and itself, like errors.New). Packages declare their sentinels
 // with it.
 func New(kind *Kind, msg string) error { return &sentinel{kind: kind, msg: msg} }
+
+// Errorf returns an error that wraps base (a package's sentinel, or a Kind)
+// and says base's message, ": ", then the formatted text, e.g.
+// Errorf(ErrValue, "dims[%d] = %d", 2, 0) says "value error: dims[2] = 0".
+// Packages make their errors with it.
+func Errorf(base error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", base, fmt.Sprintf(format, args...))
+}
 
 // KindOf returns the kind of err: the first of Kinds that err wraps,
 // Canceled when err wraps context.Canceled or context.DeadlineExceeded,

@@ -49,6 +49,25 @@ func TestSentinel(t *testing.T) {
 	}
 }
 
+// TestErrorf checks that Errorf's errors match their base and its kind
+// and say the base's message before the formatted text.
+func TestErrorf(t *testing.T) {
+	sentinel := errs.New(errs.Index, "history: node id out of range")
+	for _, tc := range []struct {
+		base error
+		kind *errs.Kind
+		want string
+	}{
+		{sentinel, errs.Index, "history: node id out of range: id 7 of 5 (100%)"},
+		{errs.Value, errs.Value, "value error: id 7 of 5 (100%)"},
+	} {
+		err := errs.Errorf(tc.base, "id %d of %d (100%%)", 7, 5)
+		if !errors.Is(err, tc.base) || errs.KindOf(err) != tc.kind || err.Error() != tc.want {
+			t.Errorf("Errorf(%v): %q, kind %v; want %q, kind %v", tc.base, err, errs.KindOf(err), tc.want, tc.kind)
+		}
+	}
+}
+
 func TestKindsDistinctNames(t *testing.T) {
 	seen := map[string]bool{}
 	for _, k := range errs.Kinds {

@@ -1,10 +1,6 @@
 package graph
 
-import (
-	"fmt"
-
-	"github.com/ibmb-dev/ibmb/gopkg/errs"
-)
+import "github.com/ibmb-dev/ibmb/gopkg/errs"
 
 // ErrIndex is wrapped by every error caused by a node id that is negative or
 // not smaller than the number of nodes. Its kind is errs.Index.
@@ -18,10 +14,10 @@ var ErrValue = errs.New(errs.Value, "value error")
 
 // indexErrorf returns an error wrapping ErrIndex with a formatted message.
 func indexErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrIndex, fmt.Sprintf(format, args...))
+	return errs.Errorf(ErrIndex, format, args...)
 }
 
 // valueErrorf returns an error wrapping ErrValue with a formatted message.
 func valueErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrValue, fmt.Sprintf(format, args...))
+	return errs.Errorf(ErrValue, format, args...)
 }

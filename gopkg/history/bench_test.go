@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"github.com/ibmb-dev/ibmb/gopkg/dtype"
 )
 
 // BenchmarkPushPull pushes and pulls n random distinct rows of a 1e6-node
@@ -11,7 +13,7 @@ import (
 // Throughput is in bytes of rows moved.
 func BenchmarkPushPull(b *testing.B) {
 	const nodes, n = 1_000_000, 100_000
-	for _, dt := range []DType{Float32, Float16} {
+	for _, dt := range []DType{dtype.Float32, dtype.Float16} {
 		for _, dim := range []int64{64, 256} {
 			s, err := New(nodes, []int64{dim}, dt)
 			if err != nil {

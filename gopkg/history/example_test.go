@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ibmb-dev/ibmb/gopkg/dtype"
 	"github.com/ibmb-dev/ibmb/gopkg/history"
 )
 
 func Example() {
 	// Histories of two hidden layers (widths 2 and 3) for 5 nodes, float32.
-	h, err := history.New(5, []int64{2, 3}, history.Float32)
+	h, err := history.New(5, []int64{2, 3}, dtype.Float32)
 	if err != nil {
 		panic(err)
 	}

@@ -9,52 +9,16 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/ibmb-dev/ibmb/gopkg/dtype"
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
 	"github.com/ibmb-dev/ibmb/kernels/scatter"
 )
 
-// DType is the element type a store keeps. The codes match those of the
-// batch arena for the types both have.
-type DType int
-
-// Storage element types.
-const (
-	Float32  DType = 1
-	Float16  DType = 2
-	BFloat16 DType = 3
-	Float64  DType = 4
-)
-
-// Size returns the bytes of one element, or 0 for an unknown type.
-func (t DType) Size() int64 {
-	switch t {
-	case Float32:
-		return 4
-	case Float16, BFloat16:
-		return 2
-	case Float64:
-		return 8
-	}
-	return 0
-}
-
-// String returns "float32", "float16", "bfloat16", "float64" or
-// "DType(<n>)".
-func (t DType) String() string {
-	switch t {
-	case Float32:
-		return "float32"
-	case Float16:
-		return "float16"
-	case BFloat16:
-		return "bfloat16"
-	case Float64:
-		return "float64"
-	}
-	return fmt.Sprintf("DType(%d)", int(t))
-}
+// DType is the element type a store keeps (package dtype's: Float32,
+// Float16, BFloat16 or Float64), the same codes as the batch arena's.
+type DType = dtype.DType
 
 // ErrValue is wrapped by the errors of invalid arguments.
 var ErrValue = errs.New(errs.Value, "history: invalid argument")
@@ -66,7 +30,7 @@ var ErrIndex = errs.New(errs.Index, "history: node id out of range")
 var ErrDuplicate = errs.New(errs.Value, "history: repeated node id")
 
 func valueErr(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrValue}, args...)...)
+	return errs.Errorf(ErrValue, format, args...)
 }
 
 // kernels moves rows between a layer matrix and packed buffers. The store
@@ -220,17 +184,12 @@ func (s *Store) Bytes() int64 {
 // Addr returns the address of layer l's first byte, for zero-copy views;
 // it is valid until Close. It returns an error for a bad layer or a closed
 // store.
-func (s *Store) Addr(l int) (uintptr, error) {
-	ly, err := s.layer(l)
-	if err != nil {
-		return 0, err
-	}
-	ly.mu.RLock()
-	defer ly.mu.RUnlock()
-	if ly.mem == nil {
-		return 0, valueErr("the store is closed")
-	}
-	return uintptr(unsafe.Pointer(&ly.mem[0])), nil
+func (s *Store) Addr(l int) (addr uintptr, err error) {
+	err = s.onLayer(l, false, func(mem unsafe.Pointer, _ int64) error {
+		addr = uintptr(mem)
+		return nil
+	})
+	return addr, err
 }
 
 func (s *Store) layer(l int) (*layer, error) {
@@ -240,6 +199,27 @@ func (s *Store) layer(l int) (*layer, error) {
 	return s.layers[l], nil
 }
 
+// onLayer runs f on layer l's matrix (its first byte and its row size in
+// bytes) under the layer's lock: shared to read, exclusive to write. A bad
+// layer or a closed store is an error, and f does not run.
+func (s *Store) onLayer(l int, write bool, f func(mem unsafe.Pointer, rowBytes int64) error) error {
+	ly, err := s.layer(l)
+	if err != nil {
+		return err
+	}
+	if write {
+		ly.mu.Lock()
+		defer ly.mu.Unlock()
+	} else {
+		ly.mu.RLock()
+		defer ly.mu.RUnlock()
+	}
+	if ly.mem == nil {
+		return valueErr("the store is closed")
+	}
+	return f(unsafe.Pointer(&ly.mem[0]), ly.dim*s.dtype.Size())
+}
+
 // PullPtr writes to out the rows of layer l at the n node ids at ids:
 // out[i] = H_l[ids[i]]. out must hold n*RowBytes(l) bytes and not overlap
 // the store; ids must be 8-byte aligned int64 values, repeats allowed.
@@ -247,16 +227,9 @@ func (s *Store) layer(l int) (*layer, error) {
 // An id outside [0, NumNodes) gives an error wrapping ErrIndex and leaves
 // out untouched.
 func (s *Store) PullPtr(l int, ids unsafe.Pointer, n int64, out unsafe.Pointer) error {
-	ly, err := s.layer(l)
-	if err != nil {
-		return err
-	}
-	ly.mu.RLock()
-	defer ly.mu.RUnlock()
-	if ly.mem == nil {
-		return valueErr("the store is closed")
-	}
-	return s.k.gather(out, unsafe.Pointer(&ly.mem[0]), s.numNodes, ly.dim*s.dtype.Size(), ids, n)
+	return s.onLayer(l, false, func(mem unsafe.Pointer, rowBytes int64) error {
+		return s.k.gather(out, mem, s.numNodes, rowBytes, ids, n)
+	})
 }
 
 // PushPtr writes the n packed rows at rows into layer l at the node ids at
@@ -264,16 +237,9 @@ func (s *Store) PullPtr(l int, ids unsafe.Pointer, n int64, out unsafe.Pointer) 
 // be 8-byte aligned, distinct and in [0, NumNodes). On an error (ErrIndex,
 // ErrDuplicate, ErrValue) the store is unchanged.
 func (s *Store) PushPtr(l int, rows, ids unsafe.Pointer, n int64) error {
-	ly, err := s.layer(l)
-	if err != nil {
-		return err
-	}
-	ly.mu.Lock()
-	defer ly.mu.Unlock()
-	if ly.mem == nil {
-		return valueErr("the store is closed")
-	}
-	return s.k.scatter(unsafe.Pointer(&ly.mem[0]), s.numNodes, ly.dim*s.dtype.Size(), rows, ids, n)
+	return s.onLayer(l, true, func(mem unsafe.Pointer, rowBytes int64) error {
+		return s.k.scatter(mem, s.numNodes, rowBytes, rows, ids, n)
+	})
 }
 
 // Pull is PullPtr for Go slices: out receives len(ids) rows, so len(out)

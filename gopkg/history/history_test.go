@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/ibmb-dev/ibmb/gopkg/dtype"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
@@ -40,14 +41,14 @@ func TestNewErrors(t *testing.T) {
 		want     error
 		text     string
 	}{
-		{"no nodes", 0, []int64{4}, Float32, ErrValue, "numNodes must be positive"},
-		{"negative nodes", -3, []int64{4}, Float32, ErrValue, "numNodes must be positive"},
-		{"no layers", 10, nil, Float32, ErrValue, "at least one layer"},
-		{"zero dim", 10, []int64{4, 0}, Float32, ErrValue, "dims[1] = 0"},
-		{"negative dim", 10, []int64{-1}, Float32, ErrValue, "dims[0] = -1"},
+		{"no nodes", 0, []int64{4}, dtype.Float32, ErrValue, "numNodes must be positive"},
+		{"negative nodes", -3, []int64{4}, dtype.Float32, ErrValue, "numNodes must be positive"},
+		{"no layers", 10, nil, dtype.Float32, ErrValue, "at least one layer"},
+		{"zero dim", 10, []int64{4, 0}, dtype.Float32, ErrValue, "dims[1] = 0"},
+		{"negative dim", 10, []int64{-1}, dtype.Float32, ErrValue, "dims[0] = -1"},
 		{"unknown dtype", 10, []int64{4}, DType(9), ErrValue, "unknown dtype DType(9)"},
-		{"over the limit", 1 << 20, []int64{64}, Float32, memlimit.ErrMemory, "history of 1 layers"},
-		{"overflow", 1 << 40, []int64{1 << 30, 1 << 30}, Float64, memlimit.ErrMemory, "more than 2^63"},
+		{"over the limit", 1 << 20, []int64{64}, dtype.Float32, memlimit.ErrMemory, "history of 1 layers"},
+		{"overflow", 1 << 40, []int64{1 << 30, 1 << 30}, dtype.Float64, memlimit.ErrMemory, "more than 2^63"},
 	}
 	for _, c := range cases {
 		s, err := New(c.numNodes, c.dims, c.dtype)
@@ -65,7 +66,7 @@ func TestNewErrors(t *testing.T) {
 // of the store, bit for bit; the store starts zero-filled.
 func TestPushPull(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, dt := range []DType{Float32, Float16, BFloat16, Float64} {
+	for _, dt := range []DType{dtype.Float32, dtype.Float16, dtype.BFloat16, dtype.Float64} {
 		for _, dims := range [][]int64{{1}, {3, 7}, {16, 64, 33}, {129}} {
 			const nodes = 300
 			s, err := New(nodes, dims, dt)
@@ -127,7 +128,7 @@ func TestPushPull(t *testing.T) {
 // they were.
 func TestBadCalls(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	s, err := New(50, []int64{6}, Float16)
+	s, err := New(50, []int64{6}, dtype.Float16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestBadCalls(t *testing.T) {
 // one byte value, so a torn row would mix values). Run with -race.
 func TestConcurrent(t *testing.T) {
 	const nodes, dim = 2000, 64
-	s, err := New(nodes, []int64{dim, dim}, Float32)
+	s, err := New(nodes, []int64{dim, dim}, dtype.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,30 +34,19 @@ const (
 // then first) is projected back and improved by FM on every level. All
 // random choices come from seed.
 func bisect(p *pool, sc *scratch, g *wgraph, maxW [2]int64, t0 int64, seed uint64) ([]int32, error) {
-	levels := []*wgraph{g}
-	var cmaps [][]int32
 	side0 := min(maxW[0], maxW[1])
 	scs := []*scratch{sc}
-	for cur := g; cur.n > ipCoarsest && len(levels) < 64; {
-		capCW := max(1, side0/ipGentleDiv)
-		if cur.n <= ipGentle {
-			capCW = max(1, side0/ipFinalDiv)
-		}
-		lv := uint64(len(levels))
-		cl, err := lpCluster(p, scs, cur, degreeOrder(cur, seed, lv), capCW, lpClusterConfig{rounds: 1, seed: seed + lv})
-		if err != nil {
-			return nil, err
-		}
-		cg, cmap, err := contract(p, cur, cl)
-		if err != nil {
-			return nil, err
-		}
-		if float64(cg.n) > (1-convergence)*float64(cur.n) {
-			break
-		}
-		levels = append(levels, cg)
-		cmaps = append(cmaps, cmap)
-		cur = cg
+	levels, cmaps, err := coarsenLevels(p, g, func(cur *wgraph) bool { return cur.n > ipCoarsest },
+		func(cur *wgraph, level int) ([]int32, error) {
+			capCW := max(1, side0/ipGentleDiv)
+			if cur.n <= ipGentle {
+				capCW = max(1, side0/ipFinalDiv)
+			}
+			lv := uint64(level + 1)
+			return lpCluster(p, scs, cur, degreeOrder(cur, seed, lv), capCW, lpClusterConfig{rounds: 1, seed: seed + lv})
+		})
+	if err != nil {
+		return nil, err
 	}
 	cg := levels[len(levels)-1]
 	rng := newRand(seed, 1<<61)

@@ -47,24 +47,7 @@ func buildGraph(p *pool, g *graph.CSR, vw []int64) (*wgraph, error) {
 	out.adj, out.ew = make([]int32, m), make([]float64, m)
 	err = p.forChunks(n, buildChunk, func(_, lo, hi int) {
 		for u := lo; u < hi; u++ {
-			at, last := out.xadj[u]-1, int32(-1)
-			for q := g.Indptr[u]; q < g.Indptr[u+1]; q++ {
-				v := g.Indices[q]
-				w := 1.0
-				if g.Weights != nil {
-					w = float64(g.Weights[q])
-				}
-				if int(v) == u || w == 0 {
-					continue
-				}
-				if v == last {
-					out.ew[at] += w
-					continue
-				}
-				at++
-				out.adj[at], out.ew[at] = v, w
-				last = v
-			}
+			copyRow(g, u, out.adj[out.xadj[u]:], out.ew[out.xadj[u]:])
 		}
 	})
 	if err != nil {

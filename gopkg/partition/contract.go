@@ -170,3 +170,31 @@ func project(p *pool, coarse []int32, cmap []int32) ([]int32, error) {
 	})
 	return fine, err
 }
+
+// coarsenLevels contracts g level by level while more(cur) holds for the
+// coarsest graph cur and there are fewer than 64 levels, clustering level
+// lv with cluster(cur, lv); it stops when a contraction shrinks the graph
+// by less than the convergence factor (that contraction is dropped). It
+// returns the levels, g first, and the map from each level's nodes to the
+// next level's.
+func coarsenLevels(p *pool, g *wgraph, more func(cur *wgraph) bool,
+	cluster func(cur *wgraph, lv int) ([]int32, error)) (levels []*wgraph, cmaps [][]int32, err error) {
+	levels = []*wgraph{g}
+	for cur := g; more(cur) && len(levels) < 64; {
+		cl, err := cluster(cur, len(levels)-1)
+		if err != nil {
+			return nil, nil, err
+		}
+		cg, cmap, err := contract(p, cur, cl)
+		if err != nil {
+			return nil, nil, err
+		}
+		if float64(cg.n) > (1-convergence)*float64(cur.n) {
+			break
+		}
+		levels = append(levels, cg)
+		cmaps = append(cmaps, cmap)
+		cur = cg
+	}
+	return levels, cmaps, nil
+}

@@ -103,29 +103,24 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 
 	// Coarsening: clusters may weigh ε·W/k' where k' is the number of
 	// blocks the graph will have at this size, so that coarse nodes stay
-	// light enough to balance the blocks.
-	levels := []*wgraph{g}
+	// light enough to balance the blocks. orders[lv] is level lv's node
+	// order, for its clustering and its refinement.
 	orders := [][]int32{degreeOrder(g, seed, 0)}
-	var cmaps [][]int32
-	for cur := g; cur.n > 2*contractionLimit && len(levels) < 64; {
-		kp := min(max(cur.n/contractionLimit, 2), k)
-		maxCW := max(1, int64(eps*float64(cur.total)/float64(kp)))
-		cl, err := lpCluster(d.p, d.sc, cur, orders[len(orders)-1], maxCW,
-			lpClusterConfig{rounds: clusterRounds, subRound: clusterSubRound, seed: mix(seed ^ uint64(len(levels))<<40)})
-		if err != nil {
-			return nil, err
-		}
-		cg, cmap, err := contract(d.p, cur, cl)
-		if err != nil {
-			return nil, err
-		}
-		if float64(cg.n) > (1-convergence)*float64(cur.n) {
-			break
-		}
-		levels = append(levels, cg)
-		cmaps = append(cmaps, cmap)
-		orders = append(orders, degreeOrder(cg, seed, uint64(len(levels)-1)))
-		cur = cg
+	levels, cmaps, err := coarsenLevels(d.p, g, func(cur *wgraph) bool { return cur.n > 2*contractionLimit },
+		func(cur *wgraph, lv int) ([]int32, error) {
+			if lv == len(orders) {
+				orders = append(orders, degreeOrder(cur, seed, uint64(lv)))
+			}
+			kp := min(max(cur.n/contractionLimit, 2), k)
+			maxCW := max(1, int64(eps*float64(cur.total)/float64(kp)))
+			return lpCluster(d.p, d.sc, cur, orders[lv], maxCW,
+				lpClusterConfig{rounds: clusterRounds, subRound: clusterSubRound, seed: mix(seed ^ uint64(lv+1)<<40)})
+		})
+	if err != nil {
+		return nil, err
+	}
+	for lv := len(orders); lv < len(levels); lv++ {
+		orders = append(orders, degreeOrder(levels[lv], seed, uint64(lv)))
 	}
 
 	// Initial partitioning, interleaved with uncoarsening: a level is
@@ -134,7 +129,6 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	coarsest := levels[len(levels)-1]
 	part := make([]int32, coarsest.n)
 	bl := blocks{lo: []int32{0}, r: []int32{int32(k)}}
-	var err error
 	if part, bl, err = d.extend(coarsest, part, bl, d.rmax(d.desiredK(coarsest.n)), uint64(len(levels)-1)); err != nil {
 		return nil, err
 	}

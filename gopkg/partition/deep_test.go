@@ -135,31 +135,11 @@ func TestDeepDeterminism(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			base := Options{Parts: tc.parts, Seed: 11, Workers: 1}
-			want, err := Partition(tc.g, base)
-			if err != nil {
-				t.Fatal(err)
-			}
 			workers := []int{2, 5}
 			if raceEnabled {
 				workers = []int{3} // the race detector slows this test tenfold
 			}
-			for _, w := range workers {
-				o := base
-				o.Workers = w
-				got, err := Partition(tc.g, o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(got, want) {
-					t.Fatalf("workers %d changed the partition", w)
-				}
-			}
-			o := base
-			o.Seed = 12
-			if other, _ := Partition(tc.g, o); slices.Equal(other, want) {
-				t.Logf("seeds 11 and 12 gave the same partition")
-			}
+			sameForWorkers(t, tc.g, Options{Parts: tc.parts, Seed: 11, Workers: 1}, workers)
 		})
 	}
 }

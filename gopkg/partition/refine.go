@@ -172,6 +172,18 @@ func (r *refiner) cacheShift(v int, a, b int32, w float64) {
 	}
 }
 
+// requeueIfStale requeues popped item it with gn, the current gain of its
+// node's best move, when gn has fallen below the gain it was queued with
+// (so that cheaper moves elsewhere go first), and reports whether it did.
+func (r *refiner) requeueIfStale(it item, gn float64) bool {
+	if gn >= it.gain {
+		return false
+	}
+	r.ver[it.node]++
+	r.heap.push(item{gain: gn, tie: it.tie, ver: r.ver[it.node], node: it.node})
+	return true
+}
+
 // cachedMove is bestMove computed from the cache.
 func (r *refiner) cachedMove(u int) (int32, float64) {
 	a := r.part[u]
@@ -347,11 +359,7 @@ func (r *refiner) refine(passes int) {
 			if b < 0 {
 				continue
 			}
-			if gn < it.gain {
-				// A receiving part filled up since the key was set:
-				// requeue with the current gain.
-				r.ver[u]++
-				r.heap.push(item{gain: gn, tie: it.tie, ver: r.ver[u], node: int32(u)})
+			if r.requeueIfStale(it, gn) { // a receiving part filled up since the key was set
 				continue
 			}
 			improves := gn > 0 || (gn == 0 && r.pw[b]+g.vw[u] < r.pw[r.part[u]])
@@ -472,11 +480,7 @@ func (r *refiner) balance() {
 		if b < 0 {
 			continue
 		}
-		if gn < it.gain {
-			// The key was stale (a part got heavier): requeue with the
-			// current gain so cheaper moves elsewhere go first.
-			r.ver[u]++
-			r.heap.push(item{gain: gn, tie: it.tie, ver: r.ver[u], node: int32(u)})
+		if r.requeueIfStale(it, gn) { // a part got heavier since the key was set
 			continue
 		}
 		r.move(u, b)

@@ -38,25 +38,18 @@ func fromAny(g *graph.CSR, vw []int64, stop stopper) (*wgraph, error) {
 	tk := ticker{stop: stop}
 	n := g.NumNodes
 	xadj := make([]int64, n+1)
+	var vs []int32
+	var ws []float64
+	var err error
 	for u := 0; u < n; u++ {
 		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
 			return nil, nil
 		}
-		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
-			v := int(g.Indices[p])
-			if v == u {
-				continue
-			}
-			if g.Weights != nil {
-				w := g.Weights[p]
-				if w < 0 {
-					return nil, fmt.Errorf("%w: partition: edge weight %d is negative: %v", graph.ErrValue, p, w)
-				}
-				if w == 0 {
-					continue
-				}
-			}
-			xadj[u+1]++
+		if vs, ws, err = entries(g, u, vs[:0], ws[:0]); err != nil {
+			return nil, err
+		}
+		xadj[u+1] += int64(len(vs))
+		for _, v := range vs {
 			xadj[v+1]++
 		}
 	}
@@ -72,21 +65,11 @@ func fromAny(g *graph.CSR, vw []int64, stop stopper) (*wgraph, error) {
 		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
 			return nil, nil
 		}
-		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
-			v := int(g.Indices[p])
-			if v == u {
-				continue
-			}
-			w := 1.0
-			if g.Weights != nil {
-				w = float64(g.Weights[p])
-				if w == 0 {
-					continue
-				}
-			}
-			radj[cur[u]], rw[cur[u]] = int32(v), w
+		vs, ws, _ = entries(g, u, vs[:0], ws[:0]) // checked in the first pass
+		for i, v := range vs {
+			radj[cur[u]], rw[cur[u]] = v, ws[i]
 			cur[u]++
-			radj[cur[v]], rw[cur[v]] = int32(u), w
+			radj[cur[v]], rw[cur[v]] = int32(u), ws[i]
 			cur[v]++
 		}
 	}
@@ -162,37 +145,71 @@ func symmetric(g *graph.CSR, stop stopper) bool {
 func fromSymmetric(g *graph.CSR, vw []int64, stop stopper) *wgraph {
 	n := g.NumNodes
 	m := len(g.Indices)
-	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw,
-		adj: make([]int32, 0, m), ew: make([]float64, 0, m)}
+	out := &wgraph{n: n, xadj: make([]int64, n+1), vw: vw}
+	adj, ew := make([]int32, m), make([]float64, m)
 	tk := ticker{stop: stop}
+	at := int64(0)
 	for u := 0; u < n; u++ {
 		if tk.add(g.Indptr[u+1] - g.Indptr[u]) {
 			return nil
 		}
-		last := int32(-1)
-		for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
-			v := g.Indices[p]
-			w := 1.0
-			if g.Weights != nil {
-				w = float64(g.Weights[p])
-			}
-			if int(v) == u || w == 0 {
-				continue
-			}
-			if v == last {
-				out.ew[len(out.ew)-1] += w
-				continue
-			}
-			out.adj = append(out.adj, v)
-			out.ew = append(out.ew, w)
-			last = v
-		}
-		out.xadj[u+1] = int64(len(out.adj))
+		at += copyRow(g, u, adj[at:], ew[at:])
+		out.xadj[u+1] = at
 	}
+	out.adj, out.ew = adj[:at], ew[:at]
 	for _, w := range vw {
 		out.total += w
 	}
 	return out
+}
+
+// entries appends the entries of row u of g, without self-loops and
+// zero-weight entries, to vs (neighbours) and ws (weights, 1 for an
+// unweighted graph); a negative weight is an error.
+func entries(g *graph.CSR, u int, vs []int32, ws []float64) ([]int32, []float64, error) {
+	for p := g.Indptr[u]; p < g.Indptr[u+1]; p++ {
+		v := g.Indices[p]
+		if int(v) == u {
+			continue
+		}
+		w := 1.0
+		if g.Weights != nil {
+			if g.Weights[p] < 0 {
+				return nil, nil, fmt.Errorf("%w: partition: edge weight %d is negative: %v", graph.ErrValue, p, g.Weights[p])
+			}
+			w = float64(g.Weights[p])
+			if w == 0 {
+				continue
+			}
+		}
+		vs, ws = append(vs, v), append(ws, w)
+	}
+	return vs, ws, nil
+}
+
+// copyRow writes row u of g (sorted) to adj and ew without self-loops and
+// zero-weight entries, repeated neighbours (adjacent) merged by adding their
+// weights, and returns the number of entries written.
+func copyRow(g *graph.CSR, u int, adj []int32, ew []float64) int64 {
+	at, last := -1, int32(-1)
+	for q := g.Indptr[u]; q < g.Indptr[u+1]; q++ {
+		v := g.Indices[q]
+		w := 1.0
+		if g.Weights != nil {
+			w = float64(g.Weights[q])
+		}
+		if int(v) == u || w == 0 {
+			continue
+		}
+		if v == last {
+			ew[at] += w
+			continue
+		}
+		at++
+		adj[at], ew[at] = v, w
+		last = v
+	}
+	return int64(at + 1)
 }
 
 // induce returns the subgraph of g induced by nodes; local maps global ids

@@ -3,34 +3,13 @@ package ppr
 import (
 	"context"
 	"errors"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/internal/canceltest"
 )
-
-// cancelLatency is the longest a cancelled call may take to return. The
-// engine checks every millisecond or so; the margin is for the race
-// detector and a loaded 2-core CI machine.
-const cancelLatency = time.Second
-
-// waitGoroutines waits until the number of goroutines is back to at most
-// base (goroutines that have returned may take a moment to be counted out)
-// and fails the test if it is not within a second.
-func waitGoroutines(t *testing.T, base int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines left running, %d before the call:\n%s", runtime.NumGoroutine(), base,
-				buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // TestCancel starts work that would take far longer than the test, cancels
 // it after a delay and checks that the call returns promptly with an error
@@ -86,41 +65,20 @@ func TestCancel(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			base := runtime.NumGoroutine()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			type out struct {
 				res *Result
 				st  Stats
-				err error
-				at  time.Time
 			}
-			ch := make(chan out, 1)
-			go func() {
+			o, err := canceltest.Cancel(t, c.delay, func(ctx context.Context) (out, error) {
 				res, st, err := c.run(ctx)
-				ch <- out{res, st, err, time.Now()}
-			}()
-			time.Sleep(c.delay)
-			cancelled := time.Now()
-			cancel()
-			var o out
-			select {
-			case o = <-ch:
-			case <-time.After(30 * time.Second):
-				t.Fatal("no return 30 s after the cancellation")
-			}
-			if took := o.at.Sub(cancelled); took > cancelLatency {
-				t.Errorf("returned %v after the cancellation, want at most %v", took, cancelLatency)
-			} else {
-				t.Logf("returned %v after the cancellation", took)
-			}
-			if !errors.Is(o.err, context.Canceled) {
-				t.Fatalf("error %v, want one wrapping context.Canceled (did the work finish before the cancellation?)", o.err)
+				return out{res, st}, err
+			})
+			if err == nil {
+				t.Fatal("the work finished before the cancellation")
 			}
 			if o.res != nil || o.st != (Stats{}) {
 				t.Errorf("result %v, stats %v returned with the error", o.res, o.st)
 			}
-			waitGoroutines(t, base)
 		})
 	}
 }

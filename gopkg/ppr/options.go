@@ -1,11 +1,11 @@
 package ppr
 
 import (
-	"fmt"
 	"math"
 	"runtime"
 	"strings"
 
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
@@ -77,12 +77,12 @@ type Device struct {
 
 // valueErrorf returns an error wrapping graph.ErrValue.
 func valueErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: ppr: %s", graph.ErrValue, fmt.Sprintf(format, args...))
+	return errs.Errorf(graph.ErrValue, "ppr: "+format, args...)
 }
 
 // indexErrorf returns an error wrapping graph.ErrIndex.
 func indexErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: ppr: %s", graph.ErrIndex, fmt.Sprintf(format, args...))
+	return errs.Errorf(graph.ErrIndex, "ppr: "+format, args...)
 }
 
 // checkAlpha reports whether alpha is a usable teleport probability.

@@ -1,10 +1,6 @@
 package profiling
 
-import (
-	"fmt"
-
-	"github.com/ibmb-dev/ibmb/gopkg/errs"
-)
+import "github.com/ibmb-dev/ibmb/gopkg/errs"
 
 // ErrUnavailable is wrapped by every error saying that GPU profiling cannot
 // run here: NVML's library is missing, the driver is not loaded, there is no
@@ -23,7 +19,3 @@ var ErrState = errs.New(errs.Runtime, "profiler state error")
 // ErrNVML is wrapped by errors NVML returns after it was opened (shutting it
 // down failed) and by a panic recovered while sampling.
 var ErrNVML = errs.New(errs.Runtime, "NVML error")
-
-func errorf(kind error, format string, args ...any) error {
-	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, args...))
-}

@@ -2,6 +2,8 @@ package profiling
 
 import (
 	"strings"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 )
 
 // NVML is the part of the NVML library the profiler uses. Its methods have
@@ -59,13 +61,13 @@ func unavailable(lib NVML, ret Return) error {
 				msg = name + " not found: " + why
 			}
 		}
-		return errorf(ErrUnavailable, "%s", msg)
+		return errs.Errorf(ErrUnavailable, "%s", msg)
 	case ErrorDriverNotLoaded:
-		return errorf(ErrUnavailable, "the NVIDIA driver is not loaded")
+		return errs.Errorf(ErrUnavailable, "the NVIDIA driver is not loaded")
 	case ErrorNoPermission:
-		return errorf(ErrUnavailable, "no permission to use the NVIDIA driver")
+		return errs.Errorf(ErrUnavailable, "no permission to use the NVIDIA driver")
 	default:
-		return errorf(ErrUnavailable, "nvmlInit failed: %s", retString(ret))
+		return errs.Errorf(ErrUnavailable, "nvmlInit failed: %s", retString(ret))
 	}
 }
 
@@ -81,17 +83,17 @@ func openDevice(lib NVML, index int) (Device, error) {
 	}
 	n, ret := lib.DeviceGetCount()
 	if ret != Success {
-		return fail(errorf(ErrUnavailable, "cannot count NVIDIA devices: %s", retString(ret)))
+		return fail(errs.Errorf(ErrUnavailable, "cannot count NVIDIA devices: %s", retString(ret)))
 	}
 	if n == 0 {
-		return fail(errorf(ErrUnavailable, "no NVIDIA device"))
+		return fail(errs.Errorf(ErrUnavailable, "no NVIDIA device"))
 	}
 	if index >= n {
-		return fail(errorf(ErrUnavailable, "device %d out of range (%d NVIDIA device(s))", index, n))
+		return fail(errs.Errorf(ErrUnavailable, "device %d out of range (%d NVIDIA device(s))", index, n))
 	}
 	d, ret := lib.DeviceGetHandleByIndex(index)
 	if ret != Success || d == nil {
-		return fail(errorf(ErrUnavailable, "device %d: %s", index, retString(ret)))
+		return fail(errs.Errorf(ErrUnavailable, "device %d: %s", index, retString(ret)))
 	}
 	return d, nil
 }
@@ -107,7 +109,7 @@ func Available() (ok bool, reason string) {
 func available(lib NVML) (ok bool, reason string) {
 	defer func() {
 		if r := recover(); r != nil {
-			ok, reason = false, errorf(ErrUnavailable, "panic while probing NVML: %v", r).Error()
+			ok, reason = false, errs.Errorf(ErrUnavailable, "panic while probing NVML: %v", r).Error()
 		}
 	}()
 	if _, err := openDevice(lib, 0); err != nil {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/ibmb-dev/ibmb/gopkg/errs"
 )
 
 // DefaultInterval is the sampling interval used when Options.Interval is 0.
@@ -87,13 +89,13 @@ type Profiler struct {
 // NVML.
 func New(o Options) (p *Profiler, err error) {
 	if o.Device < 0 {
-		return nil, errorf(ErrValue, "device index %d is negative", o.Device)
+		return nil, errs.Errorf(ErrValue, "device index %d is negative", o.Device)
 	}
 	if o.Interval == 0 {
 		o.Interval = DefaultInterval
 	}
 	if o.Interval < MinInterval {
-		return nil, errorf(ErrValue, "sampling interval %v is shorter than %v", o.Interval, MinInterval)
+		return nil, errs.Errorf(ErrValue, "sampling interval %v is shorter than %v", o.Interval, MinInterval)
 	}
 	lib := o.NVML
 	if lib == nil {
@@ -101,7 +103,7 @@ func New(o Options) (p *Profiler, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			p, err = nil, errorf(ErrUnavailable, "panic while opening NVML: %v", r)
+			p, err = nil, errs.Errorf(ErrUnavailable, "panic while opening NVML: %v", r)
 		}
 	}()
 	dev, err := openDevice(lib, o.Device)
@@ -142,7 +144,7 @@ func (p *Profiler) Start() error {
 	p.ctl.Lock()
 	defer p.ctl.Unlock()
 	if p.state != idle {
-		return errorf(ErrState, "Start on a profiler that is %v (a Profiler records one run)", p.state)
+		return errs.Errorf(ErrState, "Start on a profiler that is %v (a Profiler records one run)", p.state)
 	}
 	s, err := p.read(true)
 	if err != nil {
@@ -196,7 +198,7 @@ func (p *Profiler) Stop() (Summary, error) {
 		if p.hasSummary {
 			return p.summary, p.stopErr
 		}
-		return Summary{}, errorf(ErrState, "Stop on a profiler that is %v", p.state)
+		return Summary{}, errs.Errorf(ErrState, "Stop on a profiler that is %v", p.state)
 	case stopped:
 		return p.summary, p.stopErr
 	}
@@ -260,11 +262,11 @@ func (p *Profiler) shutdown() (err error) {
 	p.open = false
 	defer func() {
 		if r := recover(); r != nil {
-			err = errorf(ErrNVML, "panic in nvmlShutdown: %v", r)
+			err = errs.Errorf(ErrNVML, "panic in nvmlShutdown: %v", r)
 		}
 	}()
 	if ret := p.lib.Shutdown(); ret != Success {
-		return errorf(ErrNVML, "nvmlShutdown: %s", retString(ret))
+		return errs.Errorf(ErrNVML, "nvmlShutdown: %s", retString(ret))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package profiling_test
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -225,35 +226,19 @@ func TestScriptedRun(t *testing.T) {
 	}
 }
 
+// checkSummary compares every field of two summaries: the float64 ones
+// with near (NaN equals NaN), the others exactly.
 func checkSummary(t *testing.T, got, want profiling.Summary) {
 	t.Helper()
-	if got.Device != want.Device || got.Duration != want.Duration || got.Samples != want.Samples ||
-		got.EnergyFromCounter != want.EnergyFromCounter {
-		t.Errorf("summary %+v,\nwant %+v", got, want)
-	}
-	pairs := []struct {
-		name      string
-		got, want float64
-	}{
-		{"MemoryTotal", got.MemoryTotal, want.MemoryTotal},
-		{"StartMemoryUsed", got.StartMemoryUsed, want.StartMemoryUsed},
-		{"PeakMemoryUsed", got.PeakMemoryUsed, want.PeakMemoryUsed},
-		{"PeakProcessMemory", got.PeakProcessMemory, want.PeakProcessMemory},
-		{"MeanGPUUtil", got.MeanGPUUtil, want.MeanGPUUtil},
-		{"MaxGPUUtil", got.MaxGPUUtil, want.MaxGPUUtil},
-		{"MeanMemUtil", got.MeanMemUtil, want.MeanMemUtil},
-		{"MaxMemUtil", got.MaxMemUtil, want.MaxMemUtil},
-		{"EnergyJ", got.EnergyJ, want.EnergyJ},
-		{"MeanPowerW", got.MeanPowerW, want.MeanPowerW},
-		{"MaxPowerW", got.MaxPowerW, want.MaxPowerW},
-		{"MeanSMClockMHz", got.MeanSMClockMHz, want.MeanSMClockMHz},
-		{"MaxSMClockMHz", got.MaxSMClockMHz, want.MaxSMClockMHz},
-		{"MeanPCIeTX", got.MeanPCIeTX, want.MeanPCIeTX},
-		{"MeanPCIeRX", got.MeanPCIeRX, want.MeanPCIeRX},
-	}
-	for _, p := range pairs {
-		if !near(p.got, p.want) {
-			t.Errorf("summary.%s = %v, want %v", p.name, p.got, p.want)
+	g, w := reflect.ValueOf(got), reflect.ValueOf(want)
+	for i := range g.NumField() {
+		name := g.Type().Field(i).Name
+		if g.Field(i).Kind() == reflect.Float64 {
+			if !near(g.Field(i).Float(), w.Field(i).Float()) {
+				t.Errorf("summary.%s = %v, want %v", name, g.Field(i).Float(), w.Field(i).Float())
+			}
+		} else if !g.Field(i).Equal(w.Field(i)) {
+			t.Errorf("summary.%s = %v, want %v", name, g.Field(i), w.Field(i))
 		}
 	}
 }

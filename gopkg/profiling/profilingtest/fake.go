@@ -196,25 +196,41 @@ func (d *Device) GetTotalEnergyConsumption() (uint64, profiling.Return) {
 
 // GetClockInfo returns the reading's SM or memory clock.
 func (d *Device) GetClockInfo(c profiling.ClockType) (uint32, profiling.Return) {
-	switch c {
-	case profiling.ClockSM:
-		return d.read("GetClockInfo", "SM", func(r Reading) uint32 { return r.SMClock })
-	case profiling.ClockMem:
-		return d.read("GetClockInfo", "MEM", func(r Reading) uint32 { return r.MemClock })
-	}
-	return 0, profiling.ErrorInvalidArgument
+	return readOne(d, "GetClockInfo", clockFields, c)
 }
 
 // GetPcieThroughput returns the reading's PCIe throughput (without the
 // real call's 20 ms wait).
 func (d *Device) GetPcieThroughput(c profiling.PcieUtilCounter) (uint32, profiling.Return) {
-	switch c {
-	case profiling.PcieUtilTxBytes:
-		return d.read("GetPcieThroughput", "TX", func(r Reading) uint32 { return r.PCIeTXKB })
-	case profiling.PcieUtilRxBytes:
-		return d.read("GetPcieThroughput", "RX", func(r Reading) uint32 { return r.PCIeRXKB })
+	return readOne(d, "GetPcieThroughput", pcieFields, c)
+}
+
+// readingField is the field of a Reading that one selector of a call
+// answers with, and the selector's name in the call log.
+type readingField struct {
+	arg string
+	get func(Reading) uint32
+}
+
+var (
+	clockFields = map[profiling.ClockType]readingField{
+		profiling.ClockSM:  {"SM", func(r Reading) uint32 { return r.SMClock }},
+		profiling.ClockMem: {"MEM", func(r Reading) uint32 { return r.MemClock }},
 	}
-	return 0, profiling.ErrorInvalidArgument
+	pcieFields = map[profiling.PcieUtilCounter]readingField{
+		profiling.PcieUtilTxBytes: {"TX", func(r Reading) uint32 { return r.PCIeTXKB }},
+		profiling.PcieUtilRxBytes: {"RX", func(r Reading) uint32 { return r.PCIeRXKB }},
+	}
+)
+
+// readOne answers method for selector k with its field of fields, or
+// ErrorInvalidArgument for a selector the fake does not know.
+func readOne[K comparable](d *Device, method string, fields map[K]readingField, k K) (uint32, profiling.Return) {
+	f, ok := fields[k]
+	if !ok {
+		return 0, profiling.ErrorInvalidArgument
+	}
+	return d.read(method, f.arg, f.get)
 }
 
 // read answers method(arg) with one field of the next reading, or

@@ -124,6 +124,10 @@ class BaseMethod:
     name: ClassVar[str] = ""
     uses_edge_weight: ClassVar[bool] = False
     can_save_batches: ClassVar[bool] = False
+    # PyG's optional native backends the method runs on: flags of torch_geometric.typing, any one of which will
+    # do (none: it needs none), and what to say when all are missing (INSTALL_HINT is appended).
+    pyg_backends: ClassVar[tuple[str, ...]] = ()
+    pyg_missing: ClassVar[str] = ""
 
     def __init__(self, data: Any, cfg: Config) -> None:
         self.data, self.cfg = data, cfg
@@ -132,7 +136,13 @@ class BaseMethod:
 
     @classmethod
     def unavailable(cls) -> Optional[str]:
-        return None
+        if not cls.pyg_backends:
+            return None
+        import torch_geometric.typing as tgt
+
+        if any(getattr(tgt, flag, False) for flag in cls.pyg_backends):
+            return None
+        return f"{cls.pyg_missing}; {INSTALL_HINT}"
 
     def prepare(self) -> str:
         raise NotImplementedError

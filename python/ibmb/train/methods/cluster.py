@@ -11,14 +11,8 @@ from ibmb.train.methods.base import INSTALL_HINT, BaseMethod, InferenceBatches, 
 class Cluster(BaseMethod):
     name = "cluster"
     uses_edge_weight = False
-
-    @classmethod
-    def unavailable(cls) -> Optional[str]:
-        import torch_geometric.typing as tgt
-
-        if not (tgt.WITH_METIS or tgt.WITH_TORCH_SPARSE):
-            return f"PyG's ClusterLoader needs METIS from pyg-lib or torch-sparse; {INSTALL_HINT}"
-        return None
+    pyg_backends = ("WITH_METIS", "WITH_TORCH_SPARSE")
+    pyg_missing = "PyG's ClusterLoader needs METIS from pyg-lib or torch-sparse"
 
     def prepare(self) -> str:
         from torch_geometric.loader import ClusterLoader

@@ -13,11 +13,6 @@ class IBMBBatch(IBMBMethod):
     name = "ibmb-batch"
     kind = "batch"
 
-    def loader_class(self) -> Any:
-        import ibmb
-
-        return ibmb.IBMBBatchLoader
-
     def build(self, mask: Any, order: Optional[str]) -> Any:
         c = self.cfg
         train = order is not None

@@ -46,7 +46,11 @@ class IBMBMethod(BaseMethod):
         raise NotImplementedError
 
     def loader_class(self) -> Any:
-        raise NotImplementedError
+        """ibmb's loader of this :attr:`kind`: :class:`ibmb.IBMBNodeLoader`
+        or :class:`ibmb.IBMBBatchLoader`."""
+        import ibmb
+
+        return {"node": ibmb.IBMBNodeLoader, "batch": ibmb.IBMBBatchLoader}[self.kind]
 
     def common(self) -> dict:
         c = self.cfg

@@ -12,11 +12,6 @@ class IBMBNode(IBMBMethod):
     name = "ibmb-node"
     kind = "node"
 
-    def loader_class(self) -> Any:
-        import ibmb
-
-        return ibmb.IBMBNodeLoader
-
     def build(self, mask: Any, order: Optional[str]) -> Any:
         c = self.cfg
         npb = c.num_nodes_per_batch if order is not None else infer_outputs_per_batch(c, "node")

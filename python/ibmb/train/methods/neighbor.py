@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ibmb.train.methods.base import INSTALL_HINT, BaseMethod, InferenceBatches, Rows
+from ibmb.train.methods.base import BaseMethod, InferenceBatches, Rows
 
 
 class Neighbor(BaseMethod):
     name = "neighbor"
     uses_edge_weight = False  # GCN normalizes each sampled subgraph itself
-
-    @classmethod
-    def unavailable(cls) -> Optional[str]:
-        import torch_geometric.typing as tgt
-
-        if not (tgt.WITH_PYG_LIB or tgt.WITH_TORCH_SPARSE):
-            return f"PyG's NeighborLoader needs pyg-lib or torch-sparse; {INSTALL_HINT}"
-        return None
+    pyg_backends = ("WITH_PYG_LIB", "WITH_TORCH_SPARSE")
+    pyg_missing = "PyG's NeighborLoader needs pyg-lib or torch-sparse"
 
     def prepare(self) -> str:
         from torch_geometric.loader import NeighborLoader

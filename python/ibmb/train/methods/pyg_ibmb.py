@@ -7,20 +7,14 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar, Iterator, Optional
 
-from ibmb.train.methods.base import INSTALL_HINT, BaseMethod, InferenceBatches, Rows, Unavailable
+from ibmb.train.methods.base import BaseMethod, InferenceBatches, Rows, Unavailable
 
 
 class _PyGIBMB(BaseMethod):
     uses_edge_weight = False
     kind: ClassVar[str] = ""
-
-    @classmethod
-    def unavailable(cls) -> Optional[str]:
-        import torch_geometric.typing as tgt
-
-        if not tgt.WITH_TORCH_SPARSE:
-            return f"PyG's IBMB loaders need torch-sparse (SparseTensor); {INSTALL_HINT}"
-        return None
+    pyg_backends = ("WITH_TORCH_SPARSE",)
+    pyg_missing = "PyG's IBMB loaders need torch-sparse (SparseTensor)"
 
     def build(self, mask: Any) -> Any:
         try:
