@@ -260,17 +260,7 @@ func PreparePPR(dev int) error {
 
 // pprKernels loads the PPR module once (caller: inside withDevice).
 func (d *deviceState) pprKernels() (*kernelModule, error) {
-	d.modMu.Lock()
-	defer d.modMu.Unlock()
-	if d.ppr != nil {
-		return d.ppr, nil
-	}
-	m, err := d.loadKernelModule(cudasrc.PPR, "ppr.cu", cudasrc.PPRKernels)
-	if err != nil {
-		return nil, err
-	}
-	d.ppr = m
-	return m, nil
+	return d.module(&d.ppr, cudasrc.PPR, "ppr.cu", cudasrc.PPRKernels)
 }
 
 // ---- device memory helpers (caller: inside withDevice) ----------------------
@@ -539,9 +529,7 @@ func (pr *pprRun) launch(wave []int32) error {
 		C.ulonglong(pr.outNodes), C.ulonglong(pr.outScores), C.ulonglong(pr.gpuK),
 		C.ulonglong(pr.rowOffDev), C.ulonglong(pr.poolCap),
 	}
-	fn := pr.mod.fns[pr.kernel]
-	if err := cuCheck("cuLaunchKernel("+pr.kernel+")", C.ibmb_launch_u64(C.uintptr_t(fn),
-		C.uint(blocks), 1, 1, pprBlock, 1, 1, 0, 0, &args[0], C.int(len(args)))); err != nil {
+	if err := pr.mod.launch(pr.kernel, uint32(blocks), 1, pprBlock, 0, args[:]...); err != nil {
 		return err
 	}
 	if err := cuCheck(pr.kernel+" (cuStreamSynchronize)", C.ibmb_cuStreamSynchronize(0)); err != nil {

@@ -1,0 +1,101 @@
+// Package rowtest holds the test helpers that the row-copy kernels'
+// tests share (kernels/gather, kernels/scatter): seeded random sources
+// whose seed is logged for replay, random bytes, and destination buffers
+// with guard regions that catch writes outside them. Only tests import it.
+package rowtest
+
+import (
+	"bytes"
+	"flag"
+	"math/rand/v2"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// SeedFlag registers the flag -<name> (a uint64, 0 = seed from the clock)
+// and returns its value; call it in a package-level var of a test file.
+func SeedFlag(name string) *uint64 {
+	return flag.Uint64(name, 0, "random seed of the "+name+" tests (0: from the clock)")
+}
+
+// NewRand returns a generator seeded from *seed, or from the clock when it
+// is 0, and logs the seed with the flag that replays it. stream tells the
+// packages' generators apart.
+func NewRand(t testing.TB, seed *uint64, flagName string, stream uint64) *rand.Rand {
+	s := *seed
+	if s == 0 {
+		s = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (replay with -%s=%d)", s, flagName, s)
+	return rand.New(rand.NewPCG(s, stream))
+}
+
+// Bytes returns n random bytes.
+func Bytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// Ptr returns the address of s's first element (of its backing array when
+// s is empty).
+func Ptr[T any](s []T) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(s)) }
+
+// Guard is the number of sentinel bytes on each side of a Guarded buffer.
+const Guard = 72
+
+// Guarded is a destination buffer Buf[Lo:Hi] with sentinel bytes before
+// and after it; Buf starts out as a copy of Sentinel, a fixed pattern.
+type Guarded struct {
+	Buf, Sentinel []byte
+	Lo, Hi        int
+}
+
+// NewGuarded returns a guarded destination of size bytes starting off
+// bytes past a 64-byte boundary, so that aligned and misaligned
+// destinations can be made.
+func NewGuarded(size, off int) *Guarded {
+	buf := make([]byte, size+2*Guard+64+off)
+	lo := Guard
+	for uintptr(unsafe.Pointer(&buf[lo]))%64 != 0 {
+		lo++
+	}
+	lo += off
+	for i := range buf {
+		buf[i] = byte(0xA5 ^ i*31)
+	}
+	return &Guarded{Buf: buf, Sentinel: append([]byte(nil), buf...), Lo: lo, Hi: lo + size}
+}
+
+// Dst returns the destination, Buf[Lo:Hi].
+func (g *Guarded) Dst() []byte { return g.Buf[g.Lo:g.Hi] }
+
+// Ptr returns the destination's address.
+func (g *Guarded) Ptr() unsafe.Pointer { return unsafe.Pointer(&g.Buf[g.Lo]) }
+
+// Initial returns a copy of the destination's initial contents.
+func (g *Guarded) Initial() []byte { return append([]byte(nil), g.Sentinel[g.Lo:g.Hi]...) }
+
+// CheckGuards fails unless every byte outside the destination still holds
+// its sentinel.
+func (g *Guarded) CheckGuards(t testing.TB, what string) {
+	t.Helper()
+	if !bytes.Equal(g.Buf[:g.Lo], g.Sentinel[:g.Lo]) {
+		t.Fatalf("%s: wrote before dst", what)
+	}
+	if !bytes.Equal(g.Buf[g.Hi:], g.Sentinel[g.Hi:]) {
+		t.Fatalf("%s: wrote past the end of dst", what)
+	}
+}
+
+// CheckUntouched fails unless the whole buffer, destination included,
+// still holds the sentinel.
+func (g *Guarded) CheckUntouched(t testing.TB, what string) {
+	t.Helper()
+	if !bytes.Equal(g.Buf, g.Sentinel) {
+		t.Fatalf("%s: dst was modified", what)
+	}
+}
