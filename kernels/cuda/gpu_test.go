@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 )
 
 // These tests need a GPU (Available() == nil) and skip otherwise. Without a
@@ -62,109 +63,9 @@ func TestPrepareGPU(t *testing.T) {
 	}
 }
 
-// gatherBuffers is one test case's device memory: src, dst with guard bytes
-// around it, and idx.
-type gatherBuffers struct {
-	t                       *testing.T
-	dev                     int
-	srcBase, dstBase, idxB  uintptr
-	src, dst, idx           uintptr
-	srcHost                 []byte
-	dstLen, guard, dstOff   int64
-	rowBytes, srcRows, rows int64
-}
-
-const guardByte = 0xcd
-
-func newGatherBuffers(t *testing.T, rng *rand.Rand, rowBytes, srcRows, n, srcOff, dstOff int64) *gatherBuffers {
+func newGatherBuffers(t *testing.T, rng *rand.Rand, rowBytes, srcRows, n, srcOff, dstOff int64) *rowCase {
 	t.Helper()
-	b := &gatherBuffers{t: t, rowBytes: rowBytes, srcRows: srcRows, rows: n, guard: 64, dstOff: dstOff}
-	var err error
-	srcLen := srcOff + srcRows*rowBytes + b.guard
-	if b.srcBase, err = devAlloc(0, srcLen); err != nil {
-		t.Fatal(err)
-	}
-	b.src = b.srcBase + uintptr(srcOff)
-	b.dstLen = b.guard + dstOff + n*rowBytes + b.guard
-	if b.dstBase, err = devAlloc(0, b.dstLen); err != nil {
-		t.Fatal(err)
-	}
-	b.dst = b.dstBase + uintptr(b.guard+dstOff)
-	if b.idxB, err = devAlloc(0, max(n, 1)*8); err != nil {
-		t.Fatal(err)
-	}
-	b.idx = b.idxB
-	b.srcHost = make([]byte, srcLen)
-	for i := range b.srcHost {
-		b.srcHost[i] = byte(rng.Uint32())
-	}
-	if err := copyToDevice(0, b.srcBase, b.srcHost); err != nil {
-		t.Fatal(err)
-	}
-	b.srcHost = b.srcHost[srcOff:]
-	if err := copyToDevice(0, b.dstBase, bytes.Repeat([]byte{guardByte}, int(b.dstLen))); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, p := range []uintptr{b.srcBase, b.dstBase, b.idxB} {
-			if err := devFree(0, p); err != nil {
-				t.Errorf("devFree: %v", err)
-			}
-		}
-	})
-	return b
-}
-
-func (b *gatherBuffers) setIdx(idx []int64) {
-	b.t.Helper()
-	raw := make([]byte, 8*len(idx))
-	for i, v := range idx {
-		for k := 0; k < 8; k++ {
-			raw[8*i+k] = byte(uint64(v) >> (8 * k))
-		}
-	}
-	if err := copyToDevice(0, b.idx, raw); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-// dstBytes syncs the device and returns the whole dst buffer (guards too).
-func (b *gatherBuffers) dstBytes() []byte {
-	b.t.Helper()
-	if err := devSynchronize(0); err != nil {
-		b.t.Fatal(err)
-	}
-	out := make([]byte, b.dstLen)
-	if err := copyFromDevice(0, out, b.dstBase); err != nil {
-		b.t.Fatal(err)
-	}
-	return out
-}
-
-// verify compares dst with the CPU reference dst[i] = src[idx[i]] and
-// checks that the guard bytes around dst are untouched.
-func (b *gatherBuffers) verify(idx []int64, what string) {
-	b.t.Helper()
-	out := b.dstBytes()
-	lead := b.guard + b.dstOff
-	for i := int64(0); i < lead; i++ {
-		if out[i] != guardByte {
-			b.t.Fatalf("%s: byte %d before dst overwritten", what, lead-i)
-		}
-	}
-	for i := lead + b.rows*b.rowBytes; i < b.dstLen; i++ {
-		if out[i] != guardByte {
-			b.t.Fatalf("%s: byte %d after dst overwritten", what, i-(lead+b.rows*b.rowBytes))
-		}
-	}
-	got := out[lead : lead+b.rows*b.rowBytes]
-	for i, s := range idx {
-		want := b.srcHost[int64(s)*b.rowBytes : (int64(s)+1)*b.rowBytes]
-		row := got[int64(i)*b.rowBytes : (int64(i)+1)*b.rowBytes]
-		if !bytes.Equal(row, want) {
-			b.t.Fatalf("%s: dst row %d (src row %d) differs", what, i, s)
-		}
-	}
+	return newRowCase(t, rng, rowcopy.Gather, rowBytes, srcRows, n, srcOff, dstOff)
 }
 
 func randomIdx(rng *rand.Rand, n, srcRows int64) []int64 {
@@ -260,10 +161,7 @@ func TestGatherBadIndexGPU(t *testing.T) {
 		if want := fmt.Sprintf("idx[%d] = %d ", c.pos, c.val); !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
-		out := b.dstBytes()
-		if !bytes.Equal(out, bytes.Repeat([]byte{guardByte}, len(out))) {
-			t.Errorf("bad %v: dst was written although the index check failed", c.bad)
-		}
+		b.verifyUntouched(fmt.Sprintf("bad %v", c.bad))
 	}
 	// The device keeps working after a refused call.
 	b := newGatherBuffers(t, rng, rowBytes, srcRows, n, 0, 0)
@@ -279,7 +177,7 @@ func TestGatherConcurrentGPU(t *testing.T) {
 	requireGPU(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	const workers = 4
-	bufs := make([]*gatherBuffers, workers)
+	bufs := make([]*rowCase, workers)
 	idxs := make([][]int64, workers)
 	for w := range bufs {
 		bufs[w] = newGatherBuffers(t, rng, 48, 20, 300, 0, 0)

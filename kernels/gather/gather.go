@@ -16,15 +16,15 @@ type Tier int
 const (
 	// TierScalar is the reference kernel: a plain byte loop, kept free of
 	// vectorisation. Slow; meant for tests and as ground truth.
-	TierScalar Tier = iota
+	TierScalar Tier = rowcopy.TierScalar
 	// TierMemcpy calls libc memcpy once per row, with software prefetch of
 	// the rows ahead. Runs on any CPU.
-	TierMemcpy
+	TierMemcpy Tier = rowcopy.TierMemcpy
 	// TierAVX2 uses 256-bit unaligned moves, overlapping tails, software
 	// prefetch and, for large outputs, streaming stores. Needs AVX2.
-	TierAVX2
+	TierAVX2 Tier = rowcopy.TierAVX2
 	// TierAVX512 is TierAVX2 with 512-bit moves. Needs AVX-512F.
-	TierAVX512
+	TierAVX512 Tier = rowcopy.TierAVX512
 )
 
 var tierNames = [...]string{"scalar", "memcpy", "avx2", "avx512"}
@@ -45,29 +45,11 @@ var (
 )
 
 // supported reports whether t can run on this CPU.
-func (t Tier) supported() bool {
-	switch t {
-	case TierScalar, TierMemcpy:
-		return true
-	case TierAVX2:
-		return hasAVX2
-	case TierAVX512:
-		return hasAVX512 && hasAVX2 // the kernel's short-row paths use AVX2
-	}
-	return false
-}
+func (t Tier) supported() bool { return rowcopy.Supported(t, hasAVX2, hasAVX512) }
 
 // Available returns the tiers this CPU can run, slowest-first in the order
 // of the Tier constants. TierScalar and TierMemcpy are always present.
-func Available() []Tier {
-	var ts []Tier
-	for t := TierScalar; t <= TierAVX512; t++ {
-		if t.supported() {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
+func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 
 // Best returns the fastest tier this CPU runs for most row sizes: TierAVX2
 // where available, else TierMemcpy. Rows chooses per row size with TierFor,
@@ -136,11 +118,8 @@ func Rows(dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Poi
 // It returns an error wrapping ErrValue when t is not one of the Tier
 // constants or this CPU cannot run it (see Available).
 func RowsTier(t Tier, dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Pointer, n int64) error {
-	if !t.supported() {
-		if t < TierScalar || t > TierAVX512 {
-			return valueErr("unknown tier %v", t)
-		}
-		return valueErr("tier %v is not available on this CPU", t)
+	if err := rowcopy.CheckTier(t, hasAVX2, hasAVX512, valueErr); err != nil {
+		return err
 	}
 	return gather(t, dst, src, srcRows, rowBytes, idx, n, -1)
 }

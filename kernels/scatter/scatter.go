@@ -24,29 +24,11 @@ var (
 	hasAVX512 = cpu.X86.HasAVX512F
 )
 
-func supported(t Tier) bool {
-	switch t {
-	case gather.TierScalar, gather.TierMemcpy:
-		return true
-	case gather.TierAVX2:
-		return hasAVX2
-	case gather.TierAVX512:
-		return hasAVX512 && hasAVX2 // short rows use the AVX2 moves
-	}
-	return false
-}
+func supported(t Tier) bool { return rowcopy.Supported(t, hasAVX2, hasAVX512) }
 
 // Available returns the tiers this CPU can run, in the order of the Tier
 // constants. TierScalar and TierMemcpy are always present.
-func Available() []Tier {
-	var ts []Tier
-	for t := gather.TierScalar; t <= gather.TierAVX512; t++ {
-		if supported(t) {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
+func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 
 // TierFor returns the tier Rows uses for rows of rowBytes bytes: TierAVX2
 // when the CPU has AVX2, else TierMemcpy. TierAVX512 is never chosen
@@ -153,11 +135,8 @@ func Rows(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, 
 // It returns an error wrapping ErrValue when t is not a tier or this CPU
 // cannot run it.
 func RowsTier(t Tier, dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error {
-	if !supported(t) {
-		if t < gather.TierScalar || t > gather.TierAVX512 {
-			return valueErr("unknown tier %v", t)
-		}
-		return valueErr("tier %v is not available on this CPU", t)
+	if err := rowcopy.CheckTier(t, hasAVX2, hasAVX512, valueErr); err != nil {
+		return err
 	}
 	return scatter(t, dst, dstRows, rowBytes, src, idx, n, -1)
 }

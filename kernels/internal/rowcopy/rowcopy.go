@@ -208,3 +208,51 @@ func Slices[T any](op Op, dst, src []T, width int, elemBytes int64, idx []int64,
 	runtime.KeepAlive(idx)
 	return err
 }
+
+// The kernel tiers, numbered as gather.Tier's constants (and as
+// IBMB_TIER_* in csrc/rowcopy.h).
+const (
+	TierScalar = iota
+	TierMemcpy
+	TierAVX2
+	TierAVX512
+)
+
+// Supported reports whether tier t runs on a CPU with the given features:
+// the scalar and memcpy tiers everywhere, AVX2 with AVX2, AVX-512 with
+// AVX-512F and AVX2 (its short-row paths use the AVX2 moves).
+func Supported[T ~int](t T, avx2, avx512 bool) bool {
+	switch t {
+	case TierScalar, TierMemcpy:
+		return true
+	case TierAVX2:
+		return avx2
+	case TierAVX512:
+		return avx512 && avx2
+	}
+	return false
+}
+
+// Available returns the tiers a CPU with the given features runs, in
+// increasing order.
+func Available[T ~int](avx2, avx512 bool) []T {
+	var ts []T
+	for t := T(TierScalar); t <= TierAVX512; t++ {
+		if Supported(t, avx2, avx512) {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// CheckTier returns nil when tier t runs on a CPU with the given features,
+// else the error fail builds: an unknown tier, or one this CPU cannot run.
+func CheckTier[T ~int](t T, avx2, avx512 bool, fail func(format string, args ...any) error) error {
+	switch {
+	case Supported(t, avx2, avx512):
+		return nil
+	case t < TierScalar || t > TierAVX512:
+		return fail("unknown tier %v", t)
+	}
+	return fail("tier %v is not available on this CPU", t)
+}

@@ -13,22 +13,31 @@ import (
 	"unsafe"
 )
 
-// SeedFlag registers the flag -<name> (a uint64, 0 = seed from the clock)
-// and returns its value; call it in a package-level var of a test file.
-func SeedFlag(name string) *uint64 {
-	return flag.Uint64(name, 0, "random seed of the "+name+" tests (0: from the clock)")
+// Seed is a test package's random seed: the flag -<name> (0, the
+// default, seeds from the clock) and the PCG stream that tells the
+// packages' generators apart.
+type Seed struct {
+	name   string
+	flag   *uint64
+	stream uint64
 }
 
-// NewRand returns a generator seeded from *seed, or from the clock when it
-// is 0, and logs the seed with the flag that replays it. stream tells the
-// packages' generators apart.
-func NewRand(t testing.TB, seed *uint64, flagName string, stream uint64) *rand.Rand {
-	s := *seed
-	if s == 0 {
-		s = uint64(time.Now().UnixNano())
+// NewSeed registers the flag -<name>; call it in a package-level var of a
+// test file.
+func NewSeed(name string, stream uint64) *Seed {
+	return &Seed{name: name, stream: stream,
+		flag: flag.Uint64(name, 0, "random seed of the "+name+" tests (0: from the clock)")}
+}
+
+// Rand returns a generator seeded from the flag, or from the clock when it
+// is 0, and logs the seed with the flag that replays it.
+func (s *Seed) Rand(t testing.TB) *rand.Rand {
+	v := *s.flag
+	if v == 0 {
+		v = uint64(time.Now().UnixNano())
 	}
-	t.Logf("seed %d (replay with -%s=%d)", s, flagName, s)
-	return rand.New(rand.NewPCG(s, stream))
+	t.Logf("seed %d (replay with -%s=%d)", v, s.name, v)
+	return rand.New(rand.NewPCG(v, s.stream))
 }
 
 // Bytes returns n random bytes.
@@ -98,4 +107,20 @@ func (g *Guarded) CheckUntouched(t testing.TB, what string) {
 	if !bytes.Equal(g.Buf, g.Sentinel) {
 		t.Fatalf("%s: dst was modified", what)
 	}
+}
+
+// BenchLoop runs run once untimed (warm-up), then times it in b.Loop,
+// counting bytes per run; the timer is stopped on return.
+func BenchLoop(b *testing.B, bytesPerRun int64, run func() error) {
+	if err := run(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(bytesPerRun)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
 }
