@@ -57,8 +57,8 @@ func buildFakeDriver(t *testing.T) string { return cudatest.BuildFakeDriver(t) }
 
 var gpuTests = []string{
 	"TestAvailable", "TestDeviceGPU", "TestPrepareGPU", "TestGatherGPU",
-	"TestGatherBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
-	"TestScatterGPU", "TestScatterBadIndexGPU",
+	"TestRowsBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
+	"TestScatterGPU", "TestScatterArgs",
 }
 
 func TestFakeDriver(t *testing.T) {

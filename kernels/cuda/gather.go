@@ -169,12 +169,15 @@ func (d *deviceState) putScratch(s *scratchBuf) {
 // primary context and compiles (or fetches from the on-disk cache) and loads
 // the gather kernels, so that the first Gather call does not pay for it. It
 // reports the same errors the first Gather would.
-func Prepare(dev int) error {
+func Prepare(dev int) error { return prepare(dev, (*deviceState).kernels) }
+
+// prepare loads a module on device dev ahead of time (Prepare, PreparePPR).
+func prepare(dev int, load func(*deviceState) (*kernelModule, error)) error {
 	if dev < 0 {
 		return newErr(ErrValue, "cuda: device ordinal %d is negative", dev)
 	}
 	return withDevice(dev, func(d *deviceState) error {
-		_, err := d.kernels()
+		_, err := load(d)
 		return err
 	})
 }

@@ -3,6 +3,7 @@ package cuda
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -20,6 +21,7 @@ type rowCase struct {
 	dstBase       uintptr
 	lead, dstLen  int64 // offset of dst in its buffer; the buffer's length
 	rowBytes      int64
+	tableRows     int64
 	init, srcHost []byte // the dst buffer's initial bytes (guards included); src
 }
 
@@ -39,7 +41,7 @@ func newRowCase(t *testing.T, rng *rand.Rand, op rowcopy.Op, rowBytes, tableRows
 	if op == rowcopy.Scatter {
 		dstRows, srcRows = tableRows, n
 	}
-	c := &rowCase{t: t, op: op, rowBytes: rowBytes, lead: guardLen + dstOff}
+	c := &rowCase{t: t, op: op, rowBytes: rowBytes, tableRows: tableRows, lead: guardLen + dstOff}
 	c.dstLen = c.lead + dstRows*rowBytes + guardLen
 	c.dstBase = c.alloc(c.dstLen)
 	c.dst = c.dstBase + uintptr(c.lead)
@@ -98,6 +100,15 @@ func (c *rowCase) setIdx(idx []int64) {
 	c.upload(c.idx, raw)
 }
 
+// run runs the copy of the first n ids on the default stream, telling it
+// the table has tableRows rows.
+func (c *rowCase) run(tableRows, n int64) error {
+	if c.op == rowcopy.Scatter {
+		return Scatter(0, c.dst, tableRows, c.rowBytes, c.src, c.idx, n, 0)
+	}
+	return Gather(0, c.dst, c.src, tableRows, c.rowBytes, c.idx, n, 0)
+}
+
 // result syncs the device and returns the whole dst buffer (guards too).
 func (c *rowCase) result() []byte {
 	c.t.Helper()
@@ -154,4 +165,52 @@ func firstDiff(a, b []byte) int {
 		return min(len(a), len(b))
 	}
 	return -1
+}
+
+// rowIDs returns n valid ids into tableRows rows for op: random ones
+// (repeats allowed) for a gather, with the first and the last table row
+// among them, and distinct ones for a scatter (n <= tableRows).
+func rowIDs(rng *rand.Rand, op rowcopy.Op, n, tableRows int64) []int64 {
+	idx := make([]int64, n)
+	if op == rowcopy.Scatter {
+		for i, v := range rng.Perm(int(tableRows))[:n] {
+			idx[i] = int64(v)
+		}
+		return idx
+	}
+	for i := range idx {
+		idx[i] = rng.Int64N(tableRows)
+	}
+	if n > 1 {
+		idx[0], idx[n-1] = 0, tableRows-1
+	}
+	return idx
+}
+
+// sweepRowsGPU runs op for every row size with several src and dst
+// offsets (n ids, tableRows table rows), then for shapes {rowBytes,
+// tableRows, n} that exercise the launch geometry (many rows: grid-stride
+// in x; few huge rows: columns split in y; single rows), each against the
+// CPU reference.
+func sweepRowsGPU(t *testing.T, rng *rand.Rand, op rowcopy.Op, rowSizes []int64, tableRows, n int64, shapes [][3]int64) {
+	t.Helper()
+	var cases [][5]int64 // rowBytes, tableRows, n, srcOff, dstOff
+	for _, rowBytes := range rowSizes {
+		for _, off := range [][2]int64{{0, 0}, {4, 0}, {0, 8}, {1, 3}, {16, 48}} {
+			cases = append(cases, [5]int64{rowBytes, tableRows, n, off[0], off[1]})
+		}
+	}
+	for _, s := range shapes {
+		cases = append(cases, [5]int64{s[0], s[1], s[2], 0, 0})
+	}
+	for _, k := range cases {
+		what := fmt.Sprintf("op %d rowBytes=%d tableRows=%d n=%d srcOff=%d dstOff=%d", op, k[0], k[1], k[2], k[3], k[4])
+		c := newRowCase(t, rng, op, k[0], k[1], k[2], k[3], k[4])
+		idx := rowIDs(rng, op, k[2], k[1])
+		c.setIdx(idx)
+		if err := c.run(k[1], k[2]); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		c.verify(idx, what)
+	}
 }

@@ -233,42 +233,28 @@ func TestIndexErrors(t *testing.T) {
 // to the shared check in the right places and wrap ErrValue (the rules
 // themselves are tested in kernels/internal/rowcopy).
 func TestValueErrors(t *testing.T) {
-	src := make([]byte, 64)
-	dst := make([]byte, 64)
-	idx := []int64{0, 1, 2, 3}
-	idxBuf := make([]int64, 8)
+	a := rowtest.NewArgBufs()
+	src, dst, idx, idxBuf := a.Src, a.Dst, a.Idx, a.IdxBuf
 	misaligned := unsafe.Add(ptr(idxBuf), 4)
-	cases := []struct {
-		name string
-		err  error
-	}{
-		{"srcRows < 0", Rows(ptr(dst), ptr(src), -1, 16, ptr(idx), 4)},
-		{"overflow", Rows(ptr(dst), ptr(src), 4, 1<<40, ptr(idx), 1<<30)},
-		{"nil dst", Rows(nil, ptr(src), 4, 16, ptr(idx), 4)},
-		{"nil src", Rows(ptr(dst), nil, 4, 16, ptr(idx), 4)},
-		{"nil idx", Rows(ptr(dst), ptr(src), 4, 16, nil, 4)},
-		{"misaligned idx", Rows(ptr(dst), ptr(src), 4, 16, misaligned, 4)},
-		{"dst overlaps src", Rows(ptr(src[8:]), ptr(src), 2, 16, ptr(idx), 2)},
-		{"dst overlaps idx", Rows(ptr(idxBuf), ptr(src), 4, 16, ptr(idxBuf[4:]), 4)},
-		{"unknown tier", RowsTier(Tier(9), ptr(dst), ptr(src), 4, 16, ptr(idx), 4)},
-		{"negative tier", RowsTier(Tier(-1), ptr(dst), ptr(src), 4, 16, ptr(idx), 4)},
-		{"Bytes rowBytes 0", Bytes(dst, src, 0, idx)},
-		{"Bytes src not multiple", Bytes(dst, src, 24, idx[:1])},
-		{"Bytes dst too short", Bytes(dst[:63], src, 16, idx)},
-		{"Bytes dst too long", Bytes(dst, src, 8, idx)},
-		{"Float32 width 0", Float32(make([]float32, 4), make([]float32, 4), 0, idx)},
-		{"Float32 dst length", Float32(make([]float32, 5), make([]float32, 4), 1, idx)},
-	}
-	for _, c := range cases {
-		if !errors.Is(c.err, ErrValue) || errors.Is(c.err, ErrIndex) {
-			t.Errorf("%s: err = %v, want ErrValue", c.name, c.err)
-		}
-	}
-	for _, b := range dst {
-		if b != 0 {
-			t.Fatal("dst modified by a rejected call")
-		}
-	}
+	rowtest.CheckErrs(t, map[string]error{
+		"srcRows < 0":            Rows(ptr(dst), ptr(src), -1, 16, ptr(idx), 4),
+		"overflow":               Rows(ptr(dst), ptr(src), 4, 1<<40, ptr(idx), 1<<30),
+		"nil dst":                Rows(nil, ptr(src), 4, 16, ptr(idx), 4),
+		"nil src":                Rows(ptr(dst), nil, 4, 16, ptr(idx), 4),
+		"nil idx":                Rows(ptr(dst), ptr(src), 4, 16, nil, 4),
+		"misaligned idx":         Rows(ptr(dst), ptr(src), 4, 16, misaligned, 4),
+		"dst overlaps src":       Rows(ptr(src[8:]), ptr(src), 2, 16, ptr(idx), 2),
+		"dst overlaps idx":       Rows(ptr(idxBuf), ptr(src), 4, 16, ptr(idxBuf[4:]), 4),
+		"unknown tier":           RowsTier(Tier(9), ptr(dst), ptr(src), 4, 16, ptr(idx), 4),
+		"negative tier":          RowsTier(Tier(-1), ptr(dst), ptr(src), 4, 16, ptr(idx), 4),
+		"Bytes rowBytes 0":       Bytes(dst, src, 0, idx),
+		"Bytes src not multiple": Bytes(dst, src, 24, idx[:1]),
+		"Bytes dst too short":    Bytes(dst[:63], src, 16, idx),
+		"Bytes dst too long":     Bytes(dst, src, 8, idx),
+		"Float32 width 0":        Float32(make([]float32, 4), make([]float32, 4), 0, idx),
+		"Float32 dst length":     Float32(make([]float32, 5), make([]float32, 4), 1, idx),
+	}, ErrValue, ErrIndex)
+	rowtest.CheckZero(t, dst, "dst after rejected calls")
 	for _, tier := range []Tier{TierAVX2, TierAVX512} {
 		if !tier.supported() {
 			err := RowsTier(tier, ptr(dst), ptr(src), 4, 16, ptr(idx), 4)

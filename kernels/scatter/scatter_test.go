@@ -275,41 +275,27 @@ func TestIndexErrors(t *testing.T) {
 // arguments to the shared checks in the right places and wrap ErrValue
 // (the rules themselves are tested in kernels/internal/rowcopy).
 func TestValueErrors(t *testing.T) {
-	src := make([]byte, 64)
-	dst := make([]byte, 64)
-	idx := []int64{0, 1, 2, 3}
-	idxBuf := make([]int64, 8)
-	cases := []struct {
-		name string
-		err  error
-	}{
-		{"dstRows < 0", Rows(ptr(dst), -1, 16, ptr(src), ptr(idx), 4)},
-		{"overflow", Rows(ptr(dst), 4, 1<<40, ptr(src), ptr(idx), 1<<30)},
-		{"nil dst", Rows(nil, 4, 16, ptr(src), ptr(idx), 4)},
-		{"nil src", Rows(ptr(dst), 4, 16, nil, ptr(idx), 4)},
-		{"nil idx", Rows(ptr(dst), 4, 16, ptr(src), nil, 4)},
-		{"misaligned idx", Rows(ptr(dst), 4, 16, ptr(src), unsafe.Add(ptr(idxBuf), 4), 4)},
-		{"dst overlaps src", Rows(ptr(src[8:]), 2, 16, ptr(src), ptr(idx[:2]), 2)},
-		{"dst overlaps idx", Rows(ptr(idxBuf), 4, 16, ptr(src), ptr(idxBuf[4:]), 4)},
-		{"unknown tier", RowsTier(Tier(9), ptr(dst), 4, 16, ptr(src), ptr(idx), 4)},
-		{"Bytes rowBytes 0", Bytes(dst, src, 0, idx)},
-		{"Bytes dst not multiple", Bytes(dst[:60], src, 16, idx)},
-		{"Bytes src length", Bytes(dst, src[:63], 16, idx)},
-		{"Float32 width 0", Float32(make([]float32, 4), make([]float32, 4), 0, idx)},
-		{"Float32 src length", Float32(make([]float32, 4), make([]float32, 5), 1, idx)},
-		{"Check n < 0", Check(ptr(idx), -1, 4)},
-		{"Check misaligned", Check(unsafe.Add(ptr(idxBuf), 4), 2, 4)},
-	}
-	for _, c := range cases {
-		if !errors.Is(c.err, ErrValue) || errors.Is(c.err, ErrIndex) {
-			t.Errorf("%s: err = %v, want ErrValue", c.name, c.err)
-		}
-	}
-	for _, b := range dst {
-		if b != 0 {
-			t.Fatal("dst modified by a rejected call")
-		}
-	}
+	a := rowtest.NewArgBufs()
+	src, dst, idx, idxBuf := a.Src, a.Dst, a.Idx, a.IdxBuf
+	rowtest.CheckErrs(t, map[string]error{
+		"dstRows < 0":            Rows(ptr(dst), -1, 16, ptr(src), ptr(idx), 4),
+		"overflow":               Rows(ptr(dst), 4, 1<<40, ptr(src), ptr(idx), 1<<30),
+		"nil dst":                Rows(nil, 4, 16, ptr(src), ptr(idx), 4),
+		"nil src":                Rows(ptr(dst), 4, 16, nil, ptr(idx), 4),
+		"nil idx":                Rows(ptr(dst), 4, 16, ptr(src), nil, 4),
+		"misaligned idx":         Rows(ptr(dst), 4, 16, ptr(src), unsafe.Add(ptr(idxBuf), 4), 4),
+		"dst overlaps src":       Rows(ptr(src[8:]), 2, 16, ptr(src), ptr(idx[:2]), 2),
+		"dst overlaps idx":       Rows(ptr(idxBuf), 4, 16, ptr(src), ptr(idxBuf[4:]), 4),
+		"unknown tier":           RowsTier(Tier(9), ptr(dst), 4, 16, ptr(src), ptr(idx), 4),
+		"Bytes rowBytes 0":       Bytes(dst, src, 0, idx),
+		"Bytes dst not multiple": Bytes(dst[:60], src, 16, idx),
+		"Bytes src length":       Bytes(dst, src[:63], 16, idx),
+		"Float32 width 0":        Float32(make([]float32, 4), make([]float32, 4), 0, idx),
+		"Float32 src length":     Float32(make([]float32, 4), make([]float32, 5), 1, idx),
+		"Check n < 0":            Check(ptr(idx), -1, 4),
+		"Check misaligned":       Check(unsafe.Add(ptr(idxBuf), 4), 2, 4),
+	}, ErrValue, ErrIndex)
+	rowtest.CheckZero(t, dst, "dst after rejected calls")
 	// n == 0 succeeds with nil pointers.
 	if err := Rows(nil, 0, 4, nil, nil, 0); err != nil {
 		t.Fatal(err)

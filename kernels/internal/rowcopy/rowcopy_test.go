@@ -64,23 +64,17 @@ func TestCheck(t *testing.T) {
 }
 
 func TestOverlap(t *testing.T) {
-	cases := []struct {
-		a      uintptr
-		na     int64
-		b      uintptr
-		nb     int64
-		expect bool
-	}{
-		{100, 10, 110, 10, false},
-		{100, 11, 110, 10, true},
-		{110, 10, 100, 11, true},
-		{100, 0, 100, 10, false},
-		{0, 10, 0, 10, false},
-		{100, 50, 120, 1, true},
-	}
-	for _, c := range cases {
-		if got := Overlap(c.a, c.na, c.b, c.nb); got != c.expect {
-			t.Errorf("Overlap(%d, %d, %d, %d) = %v", c.a, c.na, c.b, c.nb, got)
+	// [a, a+na) and [b, b+nb), and whether they overlap.
+	for _, c := range [][5]int64{
+		{100, 10, 110, 10, 0}, // adjacent
+		{100, 11, 110, 10, 1},
+		{110, 10, 100, 11, 1},
+		{100, 0, 100, 10, 0}, // empty
+		{0, 10, 0, 10, 0},    // nil
+		{100, 50, 120, 1, 1}, // inside
+	} {
+		if got := Overlap(uintptr(c[0]), c[1], uintptr(c[2]), c[3]); got != (c[4] == 1) {
+			t.Errorf("Overlap%v = %v", c[:4], got)
 		}
 	}
 }

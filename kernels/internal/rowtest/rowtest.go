@@ -6,6 +6,7 @@ package rowtest
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"math/rand/v2"
 	"testing"
@@ -123,4 +124,36 @@ func BenchLoop(b *testing.B, bytesPerRun int64, run func() error) {
 		}
 	}
 	b.StopTimer()
+}
+
+// CheckErrs fails for every call (by name: the error it returned) whose
+// error does not wrap want, or wraps notWant.
+func CheckErrs(t testing.TB, calls map[string]error, want, notWant error) {
+	t.Helper()
+	for name, err := range calls {
+		if !errors.Is(err, want) || errors.Is(err, notWant) {
+			t.Errorf("%s: err = %v, want one wrapping %v", name, err, want)
+		}
+	}
+}
+
+// CheckZero fails unless every byte of b is zero (a buffer no rejected
+// call may have written).
+func CheckZero(t testing.TB, b []byte, what string) {
+	t.Helper()
+	if bytes.Count(b, []byte{0}) != len(b) {
+		t.Fatalf("%s: buffer modified", what)
+	}
+}
+
+// ArgBufs are the buffers of the argument-error tests: zeroed 64-byte Src
+// and Dst, four valid ids Idx, and IdxBuf, eight ids to misalign or overlap.
+type ArgBufs struct {
+	Src, Dst    []byte
+	Idx, IdxBuf []int64
+}
+
+// NewArgBufs returns fresh ArgBufs.
+func NewArgBufs() ArgBufs {
+	return ArgBufs{Src: make([]byte, 64), Dst: make([]byte, 64), Idx: []int64{0, 1, 2, 3}, IdxBuf: make([]int64, 8)}
 }
