@@ -93,6 +93,15 @@ void ibmb_gather_avx2_ex(void *dst, const void *src, const int64_t *idx,
 void ibmb_gather_avx512_ex(void *dst, const void *src, const int64_t *idx,
                            int64_t n, int64_t row_bytes, int stream);
 
+/*
+ * ibmb_gather_tier runs the kernel of one tier: 0 scalar, 1 memcpy, 2 AVX2,
+ * 3 AVX-512 (the Tier constants of kernels/gather), passing stream to the
+ * vector tiers' _ex entry points. It returns 0, or -1 (and copies nothing)
+ * for another tier number. The caller checks the CPU as for the kernels.
+ */
+int ibmb_gather_tier(int tier, void *dst, const void *src, const int64_t *idx,
+                     int64_t n, int64_t row_bytes, int stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -101,6 +101,11 @@ void ibmb_scatter_avx2(void *dst, const void *src, const int64_t *idx,
 void ibmb_scatter_avx512(void *dst, const void *src, const int64_t *idx,
                          int64_t n, int64_t row_bytes, int stream);
 
+/* ibmb_scatter_tier runs the kernel of one tier (numbered as for
+ * ibmb_gather_tier in gather.h): 0, or -1 for another tier number. */
+int ibmb_scatter_tier(int tier, void *dst, const void *src, const int64_t *idx,
+                      int64_t n, int64_t row_bytes, int stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,8 @@
-// gather.cu - row gather kernels for ibmb, compiled at run time with NVRTC.
+// gather.cu - row gather and row scatter kernels for ibmb, compiled at run
+// time with NVRTC.  Both directions share one templated row loop
+// (ibmb_copy_rows); the scatter's own contract is stated further down.
 //
-// Operation:  dst[i, :] = src[idx[i], :]  for i in [0, n)
+// Gather:  dst[i, :] = src[idx[i], :]  for i in [0, n)
 //
 //   src   srcRows x rowBytes bytes, row-major, contiguous (device memory)
 //   idx   n int64 row numbers (device memory, 8-byte aligned)
@@ -30,10 +32,10 @@
 typedef long long ibmb_i64;
 typedef unsigned long long ibmb_u64;
 
-// Thread layout of the gather kernels
-// ------------------------------------
+// Thread layout of the row kernels (gather and scatter)
+// -----------------------------------------------------
 // A block of B threads is split into B / G groups of G consecutive lanes;
-// each group copies one dst row at a time.  Groups stride over the rows with
+// each group copies one row at a time.  Groups stride over the rows with
 // a grid-stride loop in x (row = group id + k * groups in the grid).  In y,
 // the grid splits the columns of a row: block (x, y) handles the elements
 // c = y * G + lane + k * (gridDim.y * G).  gridDim.y > 1 is only used when
@@ -46,11 +48,15 @@ typedef unsigned long long ibmb_u64;
 // Each lane issues up to four independent loads before its four stores, to
 // keep more bytes in flight per thread (memory-level parallelism).  Loads go
 // through the read-only / non-coherent path (__ldg -> ld.global.nc): src and
-// idx are never written by this kernel.
-template <typename T>
-__device__ __forceinline__ void ibmb_gather_rows(T *__restrict__ dst, const T *__restrict__ src,
-                                                 const ibmb_i64 *__restrict__ idx, ibmb_i64 n,
-                                                 ibmb_i64 srcRows, ibmb_i64 rowElems, int groupShift) {
+// idx are never written by these kernels.
+//
+// SCATTER selects the direction: false copies table row idx[row] to packed
+// row `row` (gather: dst packed, src the table of tableRows rows), true
+// copies packed row `row` to table row idx[row] (scatter: dst the table).
+template <typename T, bool SCATTER>
+__device__ __forceinline__ void ibmb_copy_rows(T *__restrict__ dst, const T *__restrict__ src,
+                                               const ibmb_i64 *__restrict__ idx, ibmb_i64 n,
+                                               ibmb_i64 tableRows, ibmb_i64 rowElems, int groupShift) {
     const int G = 1 << groupShift;
     const int lane = (int)threadIdx.x & (G - 1);
     const ibmb_i64 groupsPerBlock = (ibmb_i64)(blockDim.x >> groupShift);
@@ -60,10 +66,10 @@ __device__ __forceinline__ void ibmb_gather_rows(T *__restrict__ dst, const T *_
 
     for (ibmb_i64 row = (ibmb_i64)blockIdx.x * groupsPerBlock + (ibmb_i64)(threadIdx.x >> groupShift); row < n;
          row += rowStep) {
-        const ibmb_i64 s = __ldg(idx + row);
-        if (s < 0 || s >= srcRows) continue;  // unreachable after the check kernel
-        const T *__restrict__ in = src + s * rowElems;
-        T *__restrict__ out = dst + row * rowElems;
+        const ibmb_i64 t = __ldg(idx + row);
+        if (t < 0 || t >= tableRows) continue;  // unreachable after the check kernels
+        const T *__restrict__ in = src + (SCATTER ? row : t) * rowElems;
+        T *__restrict__ out = dst + (SCATTER ? t : row) * rowElems;
 
         ibmb_i64 c = colStart;
         // Main body: 4 independent elements per lane per iteration.
@@ -84,34 +90,28 @@ __device__ __forceinline__ void ibmb_gather_rows(T *__restrict__ dst, const T *_
     }
 }
 
-// 16-byte path: rowBytes % 16 == 0, dst and src 16-byte aligned.
-// rowElems = rowBytes / 16.
-extern "C" __global__ void ibmb_gather_16(uint4 *__restrict__ dst, const uint4 *__restrict__ src,
-                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 srcRows,
-                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_gather_rows<uint4>(dst, src, idx, n, srcRows, rowElems, (int)groupShift);
-}
+// The extern "C" entry points ibmb_gather_<W> and ibmb_scatter_<W> for the
+// copy unit T of W bytes (both take: dst, src, idx, n, the table's rows
+// (srcRows of a gather, dstRows of a scatter), rowElems, groupShift).
+#define IBMB_ROW_KERNELS(W, T)                                                                              \
+    extern "C" __global__ void ibmb_gather_##W(T *__restrict__ dst, const T *__restrict__ src,             \
+                                               const ibmb_i64 *__restrict__ idx, ibmb_i64 n,                \
+                                               ibmb_i64 srcRows, ibmb_i64 rowElems, ibmb_i64 groupShift) {  \
+        ibmb_copy_rows<T, false>(dst, src, idx, n, srcRows, rowElems, (int)groupShift);                     \
+    }                                                                                                       \
+    extern "C" __global__ void ibmb_scatter_##W(T *__restrict__ dst, const T *__restrict__ src,            \
+                                                const ibmb_i64 *__restrict__ idx, ibmb_i64 n,               \
+                                                ibmb_i64 dstRows, ibmb_i64 rowElems, ibmb_i64 groupShift) { \
+        ibmb_copy_rows<T, true>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);                      \
+    }
 
-// 8-byte path: rowBytes % 8 == 0, dst and src 8-byte aligned.
-extern "C" __global__ void ibmb_gather_8(uint2 *__restrict__ dst, const uint2 *__restrict__ src,
-                                         const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 srcRows,
-                                         ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_gather_rows<uint2>(dst, src, idx, n, srcRows, rowElems, (int)groupShift);
-}
-
-// 4-byte path: rowBytes % 4 == 0, dst and src 4-byte aligned.
-extern "C" __global__ void ibmb_gather_4(unsigned int *__restrict__ dst, const unsigned int *__restrict__ src,
-                                         const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 srcRows,
-                                         ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_gather_rows<unsigned int>(dst, src, idx, n, srcRows, rowElems, (int)groupShift);
-}
-
+// 16-byte path: rowBytes % 16 == 0, dst and src 16-byte aligned;
+// rowElems = rowBytes / 16.  8- and 4-byte paths likewise.
+IBMB_ROW_KERNELS(16, uint4)
+IBMB_ROW_KERNELS(8, uint2)
+IBMB_ROW_KERNELS(4, unsigned int)
 // Generic byte path: any rowBytes, any alignment.
-extern "C" __global__ void ibmb_gather_1(unsigned char *__restrict__ dst, const unsigned char *__restrict__ src,
-                                         const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 srcRows,
-                                         ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_gather_rows<unsigned char>(dst, src, idx, n, srcRows, rowElems, (int)groupShift);
-}
+IBMB_ROW_KERNELS(1, unsigned char)
 
 // Index check: finds the first position i with idx[i] outside [0, nrows).
 //
@@ -143,7 +143,9 @@ extern "C" __global__ void ibmb_gather_check(const ibmb_i64 *__restrict__ idx, i
 //   src   n x rowBytes bytes, packed rows (device memory)
 //   idx   n int64 row numbers of dst (device memory, 8-byte aligned)
 //
-// Invariants the host (kernels/cuda, Scatter) establishes before launching:
+// The copy kernels ibmb_scatter_<W> are defined above with the gather's
+// (IBMB_ROW_KERNELS).  Invariants the host (kernels/cuda, Scatter)
+// establishes before launching:
 //   * ibmb_scatter_mark and ibmb_scatter_find ran first and found every
 //     idx[i] in [0, dstRows) and the idx[i] pairwise distinct, so no two
 //     threads write the same dst row and the result does not depend on the
@@ -155,63 +157,6 @@ extern "C" __global__ void ibmb_gather_check(const ibmb_i64 *__restrict__ idx, i
 //   * dst overlaps neither src nor idx.
 //
 // Unverified on a real GPU (tested on the CPU-emulated driver only).
-template <typename T>
-__device__ __forceinline__ void ibmb_scatter_rows(T *__restrict__ dst, const T *__restrict__ src,
-                                                  const ibmb_i64 *__restrict__ idx, ibmb_i64 n,
-                                                  ibmb_i64 dstRows, ibmb_i64 rowElems, int groupShift) {
-    const int G = 1 << groupShift;
-    const int lane = (int)threadIdx.x & (G - 1);
-    const ibmb_i64 groupsPerBlock = (ibmb_i64)(blockDim.x >> groupShift);
-    const ibmb_i64 rowStep = (ibmb_i64)gridDim.x * groupsPerBlock;
-    const ibmb_i64 colStart = (ibmb_i64)blockIdx.y * G + lane;
-    const ibmb_i64 colStep = (ibmb_i64)gridDim.y * G;
-
-    for (ibmb_i64 row = (ibmb_i64)blockIdx.x * groupsPerBlock + (ibmb_i64)(threadIdx.x >> groupShift); row < n;
-         row += rowStep) {
-        const ibmb_i64 d = __ldg(idx + row);
-        if (d < 0 || d >= dstRows) continue;  // unreachable after the check kernels
-        const T *__restrict__ in = src + row * rowElems;
-        T *__restrict__ out = dst + d * rowElems;
-        ibmb_i64 c = colStart;
-        for (; c + 3 * colStep < rowElems; c += 4 * colStep) {
-            const T a = __ldg(in + c);
-            const T b = __ldg(in + c + colStep);
-            const T e = __ldg(in + c + 2 * colStep);
-            const T f = __ldg(in + c + 3 * colStep);
-            out[c] = a;
-            out[c + colStep] = b;
-            out[c + 2 * colStep] = e;
-            out[c + 3 * colStep] = f;
-        }
-        for (; c < rowElems; c += colStep) {
-            out[c] = __ldg(in + c);
-        }
-    }
-}
-
-extern "C" __global__ void ibmb_scatter_16(uint4 *__restrict__ dst, const uint4 *__restrict__ src,
-                                           const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
-                                           ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_scatter_rows<uint4>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
-}
-
-extern "C" __global__ void ibmb_scatter_8(uint2 *__restrict__ dst, const uint2 *__restrict__ src,
-                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
-                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_scatter_rows<uint2>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
-}
-
-extern "C" __global__ void ibmb_scatter_4(unsigned int *__restrict__ dst, const unsigned int *__restrict__ src,
-                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
-                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_scatter_rows<unsigned int>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
-}
-
-extern "C" __global__ void ibmb_scatter_1(unsigned char *__restrict__ dst, const unsigned char *__restrict__ src,
-                                          const ibmb_i64 *__restrict__ idx, ibmb_i64 n, ibmb_i64 dstRows,
-                                          ibmb_i64 rowElems, ibmb_i64 groupShift) {
-    ibmb_scatter_rows<unsigned char>(dst, src, idx, n, dstRows, rowElems, (int)groupShift);
-}
 
 // Scatter index check, pass 1 of 2: mark every in-range id in the bitmap
 // `seen` and every id met a second time in the bitmap `dup` (both

@@ -40,9 +40,9 @@ type Glue struct {
 // it with what Discover finds, so a new kernel's glue file cannot be left
 // out silently.
 var Glues = []Glue{
-	{"kernels/gather/gather_c.c", []string{"csrc/gather.h", "csrc/gather.c"}},
+	{"kernels/gather/gather_c.c", []string{"csrc/gather.h", "csrc/gather.c", "csrc/rowcopy.h"}},
 	{"kernels/cuda/shim_c.c", []string{"csrc/cuda_shim.h", "csrc/cuda_shim.c"}},
-	{"kernels/scatter/scatter_c.c", []string{"csrc/scatter.h", "csrc/scatter.c"}},
+	{"kernels/scatter/scatter_c.c", []string{"csrc/scatter.h", "csrc/scatter.c", "csrc/rowcopy.h"}},
 }
 
 // includeLine matches a quoted #include (system <headers> are not ours).

@@ -144,14 +144,18 @@ func compileArchs(t *testing.T) []int {
 	return pick
 }
 
-func TestCompileGather(t *testing.T) {
-	requireNVRTC(t)
+// compilePTXFor compiles src (file, defining kernels) to PTX for every
+// architecture of compileArchs, checks that the PTX has an entry for each
+// kernel and targets the architecture, and returns the PTX by arch.
+func compilePTXFor(t *testing.T, src, file string, kernels []string) map[int]string {
+	t.Helper()
+	out := map[int]string{}
 	for _, arch := range compileArchs(t) {
-		ptx, err := CompilePTX(cudasrc.Gather, "gather.cu", arch)
+		ptx, err := CompilePTX(src, file, arch)
 		if err != nil {
-			t.Fatalf("CompilePTX(gather.cu, %d): %v", arch, err)
+			t.Fatalf("CompilePTX(%s, %d): %v", file, arch, err)
 		}
-		for _, k := range cudasrc.GatherKernels {
+		for _, k := range kernels {
 			if !strings.Contains(ptx, ".entry "+k+"(") {
 				t.Errorf("arch %d: PTX lacks .entry %s", arch, k)
 			}
@@ -159,18 +163,43 @@ func TestCompileGather(t *testing.T) {
 		if !strings.Contains(ptx, fmt.Sprintf(".target sm_%d", arch)) {
 			t.Errorf("arch %d: PTX lacks .target sm_%d", arch, arch)
 		}
-		// The 16-byte path must really use 128-bit non-coherent loads and
-		// 128-bit stores.
-		if !strings.Contains(ptx, "ld.global.nc.v4.u32") {
-			t.Errorf("arch %d: PTX has no ld.global.nc.v4.u32 (16-byte read-only loads)", arch)
+		t.Logf("%s for compute_%d: %d bytes of PTX", file, arch, len(ptx))
+		out[arch] = ptx
+	}
+	return out
+}
+
+// TestCompilePTX compiles each module for every architecture of
+// compileArchs and checks its entries and the instructions its design
+// relies on.
+func TestCompilePTX(t *testing.T) {
+	requireNVRTC(t)
+	for _, m := range []struct {
+		src, file string
+		kernels   []string
+		wants     [][2]string // PTX instruction, what needs it
+	}{
+		{cudasrc.Gather, "gather.cu", cudasrc.GatherKernels, [][2]string{
+			// The 16-byte path must really use 128-bit non-coherent loads
+			// and 128-bit stores.
+			{"ld.global.nc.v4.u32", "16-byte read-only loads"},
+			{"st.global.v4.u32", "16-byte stores"},
+			{"atom.global.min.u64", "check kernels"},
+		}},
+		{cudasrc.PPR, "ppr.cu", cudasrc.PPRKernels, [][2]string{
+			{"atom.global.add.f64", "residual push"},
+			{"atom.global.cas.b32", "hash table insert"},
+			{"shfl.sync", "warp collectives"},
+			{"vote.sync.ballot", "warp collectives"},
+		}},
+	} {
+		for arch, ptx := range compilePTXFor(t, m.src, m.file, m.kernels) {
+			for _, w := range m.wants {
+				if !strings.Contains(ptx, w[0]) {
+					t.Errorf("%s, arch %d: PTX has no %s (%s)", m.file, arch, w[0], w[1])
+				}
+			}
 		}
-		if !strings.Contains(ptx, "st.global.v4.u32") {
-			t.Errorf("arch %d: PTX has no st.global.v4.u32 (16-byte stores)", arch)
-		}
-		if !strings.Contains(ptx, "atom.global.min.u64") {
-			t.Errorf("arch %d: PTX has no atom.global.min.u64 (check kernel)", arch)
-		}
-		t.Logf("compute_%d: %d bytes of PTX", arch, len(ptx))
 	}
 }
 

@@ -57,8 +57,8 @@ func buildFakeDriver(t *testing.T) string { return cudatest.BuildFakeDriver(t) }
 
 var gpuTests = []string{
 	"TestAvailable", "TestDeviceGPU", "TestPrepareGPU", "TestGatherGPU",
-	"TestGatherBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
-	"TestScatterGPU", "TestScatterBadIndexGPU",
+	"TestRowsBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
+	"TestScatterGPU", "TestScatterArgs",
 }
 
 func TestFakeDriver(t *testing.T) {
@@ -113,13 +113,13 @@ func TestMissingDriver(t *testing.T) {
 func TestMissingNVRTC(t *testing.T) {
 	skipInChild(t)
 	dir := t.TempDir()
-	out := runChild(t, "TestAvailable|TestCompileGather|TestNVRTCMissingChild",
+	out := runChild(t, "TestAvailable|TestCompilePTX|TestNVRTCMissingChild",
 		"IBMB_NVRTC=", "IBMB_NVRTC_DIRS="+dir, "LD_LIBRARY_PATH="+dir, "IBMB_REQUIRE_NVRTC=", "IBMB_EXPECT_NVRTC_MISSING=1")
 	if !strings.Contains(out, "--- PASS: TestNVRTCMissingChild") {
 		t.Skipf("a system NVRTC is installed, cannot simulate its absence:\n%s", out)
 	}
-	if !strings.Contains(out, "--- SKIP: TestCompileGather") || !strings.Contains(out, "NVRTC not found") {
-		t.Errorf("TestCompileGather did not skip with a clear message:\n%s", out)
+	if !strings.Contains(out, "--- SKIP: TestCompilePTX") || !strings.Contains(out, "NVRTC not found") {
+		t.Errorf("TestCompilePTX did not skip with a clear message:\n%s", out)
 	}
 }
 
@@ -152,9 +152,9 @@ func TestNVRTCDiscovery(t *testing.T) {
 	lib, _ := NVRTCLibrary()
 	dir := filepath.Dir(lib)
 	empty := t.TempDir()
-	out := runChild(t, "TestNVRTCInfo|TestCompileGather",
+	out := runChild(t, "TestNVRTCInfo|TestCompilePTX",
 		"IBMB_NVRTC=", "IBMB_NVRTC_DIRS="+empty+":"+dir, "IBMB_REQUIRE_NVRTC=1")
-	expectPassed(t, out, "TestNVRTCInfo", "TestCompileGather")
+	expectPassed(t, out, "TestNVRTCInfo", "TestCompilePTX")
 	if !strings.Contains(out, dir) {
 		t.Errorf("child did not report NVRTC from %s:\n%s", dir, out)
 	}

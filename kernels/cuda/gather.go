@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	cudasrc "github.com/ibmb-dev/ibmb/cuda"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 )
 
 // deviceState is what we keep per device for the life of the process: the
@@ -26,22 +27,12 @@ type deviceState struct {
 	ctx     uintptr // primary context, retained once, never released
 	info    DeviceInfo
 
-	modMu sync.Mutex
-	fns   *gatherFuncs  // nil until the gather module loaded
-	ppr   *kernelModule // nil until the PPR module loaded
+	modMu  sync.Mutex
+	gather *kernelModule // nil until the gather module loaded
+	ppr    *kernelModule // nil until the PPR module loaded
 
 	scratchMu sync.Mutex
 	scratch   []*scratchBuf
-}
-
-// gatherFuncs are the kernels of cudasrc.Gather loaded in one context.
-type gatherFuncs struct {
-	module uintptr
-	arch   int    // architecture compiled for
-	kind   string // "cubin" or "ptx"
-	check  uintptr
-	byW    map[int64]uintptr  // width in bytes (16, 8, 4, 1) -> gather kernel
-	all    map[string]uintptr // every kernel of the module by name (scatter.go)
 }
 
 // scratchBuf is 16 bytes of device memory plus 16 bytes of pinned host
@@ -113,29 +104,36 @@ func chooseArch(archs []int, cc int) int {
 	return best
 }
 
-// kernels loads the gather module into the device's context (caller: inside
-// withDevice), once; see loadKernelModule for how it is built.
-func (d *deviceState) kernels() (*gatherFuncs, error) {
+// module returns the module in *slot, compiling and loading src (named
+// file, defining the kernels names) into the device's context on first use
+// (caller: inside withDevice); see loadKernelModule for how it is built.
+func (d *deviceState) module(slot **kernelModule, src, file string, names []string) (*kernelModule, error) {
 	d.modMu.Lock()
 	defer d.modMu.Unlock()
-	if d.fns != nil {
-		return d.fns, nil
-	}
-	m, err := d.loadKernelModule(cudasrc.Gather, "gather.cu", cudasrc.GatherKernels)
-	if err != nil {
-		return nil, err
-	}
-	fns := &gatherFuncs{module: m.module, arch: m.arch, kind: m.kind, check: m.fns["ibmb_gather_check"], byW: map[int64]uintptr{},
-		all: m.fns}
-	for _, w := range gatherWidths {
-		fn, ok := m.fns[fmt.Sprintf("ibmb_gather_%d", w)]
-		if !ok {
-			return nil, newErr(ErrCUDA, "cuda: gather module lacks the %d-byte kernel", w)
+	if *slot == nil {
+		m, err := d.loadKernelModule(src, file, names)
+		if err != nil {
+			return nil, err
 		}
-		fns.byW[w] = fn
+		*slot = m
 	}
-	d.fns = fns
-	return fns, nil
+	return *slot, nil
+}
+
+// kernels returns the gather module (gather and scatter kernels).
+func (d *deviceState) kernels() (*kernelModule, error) {
+	return d.module(&d.gather, cudasrc.Gather, "gather.cu", cudasrc.GatherKernels)
+}
+
+// launch runs the kernel name of m on a grid of gx x gy blocks of block
+// threads on stream cs, passing args (every parameter 8 bytes wide).
+func (m *kernelModule) launch(name string, gx, gy, block uint32, cs C.uintptr_t, args ...C.ulonglong) error {
+	fn, ok := m.fns[name]
+	if !ok {
+		return newErr(ErrCUDA, "cuda: the loaded module lacks the kernel %s", name)
+	}
+	return cuCheck("cuLaunchKernel("+name+")", C.ibmb_launch_u64(C.uintptr_t(fn),
+		C.uint(gx), C.uint(gy), 1, C.uint(block), 1, 1, 0, cs, &args[0], C.int(len(args))))
 }
 
 // getScratch takes a scratch buffer from the device's pool (allocating one
@@ -171,12 +169,15 @@ func (d *deviceState) putScratch(s *scratchBuf) {
 // primary context and compiles (or fetches from the on-disk cache) and loads
 // the gather kernels, so that the first Gather call does not pay for it. It
 // reports the same errors the first Gather would.
-func Prepare(dev int) error {
+func Prepare(dev int) error { return prepare(dev, (*deviceState).kernels) }
+
+// prepare loads a module on device dev ahead of time (Prepare, PreparePPR).
+func prepare(dev int, load func(*deviceState) (*kernelModule, error)) error {
 	if dev < 0 {
 		return newErr(ErrValue, "cuda: device ordinal %d is negative", dev)
 	}
 	return withDevice(dev, func(d *deviceState) error {
-		_, err := d.kernels()
+		_, err := load(d)
 		return err
 	})
 }
@@ -239,56 +240,6 @@ func checkGrid(n int64, sms int) uint32 {
 	return uint32(max(min(ceilDiv(n, checkBlock), int64(max(sms, 1))*8), 1))
 }
 
-// overlaps reports whether [a, a+alen) and [b, b+blen) intersect.
-func overlaps(a uintptr, alen int64, b uintptr, blen int64) bool {
-	if alen <= 0 || blen <= 0 {
-		return false
-	}
-	return uint64(a) < uint64(b)+uint64(blen) && uint64(b) < uint64(a)+uint64(alen)
-}
-
-// validateGather checks Gather's arguments (everything that can be checked
-// without touching the GPU).
-func validateGather(dev int, dst, src uintptr, srcRows, rowBytes int64, idx uintptr, n int64) error {
-	bad := func(format string, args ...any) error {
-		return newErr(ErrValue, "cuda: gather: "+format, args...)
-	}
-	switch {
-	case dev < 0:
-		return bad("device ordinal %d is negative", dev)
-	case rowBytes <= 0:
-		return bad("rowBytes = %d, want > 0", rowBytes)
-	case srcRows < 0:
-		return bad("srcRows = %d, want >= 0", srcRows)
-	case n < 0:
-		return bad("n = %d, want >= 0", n)
-	}
-	if n == 0 {
-		return nil
-	}
-	switch {
-	case srcRows > 0 && srcRows > math.MaxInt64/rowBytes:
-		return bad("source size %d rows x %d bytes overflows", srcRows, rowBytes)
-	case n > math.MaxInt64/rowBytes:
-		return bad("output size %d rows x %d bytes overflows", n, rowBytes)
-	case n > math.MaxInt64/8:
-		return bad("n = %d indices overflow", n)
-	case dst == 0:
-		return bad("dst is a null pointer")
-	case idx == 0:
-		return bad("idx is a null pointer")
-	case src == 0 && srcRows > 0:
-		return bad("src is a null pointer")
-	case idx%8 != 0:
-		return bad("idx %#x is not 8-byte aligned (int64 indices)", idx)
-	case overlaps(dst, n*rowBytes, src, srcRows*rowBytes):
-		return bad("dst [%#x, +%d) overlaps src [%#x, +%d)", dst, n*rowBytes, src, srcRows*rowBytes)
-	case overlaps(dst, n*rowBytes, idx, n*8):
-		return bad("dst [%#x, +%d) overlaps idx [%#x, +%d)", dst, n*rowBytes, idx, n*8)
-	}
-	return nil
-}
-
 // Gather copies rows on device dev: dst[i] = src[idx[i]] for i in [0, n),
 // each row rowBytes bytes, bit-exact and dtype-agnostic.
 //
@@ -314,62 +265,95 @@ func validateGather(dev int, dst, src uintptr, srcRows, rowBytes int64, idx uint
 // driver, no device or no NVRTC gives ErrUnavailable; driver call failures
 // (e.g. a pointer that is not device memory) give ErrCUDA.
 func Gather(dev int, dst, src uintptr, srcRows, rowBytes int64, idx uintptr, n int64, stream uintptr) error {
-	if err := validateGather(dev, dst, src, srcRows, rowBytes, idx, n); err != nil {
+	a := rowcopy.Args{Op: rowcopy.Gather, Dst: dst, Src: src, Idx: idx, TableRows: srcRows, RowBytes: rowBytes, N: n}
+	return copyRows(dev, &a, stream, func(d *deviceState, m *kernelModule, cs C.uintptr_t) error {
+		pos, v, err := firstBad(d, idx, cs, func(word C.ibmb_CUdeviceptr) error {
+			return m.launch("ibmb_gather_check", checkGrid(n, d.info.SMs), 1, checkBlock, cs,
+				C.ulonglong(idx), C.ulonglong(n), C.ulonglong(srcRows), C.ulonglong(word))
+		})
+		if err == nil && pos >= 0 {
+			err = newErr(ErrIndex, "cuda: gather: idx[%d] = %d is out of range [0, %d); output not written", pos, v, srcRows)
+		}
+		return err
+	})
+}
+
+// copyRows runs a gather or a scatter (a) on device dev: it validates the
+// arguments, runs check (the operation's index check on stream cs: nil
+// when every index is valid, else the error to return, with dst not
+// written), then queues the copy kernel ibmb_<op>_<width> on the stream
+// and returns without waiting.
+func copyRows(dev int, a *rowcopy.Args, stream uintptr, check func(d *deviceState, m *kernelModule, cs C.uintptr_t) error) error {
+	op := "gather"
+	if a.Op == rowcopy.Scatter {
+		op = "scatter"
+	}
+	if dev < 0 {
+		return newErr(ErrValue, "cuda: %s: device ordinal %d is negative", op, dev)
+	}
+	err := a.Check(func(format string, args ...any) error {
+		return newErr(ErrValue, "cuda: "+op+": "+format, args...)
+	})
+	if err != nil || a.N == 0 {
 		return err
 	}
-	if n == 0 {
-		return nil
-	}
 	return withDevice(dev, func(d *deviceState) error {
-		fns, err := d.kernels()
-		if err != nil {
-			return err
-		}
-		s, err := d.getScratch()
+		m, err := d.kernels()
 		if err != nil {
 			return err
 		}
 		cs := C.uintptr_t(stream)
-
-		// 1. Index check into the scratch word, then wait for its result.
-		if err := cuCheck("cuMemsetD8Async", C.ibmb_cuMemsetD8Async(s.dev, 0xff, 8, cs)); err != nil {
+		if err := check(d, m, cs); err != nil {
 			return err
 		}
-		checkArgs := [4]C.ulonglong{C.ulonglong(idx), C.ulonglong(n), C.ulonglong(srcRows), C.ulonglong(s.dev)}
-		if err := cuCheck("cuLaunchKernel(ibmb_gather_check)", C.ibmb_launch_u64(C.uintptr_t(fns.check),
-			C.uint(checkGrid(n, d.info.SMs)), 1, 1, checkBlock, 1, 1, 0, cs, &checkArgs[0], C.int(len(checkArgs)))); err != nil {
-			return err
-		}
-		words := (*[2]uint64)(s.host)
-		if err := cuCheck("cuMemcpyDtoHAsync", C.ibmb_cuMemcpyDtoHAsync(s.host, s.dev, 8, cs)); err != nil {
-			return err
-		}
-		if err := cuCheck("cuStreamSynchronize", C.ibmb_cuStreamSynchronize(cs)); err != nil {
-			return err
-		}
-		if first := words[0]; first != math.MaxUint64 {
-			pos := int64(first)
-			valPtr := unsafe.Add(s.host, 8)
-			err := cuCheck("cuMemcpyDtoHAsync", C.ibmb_cuMemcpyDtoHAsync(valPtr, C.ibmb_CUdeviceptr(uint64(idx)+8*first), 8, cs))
-			if err == nil {
-				err = cuCheck("cuStreamSynchronize", C.ibmb_cuStreamSynchronize(cs))
-			}
-			if err != nil {
-				return err
-			}
-			d.putScratch(s)
-			return newErr(ErrIndex, "cuda: gather: idx[%d] = %d is out of range [0, %d); output not written",
-				pos, int64(words[1]), srcRows)
-		}
-		d.putScratch(s) // the stream is idle: the buffer is free again
-
-		// 2. The copy, queued on the caller's stream.
-		p := planGather(dst, src, rowBytes, n, d.info.SMs)
-		args := [7]C.ulonglong{C.ulonglong(dst), C.ulonglong(src), C.ulonglong(idx), C.ulonglong(n),
-			C.ulonglong(srcRows), C.ulonglong(p.rowElems), C.ulonglong(p.groupShift)}
-		return cuCheck(fmt.Sprintf("cuLaunchKernel(ibmb_gather_%d)", p.width), C.ibmb_launch_u64(C.uintptr_t(fns.byW[p.width]),
-			C.uint(p.gridX), C.uint(p.gridY), 1, C.uint(p.block), 1, 1, 0, cs, &args[0], C.int(len(args))))
+		p := planGather(a.Dst, a.Src, a.RowBytes, a.N, d.info.SMs)
+		return m.launch(fmt.Sprintf("ibmb_%s_%d", op, p.width), p.gridX, p.gridY, p.block, cs,
+			C.ulonglong(a.Dst), C.ulonglong(a.Src), C.ulonglong(a.Idx), C.ulonglong(a.N),
+			C.ulonglong(a.TableRows), C.ulonglong(p.rowElems), C.ulonglong(p.groupShift))
 	})
+}
+
+// firstBad runs an index check on stream cs and waits for it: it sets the
+// device word of a scratch buffer to all ones, calls launch(word) to queue
+// the check kernels (which atomicMin the first bad position into it), and
+// returns that position and idx's value there, or pos -1 when the word
+// stayed all ones. Caller: inside withDevice.
+func firstBad(d *deviceState, idx uintptr, cs C.uintptr_t, launch func(word C.ibmb_CUdeviceptr) error) (pos, v int64, err error) {
+	s, err := d.getScratch()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := cuCheck("cuMemsetD8Async", C.ibmb_cuMemsetD8Async(s.dev, 0xff, 8, cs)); err != nil {
+		return 0, 0, err
+	}
+	if err := launch(s.dev); err != nil {
+		return 0, 0, err
+	}
+	words := (*[2]uint64)(s.host)
+	if err := d2hSync(s.host, s.dev, cs); err != nil {
+		return 0, 0, err
+	}
+	first := words[0]
+	if first != math.MaxUint64 {
+		if err := d2hSync(unsafe.Add(s.host, 8), C.ibmb_CUdeviceptr(uint64(idx)+8*first), cs); err != nil {
+			return 0, 0, err
+		}
+	}
+	pos, v = int64(first), int64(words[1])
+	d.putScratch(s) // the stream is idle: the buffer is free again
+	if first == math.MaxUint64 {
+		return -1, 0, nil
+	}
+	return pos, v, nil
+}
+
+// d2hSync copies the 8-byte word at src to host memory dst on stream cs
+// and waits for it.
+func d2hSync(dst unsafe.Pointer, src C.ibmb_CUdeviceptr, cs C.uintptr_t) error {
+	if err := cuCheck("cuMemcpyDtoHAsync", C.ibmb_cuMemcpyDtoHAsync(dst, src, 8, cs)); err != nil {
+		return err
+	}
+	return cuCheck("cuStreamSynchronize", C.ibmb_cuStreamSynchronize(cs))
 }
 
 // MemcpyBandwidth measures device-to-device copy bandwidth on device dev:
@@ -476,9 +460,9 @@ func devSynchronize(dev int) error {
 // moduleInfo reports how the gather module of dev was built (tests).
 func moduleInfo(dev int) (arch int, kind string, err error) {
 	err = withDevice(dev, func(d *deviceState) error {
-		fns, err := d.kernels()
+		m, err := d.kernels()
 		if err == nil {
-			arch, kind = fns.arch, fns.kind
+			arch, kind = m.arch, m.kind
 		}
 		return err
 	})

@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 )
 
 // These tests need a GPU (Available() == nil) and skip otherwise. Without a
@@ -62,163 +63,24 @@ func TestPrepareGPU(t *testing.T) {
 	}
 }
 
-// gatherBuffers is one test case's device memory: src, dst with guard bytes
-// around it, and idx.
-type gatherBuffers struct {
-	t                       *testing.T
-	dev                     int
-	srcBase, dstBase, idxB  uintptr
-	src, dst, idx           uintptr
-	srcHost                 []byte
-	dstLen, guard, dstOff   int64
-	rowBytes, srcRows, rows int64
-}
-
-const guardByte = 0xcd
-
-func newGatherBuffers(t *testing.T, rng *rand.Rand, rowBytes, srcRows, n, srcOff, dstOff int64) *gatherBuffers {
-	t.Helper()
-	b := &gatherBuffers{t: t, rowBytes: rowBytes, srcRows: srcRows, rows: n, guard: 64, dstOff: dstOff}
-	var err error
-	srcLen := srcOff + srcRows*rowBytes + b.guard
-	if b.srcBase, err = devAlloc(0, srcLen); err != nil {
-		t.Fatal(err)
-	}
-	b.src = b.srcBase + uintptr(srcOff)
-	b.dstLen = b.guard + dstOff + n*rowBytes + b.guard
-	if b.dstBase, err = devAlloc(0, b.dstLen); err != nil {
-		t.Fatal(err)
-	}
-	b.dst = b.dstBase + uintptr(b.guard+dstOff)
-	if b.idxB, err = devAlloc(0, max(n, 1)*8); err != nil {
-		t.Fatal(err)
-	}
-	b.idx = b.idxB
-	b.srcHost = make([]byte, srcLen)
-	for i := range b.srcHost {
-		b.srcHost[i] = byte(rng.Uint32())
-	}
-	if err := copyToDevice(0, b.srcBase, b.srcHost); err != nil {
-		t.Fatal(err)
-	}
-	b.srcHost = b.srcHost[srcOff:]
-	if err := copyToDevice(0, b.dstBase, bytes.Repeat([]byte{guardByte}, int(b.dstLen))); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, p := range []uintptr{b.srcBase, b.dstBase, b.idxB} {
-			if err := devFree(0, p); err != nil {
-				t.Errorf("devFree: %v", err)
-			}
-		}
-	})
-	return b
-}
-
-func (b *gatherBuffers) setIdx(idx []int64) {
-	b.t.Helper()
-	raw := make([]byte, 8*len(idx))
-	for i, v := range idx {
-		for k := 0; k < 8; k++ {
-			raw[8*i+k] = byte(uint64(v) >> (8 * k))
-		}
-	}
-	if err := copyToDevice(0, b.idx, raw); err != nil {
-		b.t.Fatal(err)
-	}
-}
-
-// dstBytes syncs the device and returns the whole dst buffer (guards too).
-func (b *gatherBuffers) dstBytes() []byte {
-	b.t.Helper()
-	if err := devSynchronize(0); err != nil {
-		b.t.Fatal(err)
-	}
-	out := make([]byte, b.dstLen)
-	if err := copyFromDevice(0, out, b.dstBase); err != nil {
-		b.t.Fatal(err)
-	}
-	return out
-}
-
-// verify compares dst with the CPU reference dst[i] = src[idx[i]] and
-// checks that the guard bytes around dst are untouched.
-func (b *gatherBuffers) verify(idx []int64, what string) {
-	b.t.Helper()
-	out := b.dstBytes()
-	lead := b.guard + b.dstOff
-	for i := int64(0); i < lead; i++ {
-		if out[i] != guardByte {
-			b.t.Fatalf("%s: byte %d before dst overwritten", what, lead-i)
-		}
-	}
-	for i := lead + b.rows*b.rowBytes; i < b.dstLen; i++ {
-		if out[i] != guardByte {
-			b.t.Fatalf("%s: byte %d after dst overwritten", what, i-(lead+b.rows*b.rowBytes))
-		}
-	}
-	got := out[lead : lead+b.rows*b.rowBytes]
-	for i, s := range idx {
-		want := b.srcHost[int64(s)*b.rowBytes : (int64(s)+1)*b.rowBytes]
-		row := got[int64(i)*b.rowBytes : (int64(i)+1)*b.rowBytes]
-		if !bytes.Equal(row, want) {
-			b.t.Fatalf("%s: dst row %d (src row %d) differs", what, i, s)
-		}
-	}
-}
-
-func randomIdx(rng *rand.Rand, n, srcRows int64) []int64 {
-	idx := make([]int64, n)
-	for i := range idx {
-		idx[i] = rng.Int64N(srcRows)
-	}
-	return idx
-}
-
 func TestGatherGPU(t *testing.T) {
 	requireGPU(t)
 	rng := rand.New(rand.NewPCG(1, 2))
-	rowSizes := []int64{1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 24, 32, 48, 64, 96, 100, 128, 256, 260, 520, 1000, 1024, 4096, 4100}
-	offsets := []struct{ src, dst int64 }{{0, 0}, {4, 0}, {0, 8}, {1, 3}, {16, 48}}
-	for _, rowBytes := range rowSizes {
-		for _, off := range offsets {
-			const srcRows, n = 37, 61
-			what := fmt.Sprintf("rowBytes=%d srcOff=%d dstOff=%d", rowBytes, off.src, off.dst)
-			b := newGatherBuffers(t, rng, rowBytes, srcRows, n, off.src, off.dst)
-			idx := randomIdx(rng, n, srcRows)
-			idx[0], idx[n-1] = 0, srcRows-1 // first and last source rows
-			b.setIdx(idx)
-			if err := Gather(0, b.dst, b.src, srcRows, rowBytes, b.idx, n, 0); err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			b.verify(idx, what)
-		}
-	}
-
-	// Shapes that exercise the launch geometry: many rows (grid-stride in
-	// x), few huge rows (columns split in y), single rows.
-	for _, c := range []struct{ rowBytes, srcRows, n int64 }{
-		{16, 1000, 50000},
-		{4, 3000, 20000},
-		{512, 5000, 4000},
-		{1 << 18, 4, 3},
-		{(1 << 18) + 4, 3, 2},
-		{1 << 16, 1, 1},
-		{3, 1, 1},
-	} {
-		what := fmt.Sprintf("rowBytes=%d srcRows=%d n=%d", c.rowBytes, c.srcRows, c.n)
-		b := newGatherBuffers(t, rng, c.rowBytes, c.srcRows, c.n, 0, 0)
-		idx := randomIdx(rng, c.n, c.srcRows)
-		b.setIdx(idx)
-		if err := Gather(0, b.dst, b.src, c.srcRows, c.rowBytes, b.idx, c.n, 0); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		b.verify(idx, what)
-	}
+	sweepRowsGPU(t, rng, rowcopy.Gather,
+		[]int64{1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 24, 32, 48, 64, 96, 100, 128, 256, 260, 520, 1000, 1024, 4096, 4100},
+		37, 61, [][3]int64{
+			{16, 1000, 50000},
+			{4, 3000, 20000},
+			{512, 5000, 4000},
+			{1 << 18, 4, 3},
+			{(1 << 18) + 4, 3, 2},
+			{1 << 16, 1, 1},
+			{3, 1, 1},
+		})
 
 	// The per-thread default stream handle (CU_STREAM_PER_THREAD) works too.
-	b := newGatherBuffers(t, rng, 64, 10, 20, 0, 0)
-	idx := randomIdx(rng, 20, 10)
+	b := newRowCase(t, rng, rowcopy.Gather, 64, 10, 20, 0, 0)
+	idx := rowIDs(rng, rowcopy.Gather, 20, 10)
 	b.setIdx(idx)
 	if err := Gather(0, b.dst, b.src, 10, 64, b.idx, 20, 2); err != nil {
 		t.Fatalf("per-thread stream: %v", err)
@@ -226,64 +88,95 @@ func TestGatherGPU(t *testing.T) {
 	b.verify(idx, "per-thread stream")
 }
 
-func TestGatherBadIndexGPU(t *testing.T) {
+// TestRowsBadIndexGPU: Gather and Scatter refuse an id list naming the
+// smallest position involved in an error (out of range, or for Scatter a
+// repeated id), with the error kind of that error, and leave dst alone; the
+// device keeps working afterwards.
+func TestRowsBadIndexGPU(t *testing.T) {
 	requireGPU(t)
 	rng := rand.New(rand.NewPCG(3, 4))
-	const srcRows, n, rowBytes = 10, 100, 32
-	for _, c := range []struct {
-		bad      map[int]int64
-		pos      int
-		val      int64
-		emptySrc bool
+	const rowBytes = 32
+	const gRows, gN = 10, 100 // gather: source rows, ids
+	const sRows, sN = 100, 50 // scatter: store rows, ids
+	for _, bc := range []struct {
+		op         rowcopy.Op
+		set        map[int]int64
+		pos        int
+		kind       error
+		text       string
+		emptyTable bool
 	}{
-		{bad: map[int]int64{7: srcRows}, pos: 7, val: srcRows},
-		{bad: map[int]int64{0: -1}, pos: 0, val: -1},
-		{bad: map[int]int64{99: 1 << 40}, pos: 99, val: 1 << 40},
-		{bad: map[int]int64{50: -5, 13: 11, 80: 10}, pos: 13, val: 11},
-		{emptySrc: true, pos: 0},
+		{op: rowcopy.Gather, set: map[int]int64{7: gRows}, pos: 7},
+		{op: rowcopy.Gather, set: map[int]int64{0: -1}, pos: 0},
+		{op: rowcopy.Gather, set: map[int]int64{99: 1 << 40}, pos: 99},
+		{op: rowcopy.Gather, set: map[int]int64{50: -5, 13: 11, 80: 10}, pos: 13},
+		{op: rowcopy.Gather, emptyTable: true, pos: 0},
+		{op: rowcopy.Scatter, set: map[int]int64{7: sRows}, pos: 7},
+		{op: rowcopy.Scatter, set: map[int]int64{0: -1}, pos: 0},
+		{op: rowcopy.Scatter, set: map[int]int64{20: 3, 40: 3}, pos: 20, kind: ErrValue, text: "occurs more than once"},
+		// The smallest position involved in any error wins.
+		{op: rowcopy.Scatter, set: map[int]int64{30: 1 << 40, 10: 99, 45: 99}, pos: 10, kind: ErrValue, text: "occurs more than once"},
+		{op: rowcopy.Scatter, set: map[int]int64{5: -3, 10: 99, 45: 99}, pos: 5},
 	} {
-		b := newGatherBuffers(t, rng, rowBytes, srcRows, n, 0, 0)
-		idx := randomIdx(rng, n, srcRows)
-		for p, v := range c.bad {
+		if bc.kind == nil {
+			bc.kind, bc.text = ErrIndex, "out of range"
+		}
+		what := fmt.Sprintf("op %d %v", bc.op, bc.set)
+		c, idx := badIndexCase(t, rng, bc.op, rowBytes, gRows, gN, sRows, sN)
+		for p, v := range bc.set {
 			idx[p] = v
 		}
-		rows := int64(srcRows)
-		if c.emptySrc {
-			rows = 0
-			c.val = idx[0]
+		c.setIdx(idx)
+		tableRows := c.tableRows
+		if bc.emptyTable {
+			tableRows = 0
 		}
-		b.setIdx(idx)
-		err := Gather(0, b.dst, b.src, rows, rowBytes, b.idx, n, 0)
-		if !errors.Is(err, ErrIndex) {
-			t.Fatalf("bad %v: got %v, want ErrIndex", c.bad, err)
+		err := c.run(tableRows, int64(len(idx)))
+		if !errors.Is(err, bc.kind) {
+			t.Fatalf("%s: got %v, want %v", what, err, bc.kind)
 		}
-		if want := fmt.Sprintf("idx[%d] = %d ", c.pos, c.val); !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %q", err, want)
+		if want := fmt.Sprintf("idx[%d] = %d ", bc.pos, idx[bc.pos]); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), bc.text) {
+			t.Errorf("%s: error %q does not name %q / %q", what, err, want, bc.text)
 		}
-		out := b.dstBytes()
-		if !bytes.Equal(out, bytes.Repeat([]byte{guardByte}, len(out))) {
-			t.Errorf("bad %v: dst was written although the index check failed", c.bad)
+		c.verifyUntouched(what)
+	}
+	// The device keeps working after refused calls.
+	for _, op := range []rowcopy.Op{rowcopy.Gather, rowcopy.Scatter} {
+		c, idx := badIndexCase(t, rng, op, rowBytes, gRows, gN, sRows, sN)
+		c.setIdx(idx)
+		if err := c.run(c.tableRows, int64(len(idx))); err != nil {
+			t.Fatal(err)
+		}
+		c.verify(idx, fmt.Sprintf("op %d after refused calls", op))
+	}
+}
+
+// badIndexCase returns a case of TestRowsBadIndexGPU with valid ids: random
+// ones for a gather, distinct ones for a scatter that avoid 3 and 99 (so
+// that the repeats a test plants are the only ones).
+func badIndexCase(t *testing.T, rng *rand.Rand, op rowcopy.Op, rowBytes, gRows, gN, sRows, sN int64) (*rowCase, []int64) {
+	t.Helper()
+	if op == rowcopy.Gather {
+		return newRowCase(t, rng, op, rowBytes, gRows, gN, 0, 0), rowIDs(rng, op, gN, gRows)
+	}
+	idx := make([]int64, 0, sRows)
+	for _, v := range rng.Perm(int(sRows)) {
+		if v != 3 && v != 99 {
+			idx = append(idx, int64(v))
 		}
 	}
-	// The device keeps working after a refused call.
-	b := newGatherBuffers(t, rng, rowBytes, srcRows, n, 0, 0)
-	idx := randomIdx(rng, n, srcRows)
-	b.setIdx(idx)
-	if err := Gather(0, b.dst, b.src, srcRows, rowBytes, b.idx, n, 0); err != nil {
-		t.Fatal(err)
-	}
-	b.verify(idx, "after refused calls")
+	return newRowCase(t, rng, op, rowBytes, sRows, sN, 0, 0), idx[:sN]
 }
 
 func TestGatherConcurrentGPU(t *testing.T) {
 	requireGPU(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	const workers = 4
-	bufs := make([]*gatherBuffers, workers)
+	bufs := make([]*rowCase, workers)
 	idxs := make([][]int64, workers)
 	for w := range bufs {
-		bufs[w] = newGatherBuffers(t, rng, 48, 20, 300, 0, 0)
-		idxs[w] = randomIdx(rng, 300, 20)
+		bufs[w] = newRowCase(t, rng, rowcopy.Gather, 48, 20, 300, 0, 0)
+		idxs[w] = rowIDs(rng, rowcopy.Gather, 300, 20)
 		if w == workers-1 {
 			idxs[w][17] = 20 // one worker gets a bad index
 		}

@@ -248,29 +248,11 @@ func PPRPushContext(ctx context.Context, dev int, indptr []int64, indices []int3
 
 // PreparePPR compiles (or fetches from the on-disk cache) and loads the PPR
 // kernels on device dev, so that the first PPRPush does not pay for it.
-func PreparePPR(dev int) error {
-	if dev < 0 {
-		return newErr(ErrValue, "cuda: device ordinal %d is negative", dev)
-	}
-	return withDevice(dev, func(d *deviceState) error {
-		_, err := d.pprKernels()
-		return err
-	})
-}
+func PreparePPR(dev int) error { return prepare(dev, (*deviceState).pprKernels) }
 
 // pprKernels loads the PPR module once (caller: inside withDevice).
 func (d *deviceState) pprKernels() (*kernelModule, error) {
-	d.modMu.Lock()
-	defer d.modMu.Unlock()
-	if d.ppr != nil {
-		return d.ppr, nil
-	}
-	m, err := d.loadKernelModule(cudasrc.PPR, "ppr.cu", cudasrc.PPRKernels)
-	if err != nil {
-		return nil, err
-	}
-	d.ppr = m
-	return m, nil
+	return d.module(&d.ppr, cudasrc.PPR, "ppr.cu", cudasrc.PPRKernels)
 }
 
 // ---- device memory helpers (caller: inside withDevice) ----------------------
@@ -310,6 +292,17 @@ func dtoh[T any](what string, dst []T, src C.ibmb_CUdeviceptr) error {
 	}
 	bytes := uintptr(len(dst)) * unsafe.Sizeof(dst[0])
 	return cuCheck("cuMemcpyDtoH("+what+")", C.ibmb_cuMemcpyDtoH(unsafe.Pointer(&dst[0]), src, C.size_t(bytes)))
+}
+
+// downloads is a sequence of dtoh copies that stops at the first error
+// (then in err).
+type downloads struct{ err error }
+
+// download runs dtoh(what, dst, src) unless an earlier copy of dl failed.
+func download[T any](dl *downloads, what string, dst []T, src C.ibmb_CUdeviceptr) {
+	if dl.err == nil {
+		dl.err = dtoh(what, dst, src)
+	}
 }
 
 func memset(what string, dst C.ibmb_CUdeviceptr, v byte, bytes int64) error {
@@ -539,9 +532,7 @@ func (pr *pprRun) launch(wave []int32) error {
 		C.ulonglong(pr.outNodes), C.ulonglong(pr.outScores), C.ulonglong(pr.gpuK),
 		C.ulonglong(pr.rowOffDev), C.ulonglong(pr.poolCap),
 	}
-	fn := pr.mod.fns[pr.kernel]
-	if err := cuCheck("cuLaunchKernel("+pr.kernel+")", C.ibmb_launch_u64(C.uintptr_t(fn),
-		C.uint(blocks), 1, 1, pprBlock, 1, 1, 0, 0, &args[0], C.int(len(args)))); err != nil {
+	if err := pr.mod.launch(pr.kernel, uint32(blocks), 1, pprBlock, 0, args[:]...); err != nil {
 		return err
 	}
 	if err := cuCheck(pr.kernel+" (cuStreamSynchronize)", C.ibmb_cuStreamSynchronize(0)); err != nil {
@@ -558,14 +549,12 @@ func (pr *pprRun) collect(wave []int32) (again []int32, err error) {
 	status := make([]int32, nt)
 	count := make([]int32, nt)
 	ctrl := make([]uint64, pprCtrlWords)
-	if err := dtoh("task status", status, pr.status); err != nil {
-		return nil, err
-	}
-	if err := dtoh("row lengths", count, pr.count); err != nil {
-		return nil, err
-	}
-	if err := dtoh("control words", ctrl, pr.ctrl); err != nil {
-		return nil, err
+	var dl downloads
+	download(&dl, "task status", status, pr.status)
+	download(&dl, "row lengths", count, pr.count)
+	download(&dl, "control words", ctrl, pr.ctrl)
+	if dl.err != nil {
+		return nil, dl.err
 	}
 	pr.stats.Pushes += int64(ctrl[ctrlPushes])
 	pr.stats.EdgePushes += int64(ctrl[ctrlEdges])
@@ -584,15 +573,12 @@ func (pr *pprRun) collect(wave []int32) (again []int32, err error) {
 		nodes = make([]int32, used)
 		scores = make([]float32, used)
 		rowOff = make([]int64, nt)
-		if err := dtoh("row offsets", rowOff, pr.rowOffDev); err != nil {
-			return nil, err
-		}
+		download(&dl, "row offsets", rowOff, pr.rowOffDev)
 	}
-	if err := dtoh("output nodes", nodes, pr.outNodes); err != nil {
-		return nil, err
-	}
-	if err := dtoh("output scores", scores, pr.outScores); err != nil {
-		return nil, err
+	download(&dl, "output nodes", nodes, pr.outNodes)
+	download(&dl, "output scores", scores, pr.outScores)
+	if dl.err != nil {
+		return nil, dl.err
 	}
 
 	progress := false

@@ -3,7 +3,6 @@ package cuda
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 )
@@ -28,13 +27,7 @@ func (c *errAfter) Err() error {
 // in several waves when it is not cancelled.
 func TestPPRCancelGPU(t *testing.T) {
 	requireGPU(t)
-	rng := rand.New(rand.NewPCG(43, 44))
-	g := randomSymGraph(rng, 300, 800, 0.1, 10, 1)
-	ex := &exactCache{g: g, alpha: 0.25}
-	seeds := make([]int64, 60)
-	for i := range seeds {
-		seeds[i] = int64(rng.IntN(g.n))
-	}
+	g, ex, seeds := wavesFixture(43, 60)
 	opt := PPROptions{Alpha: 0.25, Eps: 1e-3, TopK: 8, MaxWarps: 2}
 
 	done, cancel := context.WithCancel(context.Background())

@@ -357,23 +357,11 @@ func TestSortRow(t *testing.T) {
 	}
 }
 
+// TestCompilePPR: the PPR kernels compile to CUBINs without spilling
+// (TestCompilePTX checks their PTX).
 func TestCompilePPR(t *testing.T) {
 	requireNVRTC(t)
 	for _, arch := range compileArchs(t) {
-		ptx, err := CompilePTX(cudasrc.PPR, "ppr.cu", arch)
-		if err != nil {
-			t.Fatalf("CompilePTX(ppr.cu, %d): %v", arch, err)
-		}
-		for _, k := range cudasrc.PPRKernels {
-			if !strings.Contains(ptx, ".entry "+k+"(") {
-				t.Errorf("arch %d: PTX lacks .entry %s", arch, k)
-			}
-		}
-		for _, want := range []string{"atom.global.add.f64", "atom.global.cas.b32", "shfl.sync", "vote.sync.ballot"} {
-			if !strings.Contains(ptx, want) {
-				t.Errorf("arch %d: PTX has no %s", arch, want)
-			}
-		}
 		// The warp-per-task design needs every kernel to fit 64 registers
 		// (32 warps per SM) without spilling; ptxas reports it.
 		bin, log, err := compileWithLog(cudasrc.PPR, "ppr.cu", arch, true, []string{"--ptxas-options=-v"})
@@ -395,7 +383,7 @@ func TestCompilePPR(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("sm_%d: %d bytes of PTX, %d bytes of CUBIN; ptxas:\n%s", arch, len(ptx), len(bin), log)
+		t.Logf("sm_%d: %d bytes of CUBIN; ptxas:\n%s", arch, len(bin), log)
 	}
 }
 
@@ -624,15 +612,22 @@ func TestPPROverflowGPU(t *testing.T) {
 	}
 }
 
-func TestPPRWavesGPU(t *testing.T) {
-	requireGPU(t)
-	rng := rand.New(rand.NewPCG(41, 42))
+// wavesFixture is the graph of the multi-wave tests (300 nodes, alpha
+// 0.25) with its exact PPR and nSeeds random single-node seeds, drawn from
+// the PCG stream (seed, seed+1).
+func wavesFixture(seed uint64, nSeeds int) (*testGraph, *exactCache, []int64) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	g := randomSymGraph(rng, 300, 800, 0.1, 10, 1)
-	ex := &exactCache{g: g, alpha: 0.25}
-	seeds := make([]int64, 40)
+	seeds := make([]int64, nSeeds)
 	for i := range seeds {
 		seeds[i] = int64(rng.IntN(g.n))
 	}
+	return g, &exactCache{g: g, alpha: 0.25}, seeds
+}
+
+func TestPPRWavesGPU(t *testing.T) {
+	requireGPU(t)
+	g, ex, seeds := wavesFixture(41, 40)
 	const cap = 512
 	ws := pprWorkspaceBytes(cap)
 	// Top-k: room for 4 tables and the output of 6 sets per launch.

@@ -1,186 +1,22 @@
 package cuda
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
+
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 )
-
-// scatterCase is one scatter on the device: a store (dst, with guards),
-// packed rows (src) and ids, with the host copies needed to check it.
-type scatterCase struct {
-	t                      *testing.T
-	dstBase, srcBase, idxB uintptr
-	dst, src               uintptr
-	dstLen, guard, dstOff  int64
-	rowBytes, rows, n      int64
-	store, srcHost         []byte // store: dst's initial bytes, guards included
-}
-
-func newScatterCase(t *testing.T, rng *rand.Rand, rowBytes, rows, n, srcOff, dstOff int64) *scatterCase {
-	t.Helper()
-	c := &scatterCase{t: t, rowBytes: rowBytes, rows: rows, n: n, guard: 64, dstOff: dstOff}
-	var err error
-	c.dstLen = c.guard + dstOff + rows*rowBytes + c.guard
-	if c.dstBase, err = devAlloc(0, c.dstLen); err != nil {
-		t.Fatal(err)
-	}
-	c.dst = c.dstBase + uintptr(c.guard+dstOff)
-	srcLen := srcOff + max(n*rowBytes, 1)
-	if c.srcBase, err = devAlloc(0, srcLen); err != nil {
-		t.Fatal(err)
-	}
-	c.src = c.srcBase + uintptr(srcOff)
-	if c.idxB, err = devAlloc(0, max(n, 1)*8); err != nil {
-		t.Fatal(err)
-	}
-	c.store = make([]byte, c.dstLen)
-	for i := range c.store {
-		c.store[i] = byte(rng.Uint32())
-	}
-	src := make([]byte, srcLen)
-	for i := range src {
-		src[i] = byte(rng.Uint32())
-	}
-	c.srcHost = src[srcOff:]
-	if err := copyToDevice(0, c.dstBase, c.store); err != nil {
-		t.Fatal(err)
-	}
-	if err := copyToDevice(0, c.srcBase, src); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, p := range []uintptr{c.dstBase, c.srcBase, c.idxB} {
-			if err := devFree(0, p); err != nil {
-				t.Errorf("devFree: %v", err)
-			}
-		}
-	})
-	return c
-}
-
-func (c *scatterCase) setIdx(idx []int64) {
-	c.t.Helper()
-	raw := make([]byte, 8*len(idx))
-	for i, v := range idx {
-		for k := 0; k < 8; k++ {
-			raw[8*i+k] = byte(uint64(v) >> (8 * k))
-		}
-	}
-	if err := copyToDevice(0, c.idxB, raw); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-// result syncs and returns the whole dst buffer (guards included).
-func (c *scatterCase) result() []byte {
-	c.t.Helper()
-	if err := devSynchronize(0); err != nil {
-		c.t.Fatal(err)
-	}
-	out := make([]byte, c.dstLen)
-	if err := copyFromDevice(0, out, c.dstBase); err != nil {
-		c.t.Fatal(err)
-	}
-	return out
-}
-
-// want is the CPU reference: the initial buffer with the rows written.
-func (c *scatterCase) want(idx []int64) []byte {
-	out := append([]byte(nil), c.store...)
-	lead := c.guard + c.dstOff
-	for i, v := range idx {
-		copy(out[lead+v*c.rowBytes:lead+(v+1)*c.rowBytes], c.srcHost[int64(i)*c.rowBytes:int64(i+1)*c.rowBytes])
-	}
-	return out
-}
 
 func TestScatterGPU(t *testing.T) {
 	requireGPU(t)
 	rng := rand.New(rand.NewPCG(5, 6))
-	rowSizes := []int64{1, 2, 3, 4, 6, 8, 12, 16, 24, 48, 64, 100, 128, 256, 260, 1024, 4100}
-	offsets := []struct{ src, dst int64 }{{0, 0}, {4, 0}, {0, 8}, {1, 3}, {16, 48}}
-	for _, rowBytes := range rowSizes {
-		for _, off := range offsets {
-			const rows, n = 61, 37
-			what := fmt.Sprintf("rowBytes=%d srcOff=%d dstOff=%d", rowBytes, off.src, off.dst)
-			c := newScatterCase(t, rng, rowBytes, rows, n, off.src, off.dst)
-			perm := rng.Perm(rows)
-			idx := make([]int64, n)
-			for i := range idx {
-				idx[i] = int64(perm[i])
-			}
-			c.setIdx(idx)
-			if err := Scatter(0, c.dst, rows, rowBytes, c.src, c.idxB, n, 0); err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			if !bytes.Equal(c.result(), c.want(idx)) {
-				t.Fatalf("%s: store differs from the CPU reference", what)
-			}
-		}
-	}
-	// Many rows (grid-stride), few huge rows (columns split in y).
-	for _, s := range []struct{ rowBytes, rows, n int64 }{{16, 30000, 20000}, {1 << 17, 5, 3}, {5, 1, 1}} {
-		c := newScatterCase(t, rng, s.rowBytes, s.rows, s.n, 0, 0)
-		perm := rng.Perm(int(s.rows))
-		idx := make([]int64, s.n)
-		for i := range idx {
-			idx[i] = int64(perm[i])
-		}
-		c.setIdx(idx)
-		if err := Scatter(0, c.dst, s.rows, s.rowBytes, c.src, c.idxB, s.n, 0); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(c.result(), c.want(idx)) {
-			t.Fatalf("%+v: store differs", s)
-		}
-	}
+	sweepRowsGPU(t, rng, rowcopy.Scatter, []int64{1, 2, 3, 4, 6, 8, 12, 16, 24, 48, 64, 100, 128, 256, 260, 1024, 4100},
+		61, 37, [][3]int64{{16, 30000, 20000}, {1 << 17, 5, 3}, {5, 1, 1}})
 }
 
-func TestScatterBadIndexGPU(t *testing.T) {
-	requireGPU(t)
-	rng := rand.New(rand.NewPCG(7, 8))
-	const rows, n, rowBytes = 100, 50, 32
-	for _, bc := range []struct {
-		set  map[int]int64
-		pos  int
-		kind error
-		text string
-	}{
-		{set: map[int]int64{7: rows}, pos: 7, kind: ErrIndex, text: "out of range"},
-		{set: map[int]int64{0: -1}, pos: 0, kind: ErrIndex, text: "out of range"},
-		{set: map[int]int64{20: 3, 40: 3}, pos: 20, kind: ErrValue, text: "occurs more than once"},
-		// The smallest position involved in any error wins.
-		{set: map[int]int64{30: 1 << 40, 10: 99, 45: 99}, pos: 10, kind: ErrValue, text: "occurs more than once"},
-		{set: map[int]int64{5: -3, 10: 99, 45: 99}, pos: 5, kind: ErrIndex, text: "out of range"},
-	} {
-		c := newScatterCase(t, rng, rowBytes, rows, n, 0, 0)
-		idx := make([]int64, 0, rows)
-		for _, v := range rng.Perm(rows) {
-			if v != 3 && v != 99 { // the planted repeats are the only ones
-				idx = append(idx, int64(v))
-			}
-		}
-		idx = idx[:n]
-		for p, v := range bc.set {
-			idx[p] = v
-		}
-		c.setIdx(idx)
-		err := Scatter(0, c.dst, rows, rowBytes, c.src, c.idxB, n, 0)
-		if !errors.Is(err, bc.kind) {
-			t.Fatalf("%v: got %v, want %v", bc.set, err, bc.kind)
-		}
-		if want := fmt.Sprintf("idx[%d] = %d ", bc.pos, idx[bc.pos]); !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), bc.text) {
-			t.Fatalf("%v: %v lacks %q / %q", bc.set, err, want, bc.text)
-		}
-		if !bytes.Equal(c.result(), c.store) {
-			t.Fatalf("%v: store written despite the error", bc.set)
-		}
-	}
-	// Argument errors need no device.
+// TestScatterArgs: argument errors need no device.
+func TestScatterArgs(t *testing.T) {
 	for _, e := range []error{
 		Scatter(0, 0, 10, 4, 8, 16, 1, 0),
 		Scatter(0, 64, 10, 0, 8, 16, 1, 0),

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowtest"
 )
 
 // Benchmark buffers, shared by all benchmarks and allocated on first use:
@@ -93,17 +95,9 @@ func BenchmarkGather(b *testing.B) {
 					// One untimed pass first: the first touch of a buffer
 					// region after a while is slower on the development VM,
 					// and would bias whichever tier runs first.
-					if err := gather(tier, ptr(dst), ptr(src), rows, rb, ptr(idx), n, -1); err != nil {
-						b.Fatal(err)
-					}
-					b.SetBytes(total)
-					b.ResetTimer()
-					for b.Loop() {
-						err := gather(tier, ptr(dst), ptr(src), rows, rb, ptr(idx), n, -1)
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
+					rowtest.BenchLoop(b, total, func() error {
+						return gather(tier, ptr(dst), ptr(src), rows, rb, ptr(idx), n, -1)
+					})
 					if hp := anonHugeKiB(); hp > 0 {
 						b.ReportMetric(float64(hp>>10), "MiB-THP")
 					}

@@ -29,22 +29,14 @@ func cCheck(idx unsafe.Pointer, n, rows int64, useAVX2 bool) int64 {
 // have been checked and t must be available on this CPU. stream asks the
 // vector tiers for streaming stores (used only when dst and rowBytes allow).
 func cGather(t Tier, dst, src, idx unsafe.Pointer, n, rowBytes int64, stream bool) {
-	p := (*C.int64_t)(idx)
-	cn, crb := C.int64_t(n), C.int64_t(rowBytes)
-	var cs C.int
-	if stream {
-		cs = 1
-	}
-	switch t {
-	case TierScalar:
-		C.ibmb_gather_scalar(dst, src, p, cn, crb)
-	case TierMemcpy:
-		C.ibmb_gather_memcpy(dst, src, p, cn, crb)
-	case TierAVX2:
-		C.ibmb_gather_avx2_ex(dst, src, p, cn, crb, cs)
-	case TierAVX512:
-		C.ibmb_gather_avx512_ex(dst, src, p, cn, crb, cs)
-	default:
+	if C.ibmb_gather_tier(C.int(t), dst, src, (*C.int64_t)(idx), C.int64_t(n), C.int64_t(rowBytes), cBool(stream)) != 0 {
 		panic("gather: unknown tier")
 	}
+}
+
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,10 +1,5 @@
 package gather
 
-import (
-	"math"
-	"runtime"
-)
-
 // TierFor returns the tier Rows uses for rows of rowBytes bytes on this
 // CPU: TierAVX512 for rows of 256 to 383 bytes when the CPU has AVX-512F,
 // TierAVX2 for every other size when it has AVX2, and TierMemcpy on CPUs
@@ -52,30 +47,4 @@ func TierFor(rowBytes int64) Tier {
 		return TierAVX2
 	}
 	return TierMemcpy
-}
-
-// parMinWork is the least work, in bytes of cache lines touched, worth
-// handing to one more goroutine: gathers under 2*parMinWork run inline, in
-// one C call on the calling goroutine.
-//
-// On the (shared, 2-core) development machine a second goroutine never
-// paid off for cache-resident sources up to 4 MiB of output: one goroutine
-// gathered 512-byte rows at 31-38 GB/s, two at 7-27 GB/s (the goroutine
-// hand-off costs a few microseconds, and the second core was often busy).
-// From DRAM with 4 KiB pages the random row reads hit a machine-wide limit
-// (7-10 GB/s whether one or two threads read), while with huge pages two
-// threads read 1 KiB rows 1.2-1.5x faster than one. Hence the split starts
-// at 4 MiB of work, where the hand-off is noise.
-const parMinWork = 2 << 20
-
-// workers returns how many goroutines should share a gather of n rows of
-// rowBytes bytes: one per parMinWork of work (a row costs at least a cache
-// line), at most GOMAXPROCS and at most n.
-func workers(n, rowBytes int64) int {
-	w := int64(runtime.GOMAXPROCS(0))
-	perRow := max(rowBytes, 64)
-	if n <= math.MaxInt64/perRow {
-		w = min(w, n*perRow/parMinWork)
-	}
-	return int(max(min(w, n), 1))
 }

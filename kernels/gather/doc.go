@@ -16,10 +16,11 @@
 // range, Rows returns an error wrapping ErrIndex (an *IndexError naming the
 // first bad position) and leaves dst untouched.
 //
-// The copy itself runs in C (csrc/gather.c) through cgo, in one of four
-// tiers: a scalar byte-loop reference, libc memcpy per row, and AVX2 and
-// AVX-512 kernels with software prefetch and, for large outputs, streaming
-// stores. The package picks the fastest tier available on the CPU for the
+// The copy itself runs in C (csrc/gather.c, with the row loop and row
+// copies it shares with the scatter in csrc/rowcopy.h) through cgo, in one
+// of four tiers: a scalar byte-loop reference, libc memcpy per row, and
+// AVX2 and AVX-512 kernels with software prefetch and, for large outputs,
+// streaming stores. The package picks the fastest tier available on the CPU for the
 // row size at hand (see TierFor), checks the CPU once at start-up with
 // golang.org/x/sys/cpu and runs on any x86-64 (and, through the portable
 // tiers, any other) CPU. Large gathers are split across GOMAXPROCS

@@ -2,13 +2,10 @@ package gather
 
 import (
 	"fmt"
-	"math"
-	"runtime"
 	"unsafe"
 
-	"github.com/ibmb-dev/ibmb/internal/par"
-
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 
 	"golang.org/x/sys/cpu"
 )
@@ -19,15 +16,15 @@ type Tier int
 const (
 	// TierScalar is the reference kernel: a plain byte loop, kept free of
 	// vectorisation. Slow; meant for tests and as ground truth.
-	TierScalar Tier = iota
+	TierScalar Tier = rowcopy.TierScalar
 	// TierMemcpy calls libc memcpy once per row, with software prefetch of
 	// the rows ahead. Runs on any CPU.
-	TierMemcpy
+	TierMemcpy Tier = rowcopy.TierMemcpy
 	// TierAVX2 uses 256-bit unaligned moves, overlapping tails, software
 	// prefetch and, for large outputs, streaming stores. Needs AVX2.
-	TierAVX2
+	TierAVX2 Tier = rowcopy.TierAVX2
 	// TierAVX512 is TierAVX2 with 512-bit moves. Needs AVX-512F.
-	TierAVX512
+	TierAVX512 Tier = rowcopy.TierAVX512
 )
 
 var tierNames = [...]string{"scalar", "memcpy", "avx2", "avx512"}
@@ -48,29 +45,11 @@ var (
 )
 
 // supported reports whether t can run on this CPU.
-func (t Tier) supported() bool {
-	switch t {
-	case TierScalar, TierMemcpy:
-		return true
-	case TierAVX2:
-		return hasAVX2
-	case TierAVX512:
-		return hasAVX512 && hasAVX2 // the kernel's short-row paths use AVX2
-	}
-	return false
-}
+func (t Tier) supported() bool { return rowcopy.Supported(t, hasAVX2, hasAVX512) }
 
 // Available returns the tiers this CPU can run, slowest-first in the order
 // of the Tier constants. TierScalar and TierMemcpy are always present.
-func Available() []Tier {
-	var ts []Tier
-	for t := TierScalar; t <= TierAVX512; t++ {
-		if t.supported() {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
+func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 
 // Best returns the fastest tier this CPU runs for most row sizes: TierAVX2
 // where available, else TierMemcpy. Rows chooses per row size with TierFor,
@@ -139,11 +118,8 @@ func Rows(dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Poi
 // It returns an error wrapping ErrValue when t is not one of the Tier
 // constants or this CPU cannot run it (see Available).
 func RowsTier(t Tier, dst, src unsafe.Pointer, srcRows int64, rowBytes int64, idx unsafe.Pointer, n int64) error {
-	if !t.supported() {
-		if t < TierScalar || t > TierAVX512 {
-			return valueErr("unknown tier %v", t)
-		}
-		return valueErr("tier %v is not available on this CPU", t)
+	if err := rowcopy.CheckTier(t, hasAVX2, hasAVX512, valueErr); err != nil {
+		return err
 	}
 	return gather(t, dst, src, srcRows, rowBytes, idx, n, -1)
 }
@@ -152,87 +128,29 @@ func RowsTier(t Tier, dst, src unsafe.Pointer, srcRows int64, rowBytes int64, id
 // rows and dst receives len(idx) rows, so len(src) must be a multiple of
 // width and len(dst) must equal len(idx)*width. Errors as for Rows.
 func Float32(dst, src []float32, width int, idx []int64) error {
-	if width <= 0 {
-		return valueErr("width must be positive, got %d", width)
-	}
-	if width > math.MaxInt64/4 {
-		return valueErr("width %d overflows the row size", width)
-	}
-	if err := checkLens(len(dst), len(src), width, len(idx)); err != nil {
-		return err
-	}
-	err := gather(-1, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src)),
-		int64(len(src)/width), int64(width)*4, unsafe.Pointer(unsafe.SliceData(idx)), int64(len(idx)), -1)
-	runtime.KeepAlive(dst)
-	runtime.KeepAlive(src)
-	runtime.KeepAlive(idx)
-	return err
+	return rowcopy.Slices(rowcopy.Gather, dst, src, width, 4, idx, valueErr, Rows)
 }
 
 // Bytes gathers rows of rowBytes bytes: src holds len(src)/rowBytes rows
 // and dst receives len(idx) rows, so len(src) must be a multiple of
 // rowBytes and len(dst) must equal len(idx)*rowBytes. Errors as for Rows.
 func Bytes(dst, src []byte, rowBytes int, idx []int64) error {
-	if rowBytes <= 0 {
-		return valueErr("rowBytes must be positive, got %d", rowBytes)
-	}
-	if err := checkLens(len(dst), len(src), rowBytes, len(idx)); err != nil {
-		return err
-	}
-	err := gather(-1, unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(src)),
-		int64(len(src)/rowBytes), int64(rowBytes), unsafe.Pointer(unsafe.SliceData(idx)), int64(len(idx)), -1)
-	runtime.KeepAlive(dst)
-	runtime.KeepAlive(src)
-	runtime.KeepAlive(idx)
-	return err
-}
-
-// checkLens checks the slice lengths of Float32 and Bytes (width > 0).
-func checkLens(dstLen, srcLen, width, n int) error {
-	if srcLen%width != 0 {
-		return valueErr("len(src) = %d is not a multiple of the row width %d", srcLen, width)
-	}
-	if n > 0 && width > math.MaxInt/n || dstLen != n*width {
-		return valueErr("len(dst) = %d, want len(idx)*width = %d*%d", dstLen, n, width)
-	}
-	return nil
+	return rowcopy.Slices(rowcopy.Gather, dst, src, rowBytes, 1, idx, valueErr, Rows)
 }
 
 // gather validates and runs one gather. tier < 0 picks TierFor(rowBytes);
 // stream < 0 decides streaming stores by output size, 0 forbids and > 0
 // asks for them (tests).
 func gather(tier Tier, dst, src unsafe.Pointer, srcRows, rowBytes int64, idx unsafe.Pointer, n int64, stream int) error {
-	switch {
-	case rowBytes <= 0:
-		return valueErr("rowBytes must be positive, got %d", rowBytes)
-	case srcRows < 0:
-		return valueErr("srcRows must be non-negative, got %d", srcRows)
-	case n < 0:
-		return valueErr("n must be non-negative, got %d", n)
-	case n > math.MaxInt64/rowBytes || srcRows > math.MaxInt64/rowBytes || n > math.MaxInt64/8:
-		return valueErr("%d or %d rows of %d bytes overflow int64", n, srcRows, rowBytes)
-	case n == 0:
-		return nil
-	case dst == nil:
-		return valueErr("dst is nil")
-	case idx == nil:
-		return valueErr("idx is nil")
-	case src == nil && srcRows > 0:
-		return valueErr("src is nil")
-	case uintptr(idx)%8 != 0:
-		return valueErr("idx %p is not 8-byte aligned", idx)
-	}
-	total := n * rowBytes
-	if overlap(dst, total, src, srcRows*rowBytes) {
-		return valueErr("dst and src overlap")
-	}
-	if overlap(dst, total, idx, n*8) {
-		return valueErr("dst and idx overlap")
+	a := rowcopy.Args{Op: rowcopy.Gather, Dst: uintptr(dst), Src: uintptr(src), Idx: uintptr(idx),
+		TableRows: srcRows, RowBytes: rowBytes, N: n}
+	if err := a.Check(valueErr); err != nil || n == 0 {
+		return err
 	}
 	if tier < 0 {
 		tier = TierFor(rowBytes)
 	}
-	w := workers(n, rowBytes)
+	w := rowcopy.Workers(n, rowBytes)
 
 	// Check every index before writing anything.
 	if bad := checkIndices(idx, n, srcRows, w); bad >= 0 {
@@ -240,49 +158,11 @@ func gather(tier Tier, dst, src unsafe.Pointer, srcRows, rowBytes int64, idx uns
 		return &IndexError{Pos: bad, Index: v, Rows: srcRows}
 	}
 
-	st := stream > 0 || stream < 0 && total >= streamBytes
-	runDynamic(w, n, chunkRows(rowBytes), func(lo, hi int64) {
+	st := rowcopy.Stream(stream, n*rowBytes, streamBytes)
+	rowcopy.RunDynamic(w, n, rowcopy.ChunkRows(rowBytes), func(lo, hi int64) {
 		cGather(tier, unsafe.Add(dst, lo*rowBytes), src, unsafe.Add(idx, lo*8), hi-lo, rowBytes, st)
 	})
 	return nil
-}
-
-// chunkBytes is the work, in bytes of cache lines touched, of one chunk of
-// a parallel gather (see runDynamic).
-const chunkBytes = 1 << 20
-
-// chunkRows returns the rows of one chunk of a parallel gather of rows of
-// rowBytes bytes: chunkBytes of work, at least one row.
-func chunkRows(rowBytes int64) int64 {
-	return max(chunkBytes/max(rowBytes, 64), 1)
-}
-
-// runDynamic calls fn on chunks [lo, hi) of at most chunk rows that cover
-// [0, n), from w goroutines (the calling one included) that each take the
-// next chunk when done with their last, and returns when all are done.
-//
-// A static split into w equal parts (the earlier scheme) finishes when the
-// slowest part does: on the shared 2-core development machine, where other
-// processes often hold one core, the median wall time of a 1e5 x 1 KiB
-// gather from a 1 GiB source was up to 2x its CPU time. With 1 MiB chunks
-// handed out in order, the goroutine that keeps its core takes over the
-// rest; the C kernel restarts its prefetch pipeline at each chunk, which
-// costs about 16 KiB of unprefetched rows per 1 MiB (about 1%).
-func runDynamic(w int, n, chunk int64, fn func(lo, hi int64)) {
-	if w <= 1 || chunk >= n {
-		fn(0, n)
-		return
-	}
-	par.For(n, w, chunk, nil, func(_ int, lo, hi int64) bool { fn(lo, hi); return true })
-}
-
-// overlap reports whether the byte ranges [a, a+na) and [b, b+nb) overlap.
-func overlap(a unsafe.Pointer, na int64, b unsafe.Pointer, nb int64) bool {
-	if a == nil || b == nil || na == 0 || nb == 0 {
-		return false
-	}
-	pa, pb := uintptr(a), uintptr(b)
-	return pa < pb+uintptr(nb) && pb < pa+uintptr(na)
 }
 
 // checkIndices returns the first position of idx[0:n] outside [0, rows),
@@ -292,7 +172,7 @@ func checkIndices(idx unsafe.Pointer, n, rows int64, w int) int64 {
 		return cCheck(idx, n, rows, hasAVX2)
 	}
 	first := make([]int64, w)
-	runChunks(w, n, func(k int, lo, hi int64) {
+	rowcopy.RunChunks(w, n, func(k int, lo, hi int64) {
 		first[k] = -1
 		if r := cCheck(unsafe.Add(idx, lo*8), hi-lo, rows, hasAVX2); r >= 0 {
 			first[k] = lo + r
@@ -305,8 +185,3 @@ func checkIndices(idx unsafe.Pointer, n, rows int64, w int) int64 {
 	}
 	return -1
 }
-
-// runChunks calls fn(k, lo, hi) for k in [0, w) on contiguous chunks that
-// cover [0, n) in order, chunk 0 on the calling goroutine and the others on
-// their own goroutines, and returns when all are done.
-func runChunks(w int, n int64, fn func(k int, lo, hi int64)) { par.Split(n, w, fn) }

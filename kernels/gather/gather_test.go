@@ -3,28 +3,18 @@ package gather
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
+
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowtest"
 )
 
-var seedFlag = flag.Uint64("gather.seed", 0, "random seed for the gather tests (0: from the clock)")
-
-// newRand returns a generator seeded from -gather.seed or the clock, and
-// logs the seed so that a failure can be replayed.
-func newRand(t testing.TB) *rand.Rand {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -gather.seed=%d)", seed, seed)
-	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-}
+var seed = rowtest.NewSeed("gather.seed", 0x9e3779b97f4a7c15)
 
 // testRowSizes are the row widths, in bytes, every tier is checked on.
 var testRowSizes = []int{1, 2, 3, 6, 7, 31, 32, 33, 63, 64, 65, 127, 255, 256, 257, 1000, 4096, 4100}
@@ -38,13 +28,7 @@ func refGather(src []byte, rowBytes int, idx []int64) []byte {
 	return out
 }
 
-func randBytes(r *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+func ptr[T any](s []T) unsafe.Pointer { return rowtest.Ptr(s) }
 
 func randIdx(r *rand.Rand, n int, rows int64) []int64 {
 	idx := make([]int64, n)
@@ -54,65 +38,12 @@ func randIdx(r *rand.Rand, n int, rows int64) []int64 {
 	return idx
 }
 
-const guard = 72 // sentinel bytes on each side of dst
-
-// guarded is a destination buffer with sentinel bytes before and after it.
-type guarded struct {
-	buf      []byte
-	lo, hi   int // dst is buf[lo:hi]
-	sentinel []byte
-}
-
-// newGuarded returns a guarded destination of size bytes starting off
-// bytes past a 64-byte boundary, so that both aligned and misaligned
-// destinations can be made.
-func newGuarded(size, off int) *guarded {
-	buf := make([]byte, size+2*guard+64+off)
-	lo := guard
-	for (uintptr(unsafe.Pointer(&buf[lo])) % 64) != 0 {
-		lo++
-	}
-	lo += off
-	g := &guarded{buf: buf, lo: lo, hi: lo + size}
-	for i := range buf {
-		buf[i] = byte(0xA5 ^ i*31)
-	}
-	g.sentinel = append([]byte(nil), buf...)
-	return g
-}
-
-func (g *guarded) dst() []byte { return g.buf[g.lo:g.hi] }
-
-func (g *guarded) ptr() unsafe.Pointer { return unsafe.Pointer(&g.buf[g.lo]) }
-
-// checkGuards fails unless every byte outside dst still holds its sentinel.
-func (g *guarded) checkGuards(t *testing.T, what string) {
-	t.Helper()
-	if !bytes.Equal(g.buf[:g.lo], g.sentinel[:g.lo]) {
-		t.Fatalf("%s: wrote before dst", what)
-	}
-	if !bytes.Equal(g.buf[g.hi:], g.sentinel[g.hi:]) {
-		t.Fatalf("%s: wrote past the end of dst", what)
-	}
-}
-
-// checkUntouched fails unless dst, guards included, is byte-identical to
-// the sentinel fill.
-func (g *guarded) checkUntouched(t *testing.T, what string) {
-	t.Helper()
-	if !bytes.Equal(g.buf, g.sentinel) {
-		t.Fatalf("%s: dst was modified", what)
-	}
-}
-
-func ptr[T any](s []T) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(s)) }
-
 // TestTiersMatchReference runs every available tier (streaming stores
 // forced on and off) on every test row size, with misaligned src and dst,
 // repeated indices and guard regions, against the Go reference and the
 // scalar kernel.
 func TestTiersMatchReference(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	for _, rb := range testRowSizes {
 		for _, tier := range Available() {
 			for _, stream := range []int{0, 1} {
@@ -123,13 +54,13 @@ func TestTiersMatchReference(t *testing.T) {
 						n = 3*srcRows + 5 // repeats certain
 					}
 					srcOff := r.IntN(8)
-					srcBuf := randBytes(r, srcRows*rb+srcOff)
+					srcBuf := rowtest.Bytes(r, srcRows*rb+srcOff)
 					src := srcBuf[srcOff:]
 					idx := randIdx(r, n, int64(srcRows))
 					want := refGather(src, rb, idx)
 
-					g := newGuarded(n*rb, off)
-					err := gather(tier, g.ptr(), ptr(src), int64(srcRows), int64(rb), ptr(idx), int64(n), stream)
+					g := rowtest.NewGuarded(n*rb, off)
+					err := gather(tier, g.Ptr(), ptr(src), int64(srcRows), int64(rb), ptr(idx), int64(n), stream)
 					if err != nil {
 						t.Fatalf("rb=%d tier=%v: %v", rb, tier, err)
 					}
@@ -137,17 +68,17 @@ func TestTiersMatchReference(t *testing.T) {
 						return "rb=" + itoa(rb) + " tier=" + tier.String() + " stream=" + itoa(stream) +
 							" dstOff=" + itoa(off) + " srcOff=" + itoa(srcOff) + " n=" + itoa(n)
 					}
-					if !bytes.Equal(g.dst(), want) {
+					if !bytes.Equal(g.Dst(), want) {
 						t.Fatalf("%s: result differs from reference", what())
 					}
-					g.checkGuards(t, what())
+					g.CheckGuards(t, what())
 
 					if tier != TierScalar && n > 0 {
 						ref := make([]byte, n*rb)
 						if err := gather(TierScalar, ptr(ref), ptr(src), int64(srcRows), int64(rb), ptr(idx), int64(n), 0); err != nil {
 							t.Fatal(err)
 						}
-						if !bytes.Equal(g.dst(), ref) {
+						if !bytes.Equal(g.Dst(), ref) {
 							t.Fatalf("%s: result differs from the scalar kernel", what())
 						}
 					}
@@ -185,21 +116,21 @@ func appendInt(b []byte, i int) []byte {
 // 64-byte aligned destinations, and an 8-byte-aligned destination (which
 // must fall back to ordinary stores).
 func TestStreamingAlignments(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	for _, rb := range []int{16, 32, 48, 64, 80, 96, 128, 160, 272, 4096, 4112} {
 		for _, off := range []int{0, 32, 16, 48, 8} {
 			for _, tier := range Available() {
 				srcRows, n := 37, 101
-				src := randBytes(r, srcRows*rb)
+				src := rowtest.Bytes(r, srcRows*rb)
 				idx := randIdx(r, n, int64(srcRows))
-				g := newGuarded(n*rb, off)
-				if err := gather(tier, g.ptr(), ptr(src), int64(srcRows), int64(rb), ptr(idx), int64(n), 1); err != nil {
+				g := rowtest.NewGuarded(n*rb, off)
+				if err := gather(tier, g.Ptr(), ptr(src), int64(srcRows), int64(rb), ptr(idx), int64(n), 1); err != nil {
 					t.Fatal(err)
 				}
-				if !bytes.Equal(g.dst(), refGather(src, rb, idx)) {
+				if !bytes.Equal(g.Dst(), refGather(src, rb, idx)) {
 					t.Fatalf("rb=%d off=%d tier=%v: result differs", rb, off, tier)
 				}
-				g.checkGuards(t, "streaming rb="+itoa(rb))
+				g.CheckGuards(t, "streaming rb="+itoa(rb))
 			}
 		}
 	}
@@ -216,11 +147,11 @@ func TestEmpty(t *testing.T) {
 	if err := Rows(nil, nil, 10, 4, nil, 0); err != nil {
 		t.Fatal(err)
 	}
-	g := newGuarded(0, 3)
-	if err := Bytes(g.dst(), []byte{1, 2, 3}, 3, nil); err != nil {
+	g := rowtest.NewGuarded(0, 3)
+	if err := Bytes(g.Dst(), []byte{1, 2, 3}, 3, nil); err != nil {
 		t.Fatal(err)
 	}
-	g.checkUntouched(t, "empty")
+	g.CheckUntouched(t, "empty")
 	if err := Float32(nil, nil, 7, []int64{}); err != nil {
 		t.Fatal(err)
 	}
@@ -228,9 +159,9 @@ func TestEmpty(t *testing.T) {
 
 // TestRepeatedIndices gathers one row many times and all rows in reverse.
 func TestRepeatedIndices(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	const rb, rows = 33, 9
-	src := randBytes(r, rb*rows)
+	src := rowtest.Bytes(r, rb*rows)
 	for _, tier := range Available() {
 		idx := make([]int64, 500)
 		for i := range idx {
@@ -252,11 +183,11 @@ func TestRepeatedIndices(t *testing.T) {
 // TestIndexErrors: any out-of-range index, anywhere, gives an IndexError
 // for the first bad position and leaves dst byte-identical.
 func TestIndexErrors(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	const rb = 12
 	for _, n := range []int{1, 5, 63, 64, 65, 300, 70000} {
 		rows := int64(1 + r.IntN(50))
-		src := randBytes(r, int(rows)*rb)
+		src := rowtest.Bytes(r, int(rows)*rb)
 		for _, bad := range []int64{rows, rows + 1, -1, math.MinInt64, math.MaxInt64, -rows} {
 			for _, pos := range []int{0, n / 2, n - 1} {
 				idx := randIdx(r, n, rows)
@@ -265,12 +196,12 @@ func TestIndexErrors(t *testing.T) {
 					idx[n-1] = -7 // a later bad index must not be the one reported
 				}
 				for _, tier := range append(Available(), -1) {
-					g := newGuarded(n*rb, 1)
+					g := rowtest.NewGuarded(n*rb, 1)
 					var err error
 					if tier < 0 {
-						err = Rows(g.ptr(), ptr(src), rows, rb, ptr(idx), int64(n))
+						err = Rows(g.Ptr(), ptr(src), rows, rb, ptr(idx), int64(n))
 					} else {
-						err = RowsTier(tier, g.ptr(), ptr(src), rows, rb, ptr(idx), int64(n))
+						err = RowsTier(tier, g.Ptr(), ptr(src), rows, rb, ptr(idx), int64(n))
 					}
 					if !errors.Is(err, ErrIndex) || errors.Is(err, ErrValue) {
 						t.Fatalf("n=%d bad=%d pos=%d: err = %v, want ErrIndex", n, bad, pos, err)
@@ -279,7 +210,7 @@ func TestIndexErrors(t *testing.T) {
 					if !errors.As(err, &ie) || ie.Pos != int64(pos) || ie.Index != bad || ie.Rows != rows {
 						t.Fatalf("n=%d bad=%d pos=%d: got %+v", n, bad, pos, ie)
 					}
-					g.checkUntouched(t, "index error")
+					g.CheckUntouched(t, "index error")
 				}
 			}
 		}
@@ -298,48 +229,32 @@ func TestIndexErrors(t *testing.T) {
 	}
 }
 
-// TestValueErrors covers the argument checks.
+// TestValueErrors: Rows, RowsTier, Bytes and Float32 hand their arguments
+// to the shared check in the right places and wrap ErrValue (the rules
+// themselves are tested in kernels/internal/rowcopy).
 func TestValueErrors(t *testing.T) {
-	src := make([]byte, 64)
-	dst := make([]byte, 64)
-	idx := []int64{0, 1, 2, 3}
-	idxBuf := make([]int64, 8)
+	a := rowtest.NewArgBufs()
+	src, dst, idx, idxBuf := a.Src, a.Dst, a.Idx, a.IdxBuf
 	misaligned := unsafe.Add(ptr(idxBuf), 4)
-	cases := []struct {
-		name string
-		err  error
-	}{
-		{"rowBytes 0", Rows(ptr(dst), ptr(src), 4, 0, ptr(idx), 4)},
-		{"rowBytes < 0", Rows(ptr(dst), ptr(src), 4, -16, ptr(idx), 4)},
-		{"srcRows < 0", Rows(ptr(dst), ptr(src), -1, 16, ptr(idx), 4)},
-		{"n < 0", Rows(ptr(dst), ptr(src), 4, 16, ptr(idx), -1)},
-		{"overflow", Rows(ptr(dst), ptr(src), 4, 1<<40, ptr(idx), 1<<30)},
-		{"nil dst", Rows(nil, ptr(src), 4, 16, ptr(idx), 4)},
-		{"nil src", Rows(ptr(dst), nil, 4, 16, ptr(idx), 4)},
-		{"nil idx", Rows(ptr(dst), ptr(src), 4, 16, nil, 4)},
-		{"misaligned idx", Rows(ptr(dst), ptr(src), 4, 16, misaligned, 4)},
-		{"dst overlaps src", Rows(ptr(src[8:]), ptr(src), 2, 16, ptr(idx), 2)},
-		{"dst overlaps idx", Rows(ptr(idxBuf), ptr(src), 4, 16, ptr(idxBuf[4:]), 4)},
-		{"unknown tier", RowsTier(Tier(9), ptr(dst), ptr(src), 4, 16, ptr(idx), 4)},
-		{"negative tier", RowsTier(Tier(-1), ptr(dst), ptr(src), 4, 16, ptr(idx), 4)},
-		{"Bytes rowBytes 0", Bytes(dst, src, 0, idx)},
-		{"Bytes src not multiple", Bytes(dst, src, 24, idx[:1])},
-		{"Bytes dst too short", Bytes(dst[:63], src, 16, idx)},
-		{"Bytes dst too long", Bytes(dst, src, 8, idx)},
-		{"Float32 width 0", Float32(make([]float32, 4), make([]float32, 4), 0, idx)},
-		{"Float32 width < 0", Float32(make([]float32, 4), make([]float32, 4), -1, idx)},
-		{"Float32 dst length", Float32(make([]float32, 5), make([]float32, 4), 1, idx)},
-	}
-	for _, c := range cases {
-		if !errors.Is(c.err, ErrValue) || errors.Is(c.err, ErrIndex) {
-			t.Errorf("%s: err = %v, want ErrValue", c.name, c.err)
-		}
-	}
-	for _, b := range dst {
-		if b != 0 {
-			t.Fatal("dst modified by a rejected call")
-		}
-	}
+	rowtest.CheckErrs(t, map[string]error{
+		"srcRows < 0":            Rows(ptr(dst), ptr(src), -1, 16, ptr(idx), 4),
+		"overflow":               Rows(ptr(dst), ptr(src), 4, 1<<40, ptr(idx), 1<<30),
+		"nil dst":                Rows(nil, ptr(src), 4, 16, ptr(idx), 4),
+		"nil src":                Rows(ptr(dst), nil, 4, 16, ptr(idx), 4),
+		"nil idx":                Rows(ptr(dst), ptr(src), 4, 16, nil, 4),
+		"misaligned idx":         Rows(ptr(dst), ptr(src), 4, 16, misaligned, 4),
+		"dst overlaps src":       Rows(ptr(src[8:]), ptr(src), 2, 16, ptr(idx), 2),
+		"dst overlaps idx":       Rows(ptr(idxBuf), ptr(src), 4, 16, ptr(idxBuf[4:]), 4),
+		"unknown tier":           RowsTier(Tier(9), ptr(dst), ptr(src), 4, 16, ptr(idx), 4),
+		"negative tier":          RowsTier(Tier(-1), ptr(dst), ptr(src), 4, 16, ptr(idx), 4),
+		"Bytes rowBytes 0":       Bytes(dst, src, 0, idx),
+		"Bytes src not multiple": Bytes(dst, src, 24, idx[:1]),
+		"Bytes dst too short":    Bytes(dst[:63], src, 16, idx),
+		"Bytes dst too long":     Bytes(dst, src, 8, idx),
+		"Float32 width 0":        Float32(make([]float32, 4), make([]float32, 4), 0, idx),
+		"Float32 dst length":     Float32(make([]float32, 5), make([]float32, 4), 1, idx),
+	}, ErrValue, ErrIndex)
+	rowtest.CheckZero(t, dst, "dst after rejected calls")
 	for _, tier := range []Tier{TierAVX2, TierAVX512} {
 		if !tier.supported() {
 			err := RowsTier(tier, ptr(dst), ptr(src), 4, 16, ptr(idx), 4)
@@ -353,12 +268,12 @@ func TestValueErrors(t *testing.T) {
 // TestLargeParallel: a 200k-row gather, split across goroutines, equals the
 // scalar kernel's result, for Rows and each available tier.
 func TestLargeParallel(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	const n, srcRows = 200_000, 50_000
 	for _, rb := range []int{96, 6} { // 96: 19 MB output, streaming stores on
-		src := randBytes(r, srcRows*rb)
+		src := rowtest.Bytes(r, srcRows*rb)
 		idx := randIdx(r, n, srcRows)
-		if w := workers(n, int64(rb)); runtime.GOMAXPROCS(0) > 1 && w < 2 {
+		if w := rowcopy.Workers(n, int64(rb)); runtime.GOMAXPROCS(0) > 1 && w < 2 {
 			t.Fatalf("rb=%d: a %d-row gather runs on %d goroutine(s)", rb, n, w)
 		}
 		ref := make([]byte, n*rb)
@@ -369,27 +284,27 @@ func TestLargeParallel(t *testing.T) {
 			t.Fatal("scalar kernel differs from the Go reference")
 		}
 		for _, tier := range append(Available(), -1) {
-			g := newGuarded(n*rb, 0)
+			g := rowtest.NewGuarded(n*rb, 0)
 			var err error
 			if tier < 0 {
-				err = Bytes(g.dst(), src, rb, idx)
+				err = Bytes(g.Dst(), src, rb, idx)
 			} else {
-				err = RowsTier(tier, g.ptr(), ptr(src), srcRows, int64(rb), ptr(idx), n)
+				err = RowsTier(tier, g.Ptr(), ptr(src), srcRows, int64(rb), ptr(idx), n)
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(g.dst(), ref) {
+			if !bytes.Equal(g.Dst(), ref) {
 				t.Fatalf("rb=%d tier=%v: large gather differs from scalar", rb, tier)
 			}
-			g.checkGuards(t, "large")
+			g.CheckGuards(t, "large")
 		}
 	}
 }
 
 // TestCheckKernels compares the scalar and AVX2 index scans.
 func TestCheckKernels(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	for trial := 0; trial < 300; trial++ {
 		n := r.IntN(700)
 		rows := r.Int64N(100)
@@ -423,7 +338,7 @@ func TestCheckKernels(t *testing.T) {
 
 // TestFloat32BitExact: NaN payloads, signed zeros and denormals survive.
 func TestFloat32BitExact(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	const width, rows = 3, 20
 	src := make([]float32, width*rows)
 	for i := range src {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowtest"
 )
 
 // Benchmark fixtures, built once: a store of up to benchStoreBytes (random
@@ -36,6 +37,19 @@ func benchBuffers() ([]byte, []byte) {
 	return benchStore, benchSrc
 }
 
+// benchFixture returns the shared buffers, the store's rows for rows of rb
+// bytes and n distinct random ids into it (PCG stream (rb, stream)).
+func benchFixture(rb, n int64, stream uint64) (store, src []byte, rows int64, idx []int64) {
+	store, src = benchBuffers()
+	rows = min(benchMaxRows, int64(len(store))/rb)
+	perm := rand.New(rand.NewPCG(uint64(rb), stream)).Perm(int(rows))
+	idx = make([]int64, n)
+	for i := range idx {
+		idx[i] = int64(perm[i])
+	}
+	return store, src, rows, idx
+}
+
 // BenchmarkScatter writes n packed rows to n distinct random rows of a
 // store of min(1e6, 512 MiB/rowBytes) rows with each tier and with the
 // automatic choice (tier=auto). Throughput is in bytes of rows written;
@@ -51,32 +65,16 @@ func BenchmarkScatter(b *testing.B) {
 		for _, n := range []int64{100_000} {
 			for _, ts := range tiers {
 				b.Run("row="+strconv.FormatInt(rb, 10)+"B/n="+strconv.FormatInt(n, 10)+"/tier="+ts, func(b *testing.B) {
-					store, src := benchBuffers()
-					rows := min(benchMaxRows, int64(len(store))/rb)
-					r := rand.New(rand.NewPCG(uint64(rb), uint64(n)))
-					perm := r.Perm(int(rows))
-					idx := make([]int64, n)
-					for i := range idx {
-						idx[i] = int64(perm[i])
-					}
+					store, src, rows, idx := benchFixture(rb, n, uint64(n))
 					tier := Tier(-1)
 					for _, t := range Available() {
 						if t.String() == ts {
 							tier = t
 						}
 					}
-					run := func() {
-						if err := scatter(tier, ptr(store), rows, rb, ptr(src), ptr(idx), n, -1); err != nil {
-							b.Fatal(err)
-						}
-					}
-					run()
-					b.SetBytes(n * rb)
-					b.ResetTimer()
-					for b.Loop() {
-						run()
-					}
-					b.StopTimer()
+					rowtest.BenchLoop(b, n*rb, func() error {
+						return scatter(tier, ptr(store), rows, rb, ptr(src), ptr(idx), n, -1)
+					})
 					// The last scatter's rows must be in place.
 					for _, i := range []int64{0, n - 1} {
 						if store[idx[i]*rb] != src[i*rb] {
@@ -116,26 +114,11 @@ func BenchmarkScatterStream(b *testing.B) {
 	for _, rb := range []int64{64, 256, 1024} {
 		for _, st := range []int{0, 1} {
 			b.Run("row="+strconv.FormatInt(rb, 10)+"B/stream="+strconv.Itoa(st), func(b *testing.B) {
-				store, src := benchBuffers()
 				const n = 100_000
-				rows := min(benchMaxRows, int64(len(store))/rb)
-				r := rand.New(rand.NewPCG(uint64(rb), 7))
-				perm := r.Perm(int(rows))
-				idx := make([]int64, n)
-				for i := range idx {
-					idx[i] = int64(perm[i])
-				}
-				run := func() {
-					if err := scatter(gather.TierAVX2, ptr(store), rows, rb, ptr(src), ptr(idx), n, st); err != nil {
-						b.Fatal(err)
-					}
-				}
-				run()
-				b.SetBytes(n * rb)
-				b.ResetTimer()
-				for b.Loop() {
-					run()
-				}
+				store, src, rows, idx := benchFixture(rb, n, 7)
+				rowtest.BenchLoop(b, n*rb, func() error {
+					return scatter(gather.TierAVX2, ptr(store), rows, rb, ptr(src), ptr(idx), n, st)
+				})
 			})
 		}
 	}

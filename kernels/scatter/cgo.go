@@ -8,11 +8,7 @@ package scatter
 */
 import "C"
 
-import (
-	"unsafe"
-
-	"github.com/ibmb-dev/ibmb/kernels/gather"
-)
+import "unsafe"
 
 // streamBytes is the output size from which Rows uses streaming stores,
 // IBMB_SCATTER_STREAM_BYTES of csrc/scatter.h.
@@ -46,22 +42,11 @@ func cUnmark(idx unsafe.Pointer, n, rows int64, seen []uint64) {
 // cScatter runs one kernel call of tier t over idx[0:n] and src rows
 // [0, n). The indices must have been checked and t must run on this CPU.
 func cScatter(t Tier, dst, src, idx unsafe.Pointer, n, rowBytes int64, stream bool) {
-	p := (*C.int64_t)(idx)
-	cn, crb := C.int64_t(n), C.int64_t(rowBytes)
-	var cs C.int
+	cs := C.int(0)
 	if stream {
 		cs = 1
 	}
-	switch t {
-	case gather.TierScalar:
-		C.ibmb_scatter_scalar(dst, src, p, cn, crb)
-	case gather.TierMemcpy:
-		C.ibmb_scatter_memcpy(dst, src, p, cn, crb)
-	case gather.TierAVX2:
-		C.ibmb_scatter_avx2(dst, src, p, cn, crb, cs)
-	case gather.TierAVX512:
-		C.ibmb_scatter_avx512(dst, src, p, cn, crb, cs)
-	default:
+	if C.ibmb_scatter_tier(C.int(t), dst, src, (*C.int64_t)(idx), C.int64_t(n), C.int64_t(rowBytes), cs) != 0 {
 		panic("scatter: unknown tier")
 	}
 }

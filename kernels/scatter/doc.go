@@ -33,13 +33,13 @@
 //
 // # Kernels
 //
-// The copy runs in C (csrc/scatter.c) through cgo in one of the tiers of
-// package gather: a scalar byte-loop reference, libc memcpy per row, and
-// AVX2 and AVX-512 kernels with prefetch-for-write of the rows ahead and,
-// for large scatters, streaming stores that write whole lines without
-// reading them first. The CPU is checked once with golang.org/x/sys/cpu.
-// Large scatters are split into chunks handed to up to GOMAXPROCS
-// goroutines, one C call each.
+// The copy runs in C (csrc/scatter.c, sharing csrc/rowcopy.h with the
+// gather) through cgo in one of the tiers of package gather: a scalar
+// byte-loop reference, libc memcpy per row, and AVX2 and AVX-512 kernels
+// with prefetch-for-write of the rows ahead and, for large scatters,
+// streaming stores that write whole lines without reading them first. The
+// CPU is checked once with golang.org/x/sys/cpu. Large scatters are split
+// into chunks handed to up to GOMAXPROCS goroutines, one C call each.
 //
 // # Determinism
 //

@@ -2,16 +2,15 @@ package scatter
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 	"golang.org/x/sys/cpu"
 )
 
@@ -25,29 +24,11 @@ var (
 	hasAVX512 = cpu.X86.HasAVX512F
 )
 
-func supported(t Tier) bool {
-	switch t {
-	case gather.TierScalar, gather.TierMemcpy:
-		return true
-	case gather.TierAVX2:
-		return hasAVX2
-	case gather.TierAVX512:
-		return hasAVX512 && hasAVX2 // short rows use the AVX2 moves
-	}
-	return false
-}
+func supported(t Tier) bool { return rowcopy.Supported(t, hasAVX2, hasAVX512) }
 
 // Available returns the tiers this CPU can run, in the order of the Tier
 // constants. TierScalar and TierMemcpy are always present.
-func Available() []Tier {
-	var ts []Tier
-	for t := gather.TierScalar; t <= gather.TierAVX512; t++ {
-		if supported(t) {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
+func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 
 // TierFor returns the tier Rows uses for rows of rowBytes bytes: TierAVX2
 // when the CPU has AVX2, else TierMemcpy. TierAVX512 is never chosen
@@ -154,11 +135,8 @@ func Rows(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, 
 // It returns an error wrapping ErrValue when t is not a tier or this CPU
 // cannot run it.
 func RowsTier(t Tier, dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error {
-	if !supported(t) {
-		if t < gather.TierScalar || t > gather.TierAVX512 {
-			return valueErr("unknown tier %v", t)
-		}
-		return valueErr("tier %v is not available on this CPU", t)
+	if err := rowcopy.CheckTier(t, hasAVX2, hasAVX512, valueErr); err != nil {
+		return err
 	}
 	return scatter(t, dst, dstRows, rowBytes, src, idx, n, -1)
 }
@@ -167,45 +145,18 @@ func RowsTier(t Tier, dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsa
 // and src len(idx) rows, so len(dst) must be a multiple of rowBytes and
 // len(src) must equal len(idx)*rowBytes. Errors as for Rows.
 func Bytes(dst, src []byte, rowBytes int, idx []int64) error {
-	if rowBytes <= 0 {
-		return valueErr("rowBytes must be positive, got %d", rowBytes)
-	}
-	if err := checkLens(len(dst), len(src), rowBytes, len(idx)); err != nil {
-		return err
-	}
-	err := scatter(-1, unsafe.Pointer(unsafe.SliceData(dst)), int64(len(dst)/rowBytes), int64(rowBytes),
-		unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(idx)), int64(len(idx)), -1)
-	runtime.KeepAlive(dst)
-	runtime.KeepAlive(src)
-	runtime.KeepAlive(idx)
-	return err
+	return rowcopy.Slices(rowcopy.Scatter, dst, src, rowBytes, 1, idx, valueErr, rows)
 }
 
 // Float32 scatters rows of width float32 values: dst holds len(dst)/width
 // rows and src len(idx) rows. Errors as for Rows.
 func Float32(dst, src []float32, width int, idx []int64) error {
-	if width <= 0 || width > math.MaxInt/4 {
-		return valueErr("width must be in [1, %d], got %d", math.MaxInt/4, width)
-	}
-	if err := checkLens(len(dst), len(src), width, len(idx)); err != nil {
-		return err
-	}
-	err := scatter(-1, unsafe.Pointer(unsafe.SliceData(dst)), int64(len(dst)/width), int64(width)*4,
-		unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(idx)), int64(len(idx)), -1)
-	runtime.KeepAlive(dst)
-	runtime.KeepAlive(src)
-	runtime.KeepAlive(idx)
-	return err
+	return rowcopy.Slices(rowcopy.Scatter, dst, src, width, 4, idx, valueErr, rows)
 }
 
-func checkLens(dstLen, srcLen, width, n int) error {
-	if dstLen%width != 0 {
-		return valueErr("len(dst) = %d is not a multiple of the row width %d", dstLen, width)
-	}
-	if n > 0 && width > math.MaxInt/n || srcLen != n*width {
-		return valueErr("len(src) = %d, want len(idx)*width = %d*%d", srcLen, n, width)
-	}
-	return nil
+// rows is Rows in the argument order of a rowcopy.Run.
+func rows(dst, src unsafe.Pointer, dstRows, rowBytes int64, idx unsafe.Pointer, n int64) error {
+	return scatter(-1, dst, dstRows, rowBytes, src, idx, n, -1)
 }
 
 // seenPool holds zeroed id bitmaps for the duplicate check (the check
@@ -261,10 +212,10 @@ func checkIDs(idx unsafe.Pointer, n, dstRows int64) error {
 	if n >= parCheckMin && w > 1 {
 		w = min(w, n/(parCheckMin/4))
 		bad := make([]bool, w)
-		runChunks(int(w), n, func(k int, lo, hi int64) {
+		rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
 			bad[k] = cMark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
 		})
-		runChunks(int(w), n, func(k int, lo, hi int64) {
+		rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
 			cUnmark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
 		})
 		if !slices.Contains(bad, true) {
@@ -288,32 +239,10 @@ func checkIDs(idx unsafe.Pointer, n, dstRows int64) error {
 // stream < 0 decides streaming stores by output size, 0 forbids and > 0
 // asks for them (tests).
 func scatter(tier Tier, dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64, stream int) error {
-	switch {
-	case rowBytes <= 0:
-		return valueErr("rowBytes must be positive, got %d", rowBytes)
-	case dstRows < 0:
-		return valueErr("dstRows must be non-negative, got %d", dstRows)
-	case n < 0:
-		return valueErr("n must be non-negative, got %d", n)
-	case n > math.MaxInt64/rowBytes || dstRows > math.MaxInt64/rowBytes || n > math.MaxInt64/8:
-		return valueErr("%d or %d rows of %d bytes overflow int64", n, dstRows, rowBytes)
-	case n == 0:
-		return nil
-	case src == nil:
-		return valueErr("src is nil")
-	case idx == nil:
-		return valueErr("idx is nil")
-	case dst == nil && dstRows > 0:
-		return valueErr("dst is nil")
-	case uintptr(idx)%8 != 0:
-		return valueErr("idx %p is not 8-byte aligned", idx)
-	}
-	total := n * rowBytes
-	if overlap(dst, dstRows*rowBytes, src, total) {
-		return valueErr("dst and src overlap")
-	}
-	if overlap(dst, dstRows*rowBytes, idx, n*8) {
-		return valueErr("dst and idx overlap")
+	a := rowcopy.Args{Op: rowcopy.Scatter, Dst: uintptr(dst), Src: uintptr(src), Idx: uintptr(idx),
+		TableRows: dstRows, RowBytes: rowBytes, N: n}
+	if err := a.Check(valueErr); err != nil || n == 0 {
+		return err
 	}
 	if tier < 0 {
 		tier = TierFor(rowBytes)
@@ -321,80 +250,9 @@ func scatter(tier Tier, dst unsafe.Pointer, dstRows, rowBytes int64, src, idx un
 	if err := checkIDs(idx, n, dstRows); err != nil {
 		return err
 	}
-	st := stream > 0 || stream < 0 && total >= streamBytes
-	runDynamic(workers(n, rowBytes), n, chunkRows(rowBytes), func(lo, hi int64) {
+	st := rowcopy.Stream(stream, n*rowBytes, streamBytes)
+	rowcopy.RunDynamic(rowcopy.Workers(n, rowBytes), n, rowcopy.ChunkRows(rowBytes), func(lo, hi int64) {
 		cScatter(tier, dst, unsafe.Add(src, lo*rowBytes), unsafe.Add(idx, lo*8), hi-lo, rowBytes, st)
 	})
 	return nil
-}
-
-// parMinWork is the least work (bytes of cache lines touched) worth one
-// more goroutine, and chunkBytes the work of one chunk; the values are
-// gather's (kernels/gather/dispatch.go explains them).
-const (
-	parMinWork = 2 << 20
-	chunkBytes = 1 << 20
-)
-
-func workers(n, rowBytes int64) int {
-	w := int64(runtime.GOMAXPROCS(0))
-	perRow := max(rowBytes, 64)
-	if n <= math.MaxInt64/perRow {
-		w = min(w, n*perRow/parMinWork)
-	}
-	return int(max(min(w, n), 1))
-}
-
-func chunkRows(rowBytes int64) int64 { return max(chunkBytes/max(rowBytes, 64), 1) }
-
-// runDynamic calls fn on chunks [lo, hi) of at most chunk rows covering
-// [0, n), from w goroutines (the caller's included) that each take the next
-// chunk when done with their last.
-func runDynamic(w int, n, chunk int64, fn func(lo, hi int64)) {
-	if w <= 1 || chunk >= n {
-		fn(0, n)
-		return
-	}
-	var next atomic.Int64
-	work := func() {
-		for {
-			lo := next.Add(chunk) - chunk
-			if lo >= n {
-				return
-			}
-			fn(lo, min(lo+chunk, n))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(w - 1)
-	for k := 1; k < w; k++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
-}
-
-// runChunks calls fn(k, lo, hi) for k in [0, w) on contiguous chunks that
-// cover [0, n) in order, chunk 0 on the calling goroutine, and returns when
-// all are done.
-func runChunks(w int, n int64, fn func(k int, lo, hi int64)) {
-	q, r := n/int64(w), n%int64(w)
-	bound := func(k int) int64 { return int64(k)*q + min(int64(k), r) }
-	var wg sync.WaitGroup
-	for k := 1; k < w; k++ {
-		wg.Go(func() { fn(k, bound(k), bound(k+1)) })
-	}
-	fn(0, 0, bound(1))
-	wg.Wait()
-}
-
-func overlap(a unsafe.Pointer, na int64, b unsafe.Pointer, nb int64) bool {
-	if a == nil || b == nil || na == 0 || nb == 0 {
-		return false
-	}
-	pa, pb := uintptr(a), uintptr(b)
-	return pa < pb+uintptr(nb) && pb < pa+uintptr(na)
 }

@@ -1,7 +1,7 @@
 // cgo compiles only the .c files of the package directory; the kernels live
 // in csrc/, so this file pulls them in. The line below records a SHA-256 of
-// csrc/scatter.[ch] so that an edit there changes this file and the go
-// command rebuilds (see internal/csrchash: `go run ./internal/csrchash/update`).
+// csrc/scatter.[ch] and csrc/rowcopy.h so that an edit there changes this
+// file and the go command rebuilds (see internal/csrchash: `go run ./internal/csrchash/update`).
 //
-// csrc-sha256: 80739088387a1d32c0555eaaf0ab3b0d5e30a153c4a9a115442609af0490e5f9
+// csrc-sha256: 58e3add14fe54f6411e9364715a35928d095bc15a143d8471f865da8ca5994a4
 #include "../../csrc/scatter.c"

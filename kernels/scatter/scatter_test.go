@@ -4,30 +4,21 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 	"github.com/ibmb-dev/ibmb/kernels/gather"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowtest"
 )
 
-var seedFlag = flag.Uint64("scatter.seed", 0, "random seed for the scatter tests (0: from the clock)")
-
-func newRand(t testing.TB) *rand.Rand {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = uint64(time.Now().UnixNano())
-	}
-	t.Logf("seed %d (replay with -scatter.seed=%d)", seed, seed)
-	return rand.New(rand.NewPCG(seed, 0x51ed270b27f5a1c3))
-}
+var seed = rowtest.NewSeed("scatter.seed", 0x51ed270b27f5a1c3)
 
 // elemSizes are the element types a history stores: float16/bfloat16 (2),
 // float32 (4), float64 (8); widths are counts of elements, odd ones and
@@ -57,13 +48,7 @@ func refScatter(dst, src []byte, rowBytes int, idx []int64) []byte {
 	return out
 }
 
-func randBytes(r *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+func ptr[T any](s []T) unsafe.Pointer { return rowtest.Ptr(s) }
 
 // distinctIDs returns n distinct ids in [0, rows) in random order (n <= rows).
 func distinctIDs(r *rand.Rand, n int, rows int64) []int64 {
@@ -75,36 +60,12 @@ func distinctIDs(r *rand.Rand, n int, rows int64) []int64 {
 	return idx
 }
 
-const guard = 72
-
-// guarded is a dst matrix with sentinel bytes before and after it.
-type guarded struct {
-	buf    []byte
-	lo, hi int
-}
-
-func newGuarded(r *rand.Rand, size, off int) *guarded {
-	buf := randBytes(r, size+2*guard+64+off)
-	lo := guard
-	for uintptr(unsafe.Pointer(&buf[lo]))%64 != 0 {
-		lo++
-	}
-	lo += off
-	return &guarded{buf: buf, lo: lo, hi: lo + size}
-}
-
-func (g *guarded) dst() []byte         { return g.buf[g.lo:g.hi] }
-func (g *guarded) ptr() unsafe.Pointer { return unsafe.Pointer(&g.buf[g.lo]) }
-func (g *guarded) snapshot() []byte    { return append([]byte(nil), g.buf...) }
-
-func ptr[T any](s []T) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(s)) }
-
 // TestTiersMatchReference: every available tier, with streaming stores
 // forced off and on, on every element size and width, misaligned dst and
 // src, against the Go reference and the scalar kernel; nothing outside the
 // named rows (and outside dst) may change.
 func TestTiersMatchReference(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	for _, rb := range testRowBytes() {
 		for _, tier := range Available() {
 			for _, stream := range []int{0, 1} {
@@ -115,27 +76,24 @@ func TestTiersMatchReference(t *testing.T) {
 						n = dstRows // every row written
 					}
 					srcOff := r.IntN(8)
-					src := randBytes(r, n*rb+srcOff)[srcOff:]
+					src := rowtest.Bytes(r, n*rb+srcOff)[srcOff:]
 					idx := distinctIDs(r, n, int64(dstRows))
-					g := newGuarded(r, dstRows*rb, off)
-					before := g.snapshot()
-					want := refScatter(g.dst(), src, rb, idx)
+					g := rowtest.NewGuarded(dstRows*rb, off)
+					want := refScatter(g.Dst(), src, rb, idx)
 					what := fmt.Sprintf("rb=%d tier=%v stream=%d dstOff=%d srcOff=%d n=%d rows=%d", rb, tier, stream, off, srcOff, n, dstRows)
-					if err := scatter(tier, g.ptr(), int64(dstRows), int64(rb), ptr(src), ptr(idx), int64(n), stream); err != nil {
+					if err := scatter(tier, g.Ptr(), int64(dstRows), int64(rb), ptr(src), ptr(idx), int64(n), stream); err != nil {
 						t.Fatalf("%s: %v", what, err)
 					}
-					if !bytes.Equal(g.dst(), want) {
+					if !bytes.Equal(g.Dst(), want) {
 						t.Fatalf("%s: result differs from the reference", what)
 					}
-					if !bytes.Equal(g.buf[:g.lo], before[:g.lo]) || !bytes.Equal(g.buf[g.hi:], before[g.hi:]) {
-						t.Fatalf("%s: wrote outside dst", what)
-					}
+					g.CheckGuards(t, what)
 					if tier != gather.TierScalar {
-						ref := append([]byte(nil), before[g.lo:g.hi]...)
+						ref := g.Initial()
 						if err := RowsTier(gather.TierScalar, ptr(ref), int64(dstRows), int64(rb), ptr(src), ptr(idx), int64(n)); err != nil {
 							t.Fatal(err)
 						}
-						if !bytes.Equal(g.dst(), ref) {
+						if !bytes.Equal(g.Dst(), ref) {
 							t.Fatalf("%s: result differs from the scalar kernel", what)
 						}
 					}
@@ -149,12 +107,12 @@ func TestTiersMatchReference(t *testing.T) {
 // bfloat16 (as 16-bit patterns), float32 and float64 survive a scatter
 // followed by a gather (the history's push then pull).
 func TestFloatBitsExact(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	for _, es := range elemSizes {
 		for _, width := range []int{1, 3, 64, 67} {
 			rb := es * width
 			const rows, n = 50, 37
-			src := randBytes(r, n*rb) // random bit patterns: NaNs, infinities, subnormals
+			src := rowtest.Bytes(r, n*rb) // random bit patterns: NaNs, infinities, subnormals
 			specials := map[int][]byte{
 				2: {0x01, 0x7e, 0x00, 0x80, 0x01, 0x00}, // NaN payload, -0, subnormal
 				4: binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, 0x7fc00001), 0x80000000),
@@ -180,14 +138,14 @@ func TestFloatBitsExact(t *testing.T) {
 // TestLargeParallel: scatters big enough to be split across goroutines and
 // to use streaming stores equal the scalar kernel's result.
 func TestLargeParallel(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	for _, c := range []struct{ rb, rows, n int }{{256, 60_000, 50_000}, {96, 120_000, 100_000}, {6, 300_000, 200_000}, {260, 30_000, 20_000}} {
-		src := randBytes(r, c.n*c.rb)
+		src := rowtest.Bytes(r, c.n*c.rb)
 		idx := distinctIDs(r, c.n, int64(c.rows))
-		if w := workers(int64(c.n), int64(c.rb)); runtime.GOMAXPROCS(0) > 1 && c.rb >= 96 && w < 2 {
+		if w := rowcopy.Workers(int64(c.n), int64(c.rb)); runtime.GOMAXPROCS(0) > 1 && c.rb >= 96 && w < 2 {
 			t.Fatalf("rb=%d: a %d-row scatter runs on %d goroutine(s)", c.rb, c.n, w)
 		}
-		base := randBytes(r, c.rows*c.rb)
+		base := rowtest.Bytes(r, c.rows*c.rb)
 		ref := append([]byte(nil), base...)
 		if err := RowsTier(gather.TierScalar, ptr(ref), int64(c.rows), int64(c.rb), ptr(src), ptr(idx), int64(c.n)); err != nil {
 			t.Fatal(err)
@@ -196,18 +154,18 @@ func TestLargeParallel(t *testing.T) {
 			t.Fatal("scalar kernel differs from the Go reference")
 		}
 		for _, tier := range append(Available(), -1) {
-			g := newGuarded(r, c.rows*c.rb, 0)
-			copy(g.dst(), base)
+			g := rowtest.NewGuarded(c.rows*c.rb, 0)
+			copy(g.Dst(), base)
 			var err error
 			if tier < 0 {
-				err = Bytes(g.dst(), src, c.rb, idx)
+				err = Bytes(g.Dst(), src, c.rb, idx)
 			} else {
-				err = RowsTier(tier, g.ptr(), int64(c.rows), int64(c.rb), ptr(src), ptr(idx), int64(c.n))
+				err = RowsTier(tier, g.Ptr(), int64(c.rows), int64(c.rb), ptr(src), ptr(idx), int64(c.n))
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(g.dst(), ref) {
+			if !bytes.Equal(g.Dst(), ref) {
 				t.Fatalf("rb=%d tier=%v: large scatter differs from scalar", c.rb, tier)
 			}
 		}
@@ -218,7 +176,7 @@ func TestLargeParallel(t *testing.T) {
 // occurrence (the first such position in the list), naming the first
 // occurrence, and dst is not touched; an out-of-range id before it wins.
 func TestRepeatedIDsRejected(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	const rb, rows = 12, 1000
 	cases := []struct {
 		name      string
@@ -242,14 +200,13 @@ func TestRepeatedIDsRejected(t *testing.T) {
 	}{"long", long, 700, 123})
 	for _, c := range cases {
 		for _, tier := range append(Available(), -1) {
-			src := randBytes(r, len(c.idx)*rb)
-			g := newGuarded(r, rows*rb, 3)
-			before := g.snapshot()
+			src := rowtest.Bytes(r, len(c.idx)*rb)
+			g := rowtest.NewGuarded(rows*rb, 3)
 			var err error
 			if tier < 0 {
-				err = Rows(g.ptr(), rows, rb, ptr(src), ptr(c.idx), int64(len(c.idx)))
+				err = Rows(g.Ptr(), rows, rb, ptr(src), ptr(c.idx), int64(len(c.idx)))
 			} else {
-				err = RowsTier(tier, g.ptr(), rows, rb, ptr(src), ptr(c.idx), int64(len(c.idx)))
+				err = RowsTier(tier, g.Ptr(), rows, rb, ptr(src), ptr(c.idx), int64(len(c.idx)))
 			}
 			if c.prev < 0 {
 				var ie *IndexError
@@ -265,9 +222,7 @@ func TestRepeatedIDsRejected(t *testing.T) {
 					t.Fatalf("%s: %v does not wrap ErrDuplicate and ErrValue only", c.name, err)
 				}
 			}
-			if !bytes.Equal(g.buf, before) {
-				t.Fatalf("%s tier %v: dst changed by a rejected scatter", c.name, tier)
-			}
+			g.CheckUntouched(t, fmt.Sprintf("%s tier %v: rejected scatter", c.name, tier))
 		}
 	}
 	// The pooled bitmap is clean after a rejected call: a valid list that
@@ -287,7 +242,7 @@ func TestRepeatedIDsRejected(t *testing.T) {
 // TestIndexErrors: an out-of-range id anywhere gives an IndexError for the
 // first bad position and leaves dst unchanged.
 func TestIndexErrors(t *testing.T) {
-	r := newRand(t)
+	r := seed.Rand(t)
 	const rb = 10
 	for _, n := range []int{1, 5, 64, 65, 300} {
 		rows := int64(n + r.IntN(50))
@@ -295,17 +250,14 @@ func TestIndexErrors(t *testing.T) {
 			for _, pos := range []int{0, n / 2, n - 1} {
 				idx := distinctIDs(r, n, rows)
 				idx[pos] = bad
-				src := randBytes(r, n*rb)
-				g := newGuarded(r, int(rows)*rb, 0)
-				before := g.snapshot()
-				err := Rows(g.ptr(), rows, rb, ptr(src), ptr(idx), int64(n))
+				src := rowtest.Bytes(r, n*rb)
+				g := rowtest.NewGuarded(int(rows)*rb, 0)
+				err := Rows(g.Ptr(), rows, rb, ptr(src), ptr(idx), int64(n))
 				var ie *IndexError
 				if !errors.As(err, &ie) || ie.Pos != int64(pos) || ie.Index != bad || ie.Rows != rows {
 					t.Fatalf("n=%d bad=%d pos=%d: err = %v", n, bad, pos, err)
 				}
-				if !bytes.Equal(g.buf, before) {
-					t.Fatal("dst changed by a rejected scatter")
-				}
+				g.CheckUntouched(t, "rejected scatter")
 			}
 		}
 	}
@@ -319,46 +271,31 @@ func TestIndexErrors(t *testing.T) {
 	}
 }
 
-// TestValueErrors covers the argument checks.
+// TestValueErrors: Rows, RowsTier, Bytes, Float32 and Check hand their
+// arguments to the shared checks in the right places and wrap ErrValue
+// (the rules themselves are tested in kernels/internal/rowcopy).
 func TestValueErrors(t *testing.T) {
-	src := make([]byte, 64)
-	dst := make([]byte, 64)
-	idx := []int64{0, 1, 2, 3}
-	idxBuf := make([]int64, 8)
-	cases := []struct {
-		name string
-		err  error
-	}{
-		{"rowBytes 0", Rows(ptr(dst), 4, 0, ptr(src), ptr(idx), 4)},
-		{"rowBytes < 0", Rows(ptr(dst), 4, -16, ptr(src), ptr(idx), 4)},
-		{"dstRows < 0", Rows(ptr(dst), -1, 16, ptr(src), ptr(idx), 4)},
-		{"n < 0", Rows(ptr(dst), 4, 16, ptr(src), ptr(idx), -1)},
-		{"overflow", Rows(ptr(dst), 4, 1<<40, ptr(src), ptr(idx), 1<<30)},
-		{"nil dst", Rows(nil, 4, 16, ptr(src), ptr(idx), 4)},
-		{"nil src", Rows(ptr(dst), 4, 16, nil, ptr(idx), 4)},
-		{"nil idx", Rows(ptr(dst), 4, 16, ptr(src), nil, 4)},
-		{"misaligned idx", Rows(ptr(dst), 4, 16, ptr(src), unsafe.Add(ptr(idxBuf), 4), 4)},
-		{"dst overlaps src", Rows(ptr(src[8:]), 2, 16, ptr(src), ptr(idx[:2]), 2)},
-		{"dst overlaps idx", Rows(ptr(idxBuf), 4, 16, ptr(src), ptr(idxBuf[4:]), 4)},
-		{"unknown tier", RowsTier(Tier(9), ptr(dst), 4, 16, ptr(src), ptr(idx), 4)},
-		{"Bytes rowBytes 0", Bytes(dst, src, 0, idx)},
-		{"Bytes dst not multiple", Bytes(dst[:60], src, 16, idx)},
-		{"Bytes src length", Bytes(dst, src[:63], 16, idx)},
-		{"Float32 width 0", Float32(make([]float32, 4), make([]float32, 4), 0, idx)},
-		{"Float32 src length", Float32(make([]float32, 4), make([]float32, 5), 1, idx)},
-		{"Check n < 0", Check(ptr(idx), -1, 4)},
-		{"Check misaligned", Check(unsafe.Add(ptr(idxBuf), 4), 2, 4)},
-	}
-	for _, c := range cases {
-		if !errors.Is(c.err, ErrValue) || errors.Is(c.err, ErrIndex) {
-			t.Errorf("%s: err = %v, want ErrValue", c.name, c.err)
-		}
-	}
-	for _, b := range dst {
-		if b != 0 {
-			t.Fatal("dst modified by a rejected call")
-		}
-	}
+	a := rowtest.NewArgBufs()
+	src, dst, idx, idxBuf := a.Src, a.Dst, a.Idx, a.IdxBuf
+	rowtest.CheckErrs(t, map[string]error{
+		"dstRows < 0":            Rows(ptr(dst), -1, 16, ptr(src), ptr(idx), 4),
+		"overflow":               Rows(ptr(dst), 4, 1<<40, ptr(src), ptr(idx), 1<<30),
+		"nil dst":                Rows(nil, 4, 16, ptr(src), ptr(idx), 4),
+		"nil src":                Rows(ptr(dst), 4, 16, nil, ptr(idx), 4),
+		"nil idx":                Rows(ptr(dst), 4, 16, ptr(src), nil, 4),
+		"misaligned idx":         Rows(ptr(dst), 4, 16, ptr(src), unsafe.Add(ptr(idxBuf), 4), 4),
+		"dst overlaps src":       Rows(ptr(src[8:]), 2, 16, ptr(src), ptr(idx[:2]), 2),
+		"dst overlaps idx":       Rows(ptr(idxBuf), 4, 16, ptr(src), ptr(idxBuf[4:]), 4),
+		"unknown tier":           RowsTier(Tier(9), ptr(dst), 4, 16, ptr(src), ptr(idx), 4),
+		"Bytes rowBytes 0":       Bytes(dst, src, 0, idx),
+		"Bytes dst not multiple": Bytes(dst[:60], src, 16, idx),
+		"Bytes src length":       Bytes(dst, src[:63], 16, idx),
+		"Float32 width 0":        Float32(make([]float32, 4), make([]float32, 4), 0, idx),
+		"Float32 src length":     Float32(make([]float32, 4), make([]float32, 5), 1, idx),
+		"Check n < 0":            Check(ptr(idx), -1, 4),
+		"Check misaligned":       Check(unsafe.Add(ptr(idxBuf), 4), 2, 4),
+	}, ErrValue, ErrIndex)
+	rowtest.CheckZero(t, dst, "dst after rejected calls")
 	// n == 0 succeeds with nil pointers.
 	if err := Rows(nil, 0, 4, nil, nil, 0); err != nil {
 		t.Fatal(err)
@@ -421,7 +358,7 @@ func refCheck(idx []int64, rows int64) (pos, prev int64) {
 // valid list over the same ids passes).
 func TestParallelCheck(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	r := newRand(t)
+	r := seed.Rand(t)
 	const rows = 1 << 20
 	for trial := 0; trial < 30; trial++ {
 		n := parCheckMin + r.IntN(4*parCheckMin)

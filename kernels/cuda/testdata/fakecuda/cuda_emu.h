@@ -99,62 +99,36 @@ static inline void __stcg(T *p, T v) {
 // ---- atomics (the fibers share one OS thread: a plain read-modify-write
 // between two preemption points is atomic) ----------------------------------
 
-template <typename T>
-static inline T *ibmb_emu_atomic_target(T *a) {
+// One atomic read-modify-write at a preemption point: *a = f(old); returns
+// old.  Each CUDA atomic below is one overload per type CUDA defines.
+template <typename T, typename F>
+static inline T ibmb_emu_rmw(T *a, F f) {
     ibmb_emu_check(a, sizeof(T), "atomic");
     ibmb_emu_preempt();
-    return a;
-}
-
-static inline unsigned long long atomicMin(unsigned long long *a, unsigned long long v) {
-    unsigned long long old = *ibmb_emu_atomic_target(a);
-    if (v < old) *a = v;
+    const T old = *a;
+    *a = f(old);
     return old;
 }
 
-static inline unsigned atomicOr(unsigned *a, unsigned v) {
-    unsigned old = *ibmb_emu_atomic_target(a);
-    *a = old | v;
-    return old;
-}
+#define IBMB_EMU_ATOMIC2(NAME, T, EXPR) \
+    static inline T NAME(T *a, T v) { return ibmb_emu_rmw(a, [=](T old) { return (T)(EXPR); }); }
 
-template <typename T>
-static inline T ibmb_emu_atomic_add(T *a, T v) {
-    T old = *ibmb_emu_atomic_target(a);
-    *a = old + v;
-    return old;
-}
-static inline int atomicAdd(int *a, int v) { return ibmb_emu_atomic_add(a, v); }
-static inline unsigned atomicAdd(unsigned *a, unsigned v) { return ibmb_emu_atomic_add(a, v); }
-static inline unsigned long long atomicAdd(unsigned long long *a, unsigned long long v) {
-    return ibmb_emu_atomic_add(a, v);
-}
-static inline float atomicAdd(float *a, float v) { return ibmb_emu_atomic_add(a, v); }
-static inline double atomicAdd(double *a, double v) { return ibmb_emu_atomic_add(a, v); }
+IBMB_EMU_ATOMIC2(atomicMin, unsigned long long, v < old ? v : old)
+IBMB_EMU_ATOMIC2(atomicOr, unsigned, old | v)
+IBMB_EMU_ATOMIC2(atomicAdd, int, old + v)
+IBMB_EMU_ATOMIC2(atomicAdd, unsigned, old + v)
+IBMB_EMU_ATOMIC2(atomicAdd, unsigned long long, old + v)
+IBMB_EMU_ATOMIC2(atomicAdd, float, old + v)
+IBMB_EMU_ATOMIC2(atomicAdd, double, old + v)
+IBMB_EMU_ATOMIC2(atomicExch, int, v)
+IBMB_EMU_ATOMIC2(atomicExch, unsigned, v)
+IBMB_EMU_ATOMIC2(atomicExch, unsigned long long, v)
 
-template <typename T>
-static inline T ibmb_emu_atomic_cas(T *a, T compare, T v) {
-    T old = *ibmb_emu_atomic_target(a);
-    if (old == compare) *a = v;
-    return old;
-}
-static inline int atomicCAS(int *a, int c, int v) { return ibmb_emu_atomic_cas(a, c, v); }
-static inline unsigned atomicCAS(unsigned *a, unsigned c, unsigned v) { return ibmb_emu_atomic_cas(a, c, v); }
-static inline unsigned long long atomicCAS(unsigned long long *a, unsigned long long c, unsigned long long v) {
-    return ibmb_emu_atomic_cas(a, c, v);
-}
-
-template <typename T>
-static inline T ibmb_emu_atomic_exch(T *a, T v) {
-    T old = *ibmb_emu_atomic_target(a);
-    *a = v;
-    return old;
-}
-static inline int atomicExch(int *a, int v) { return ibmb_emu_atomic_exch(a, v); }
-static inline unsigned atomicExch(unsigned *a, unsigned v) { return ibmb_emu_atomic_exch(a, v); }
-static inline unsigned long long atomicExch(unsigned long long *a, unsigned long long v) {
-    return ibmb_emu_atomic_exch(a, v);
-}
+#define IBMB_EMU_CAS(T) \
+    static inline T atomicCAS(T *a, T c, T v) { return ibmb_emu_rmw(a, [=](T old) { return old == c ? v : old; }); }
+IBMB_EMU_CAS(int)
+IBMB_EMU_CAS(unsigned)
+IBMB_EMU_CAS(unsigned long long)
 
 // ---- bit casts and bit counts ----------------------------------------------
 

@@ -122,23 +122,41 @@ void check_range(const void *p, size_t n, const char *what) {
     }
 }
 
-template <typename T, void (*K)(T *, const T *, const long long *, long long, long long, long long, long long)>
-void run_gather(void **params) {
+// The row kernels ibmb_gather_<W> and ibmb_scatter_<W> (SCATTER): dst, src,
+// idx, n, the table's rows, rowElems, groupShift.  The packed side holds n
+// rows, the table (src of a gather, dst of a scatter) tableRows rows.
+template <typename T, bool SCATTER,
+          void (*K)(T *, const T *, const long long *, long long, long long, long long, long long)>
+void run_rows(void **params) {
+    const char *what = SCATTER ? "scatter" : "gather";
     T *dst = P(0, T *);
     const T *src = P(1, const T *);
     const long long *idx = P(2, const long long *);
-    long long n = P(3, long long), srcRows = P(4, long long), rowElems = P(5, long long),
+    long long n = P(3, long long), tableRows = P(4, long long), rowElems = P(5, long long),
               shift = P(6, long long);
     if (shift < 0 || shift > 5 || (blockDim.x % (1u << shift)) != 0) {
         fprintf(stderr, "fakecuda: bad groupShift %lld for block %u\n", shift, blockDim.x);
         abort();
     }
-    check_aligned(dst, sizeof(T), "gather dst");
-    check_aligned(src, sizeof(T), "gather src");
-    check_range(dst, (size_t)(n * rowElems) * sizeof(T), "gather dst");
-    check_range(idx, (size_t)n * 8, "gather idx");
-    (void)srcRows;
-    K(dst, src, idx, n, srcRows, rowElems, shift);
+    check_aligned(dst, sizeof(T), what);
+    check_aligned(src, sizeof(T), what);
+    const void *packed = SCATTER ? (const void *)src : (const void *)dst;
+    const void *table = SCATTER ? (const void *)dst : (const void *)src;
+    check_range(packed, (size_t)(n * rowElems) * sizeof(T), SCATTER ? "scatter src" : "gather dst");
+    check_range(table, (size_t)(tableRows * rowElems) * sizeof(T), SCATTER ? "scatter dst" : "gather src");
+    check_range(idx, (size_t)n * 8, SCATTER ? "scatter idx" : "gather idx");
+    // The host promises in-range ids (the check kernels ran): checked once
+    // per launch, by its first thread.
+    bool first = threadIdx.x == 0 && threadIdx.y == 0 && threadIdx.z == 0 && blockIdx.x == 0 &&
+                 blockIdx.y == 0 && blockIdx.z == 0;
+    for (long long i = 0; first && i < n; i++) {
+        if (idx[i] < 0 || idx[i] >= tableRows) {
+            fprintf(stderr, "fakecuda: %s launched with idx[%lld] = %lld outside [0, %lld)\n", what, i, idx[i],
+                    tableRows);
+            abort();
+        }
+    }
+    K(dst, src, idx, n, tableRows, rowElems, shift);
 }
 
 void run_check(void **params) {
@@ -148,35 +166,6 @@ void run_check(void **params) {
     check_range(idx, (size_t)n * 8, "check idx");
     check_range(firstBad, 8, "check firstBad");
     ibmb_gather_check(idx, n, P(2, long long), firstBad);
-}
-
-template <typename T, void (*K)(T *, const T *, const long long *, long long, long long, long long, long long)>
-void run_scatter(void **params) {
-    T *dst = P(0, T *);
-    const T *src = P(1, const T *);
-    const long long *idx = P(2, const long long *);
-    long long n = P(3, long long), dstRows = P(4, long long), rowElems = P(5, long long),
-              shift = P(6, long long);
-    if (shift < 0 || shift > 5 || (blockDim.x % (1u << shift)) != 0) {
-        fprintf(stderr, "fakecuda: bad groupShift %lld for block %u\n", shift, blockDim.x);
-        abort();
-    }
-    check_aligned(dst, sizeof(T), "scatter dst");
-    check_aligned(src, sizeof(T), "scatter src");
-    check_range(dst, (size_t)(dstRows * rowElems) * sizeof(T), "scatter dst");
-    check_range(src, (size_t)(n * rowElems) * sizeof(T), "scatter src");
-    check_range(idx, (size_t)n * 8, "scatter idx");
-    // The host promises in-range ids (the check kernels ran): checked once
-    // per launch, by its first thread.
-    bool first = threadIdx.x == 0 && threadIdx.y == 0 && threadIdx.z == 0 && blockIdx.x == 0 &&
-                 blockIdx.y == 0 && blockIdx.z == 0;
-    for (long long i = 0; first && i < n; i++) {
-        if (idx[i] < 0 || idx[i] >= dstRows) {
-            fprintf(stderr, "fakecuda: scatter launched with idx[%lld] = %lld outside [0, %lld)\n", i, idx[i], dstRows);
-            abort();
-        }
-    }
-    K(dst, src, idx, n, dstRows, rowElems, shift);
 }
 
 void run_scatter_mark(void **params) {
@@ -266,16 +255,16 @@ void run_ppr(void **params) {
 
 const Kernel kernels[] = {
     {"ibmb_gather_check", MOD_GATHER, 4, false, run_check},
-    {"ibmb_gather_16", MOD_GATHER, 7, false, run_gather<uint4, ibmb_gather_16>},
-    {"ibmb_gather_8", MOD_GATHER, 7, false, run_gather<uint2, ibmb_gather_8>},
-    {"ibmb_gather_4", MOD_GATHER, 7, false, run_gather<unsigned int, ibmb_gather_4>},
-    {"ibmb_gather_1", MOD_GATHER, 7, false, run_gather<unsigned char, ibmb_gather_1>},
+    {"ibmb_gather_16", MOD_GATHER, 7, false, run_rows<uint4, false, ibmb_gather_16>},
+    {"ibmb_gather_8", MOD_GATHER, 7, false, run_rows<uint2, false, ibmb_gather_8>},
+    {"ibmb_gather_4", MOD_GATHER, 7, false, run_rows<unsigned int, false, ibmb_gather_4>},
+    {"ibmb_gather_1", MOD_GATHER, 7, false, run_rows<unsigned char, false, ibmb_gather_1>},
     {"ibmb_scatter_mark", MOD_GATHER, 5, false, run_scatter_mark},
     {"ibmb_scatter_find", MOD_GATHER, 5, false, run_scatter_find},
-    {"ibmb_scatter_16", MOD_GATHER, 7, false, run_scatter<uint4, ibmb_scatter_16>},
-    {"ibmb_scatter_8", MOD_GATHER, 7, false, run_scatter<uint2, ibmb_scatter_8>},
-    {"ibmb_scatter_4", MOD_GATHER, 7, false, run_scatter<unsigned int, ibmb_scatter_4>},
-    {"ibmb_scatter_1", MOD_GATHER, 7, false, run_scatter<unsigned char, ibmb_scatter_1>},
+    {"ibmb_scatter_16", MOD_GATHER, 7, false, run_rows<uint4, true, ibmb_scatter_16>},
+    {"ibmb_scatter_8", MOD_GATHER, 7, false, run_rows<uint2, true, ibmb_scatter_8>},
+    {"ibmb_scatter_4", MOD_GATHER, 7, false, run_rows<unsigned int, true, ibmb_scatter_4>},
+    {"ibmb_scatter_1", MOD_GATHER, 7, false, run_rows<unsigned char, true, ibmb_scatter_1>},
     {"ibmb_ppr_topk_1", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_1, 1>},
     {"ibmb_ppr_topk_2", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_2, 2>},
     {"ibmb_ppr_topk_4", MOD_PPR, 25, true, run_ppr<ibmb_ppr_topk_4, 4>},
