@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,18 @@ def karateclub_csv(name: str, file: str) -> np.ndarray:
     """The int64 table of ``file`` (``edges.csv``, ``target.csv``) of the
     karateclub graph ``name``, header skipped."""
     return np.loadtxt(DATA / "karateclub" / name / file, delimiter=",", skiprows=1, dtype=np.int64)
+
+
+def cora(root: Path):
+    """Cora as ``ibmb.data.load`` gives it, from the shared raw Planetoid
+    files copied under ``root`` (PyG's layout ``root/Cora/raw``) unless they
+    are there already."""
+    from ibmb.data import load
+
+    raw = root / "Cora" / "raw"
+    if not raw.is_dir():
+        shutil.copytree(DATA / "planetoid" / "Cora" / "raw", raw)
+    return load("cora", str(root))
 
 
 def github_edges() -> tuple[np.ndarray, int]:

@@ -10,8 +10,6 @@ Times are medians over ``--reps`` repetitions (milliseconds).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -23,15 +21,7 @@ import torch
 import ibmb
 from ibmb.arena import Arena
 from ibmb.batching import Batches
-from ibmb.data import load
-
-DATA = Path(os.environ.get("IBMB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
-
-def cora():
-    root = Path(tempfile.mkdtemp())
-    shutil.copytree(DATA / "planetoid" / "Cora" / "raw", root / "Cora" / "raw")
-    return load("cora", str(root))
+from _common import cora
 
 
 def median_ms(fn, reps: int) -> float:
@@ -81,7 +71,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=30)
     args = p.parse_args()
-    data = cora()
+    data = cora(Path(tempfile.mkdtemp()))
     for npb, mask in ((16, data.train_mask), (64, data.test_mask)):
         kw = dict(num_auxiliary_nodes=16, num_nodes_per_batch=npb, batch_size=4, prefetch=0)
         new = ibmb.IBMBNodeLoader(data, None, mask, **kw)

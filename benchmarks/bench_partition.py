@@ -34,15 +34,13 @@ import platform
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 import ibmb
 from ibmb.batching import partition
 from ibmb.partitioners import _parhip
-
-DATA = Path(os.environ.get("IBMB_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from _common import DATA, karateclub_csv
 
 
 def load_avg() -> str:
@@ -50,7 +48,7 @@ def load_avg() -> str:
 
 
 def karate(name: str) -> np.ndarray:
-    e = np.loadtxt(DATA / "karateclub" / name / "edges.csv", delimiter=",", skiprows=1, dtype=np.int64).T
+    e = karateclub_csv(name, "edges.csv").T
     return np.concatenate([e, e[::-1]], axis=1)
 
 

@@ -24,26 +24,21 @@ import subprocess
 import tempfile
 import os
 import platform
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import torch
+from _common import DATA, cora
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(os.environ.get("IBMB_DATA", HERE.parents[1] / "shared" / "data"))
 
 
 def load(name: str, args: argparse.Namespace):
     from ibmb import data as D
 
     if name == "cora":
-        root = HERE / "out" / "planetoid"
-        raw = root / "Cora" / "raw"
-        if not raw.is_dir():
-            shutil.copytree(DATA / "planetoid" / "Cora" / "raw", raw)
-        return D.load("cora", str(root))
+        return cora(HERE / "out" / "planetoid")
     if name in ("twitch", "github", "facebook"):
         return D.load(str(DATA / "karateclub" / name))
     return D.load("default", num_nodes=args.nodes, homophily=args.homophily, separation=args.separation)

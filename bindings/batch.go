@@ -131,20 +131,8 @@ func arenaBuildJob(gh int, halo *graph.CSR, nodePtr, nodes, outPtr, out uintptr,
 	if nb < 0 {
 		return 0, argErr("negative number of batches %d", nb)
 	}
-	np, err := int64s(nodePtr, nb+1)
-	if err != nil {
-		return 0, err
-	}
-	op, err := int64s(outPtr, nb+1)
-	if err != nil {
-		return 0, err
-	}
-	ns, err := int64s(nodes, numNodes)
-	if err != nil {
-		return 0, err
-	}
-	os, err := int64s(out, numOut)
-	if err != nil {
+	var np, op, ns, os []int64
+	if err := viewAll(at(&np, nodePtr, nb+1), at(&op, outPtr, nb+1), at(&ns, nodes, numNodes), at(&os, out, numOut)); err != nil {
 		return 0, err
 	}
 	nm, err := graph.ParseNorm(norm)

@@ -113,6 +113,35 @@ func view[T any](p uintptr, n int) ([]T, error) {
 	return unsafe.Slice((*T)(ptr(p)), n), nil
 }
 
+// buffer is one caller buffer that viewAll views (made by at).
+type buffer interface{ view() error }
+
+// into is the buffer of n values of type T at p, viewed into *dst.
+type into[T any] struct {
+	dst *[]T
+	p   uintptr
+	n   int
+}
+
+func (b into[T]) view() (err error) {
+	*b.dst, err = view[T](b.p, b.n)
+	return err
+}
+
+// at names the buffer of n values at p that viewAll views into *dst.
+func at[T any](dst *[]T, p uintptr, n int) buffer { return into[T]{dst, p, n} }
+
+// viewAll views the buffers of a call in order (see view) and returns the
+// first argument error.
+func viewAll(bufs ...buffer) error {
+	for _, b := range bufs {
+		if err := b.view(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // int64sCopy copies n int64 values at p (nil when n is 0), for jobs that
 // outlive the call.
 func int64sCopy(p uintptr, n int) ([]int64, error) {

@@ -66,20 +66,9 @@ func HaloInducerRun(h int, nodes uintptr, n int, halo uintptr, capHalo int, edge
 	if capHalo < 0 || capHalo > maxElems || capEdges < 0 || capEdges > maxElems {
 		return argErr("capacities %d (halo), %d (edges) out of range", capHalo, capEdges)
 	}
-	ns, err := int64s(nodes, n)
-	if err != nil {
-		return err
-	}
-	hs, err := int64s(halo, capHalo)
-	if err != nil {
-		return err
-	}
-	e, err := int64s(edges, 2*capEdges)
-	if err != nil {
-		return err
-	}
-	w, err := view[float32](weight, capEdges)
-	if err != nil {
+	var ns, hs, e []int64
+	var w []float32
+	if err := viewAll(at(&ns, nodes, n), at(&hs, halo, capHalo), at(&e, edges, 2*capEdges), at(&w, weight, capEdges)); err != nil {
 		return err
 	}
 	hi.mu.Lock()

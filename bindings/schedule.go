@@ -19,16 +19,8 @@ func ScheduleDistances(outPtr, out uintptr, nb, numOut int, labels uintptr, numN
 	if nb < 0 {
 		return argErr("negative number of batches %d", nb)
 	}
-	op, err := int64s(outPtr, nb+1)
-	if err != nil {
-		return err
-	}
-	o, err := int64s(out, numOut)
-	if err != nil {
-		return err
-	}
-	y, err := int64s(labels, numNodes)
-	if err != nil {
+	var op, o, y []int64
+	if err := viewAll(at(&op, outPtr, nb+1), at(&o, out, numOut), at(&y, labels, numNodes)); err != nil {
 		return err
 	}
 	n, err := mulLen("distance matrix", nb, nb)

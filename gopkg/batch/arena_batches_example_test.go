@@ -4,15 +4,12 @@ import (
 	"fmt"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
-	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/synth"
 )
 
 func ExampleArena_Batches() {
 	// A path 0–1–2–3 and one batch with output 2 and auxiliary nodes 1, 3.
-	g, err := graph.FromCOO([]int64{0, 1, 2}, []int64{1, 2, 3}, 4, graph.Options{Symmetrize: true})
-	if err != nil {
-		panic(err)
-	}
+	g := synth.Path4()
 	a, err := batch.BuildArena(g, []int64{0, 3}, []int64{1, 2, 3}, []int64{0, 1}, []int64{2}, batch.ArenaOptions{})
 	if err != nil {
 		panic(err)

@@ -67,11 +67,27 @@ func (f *arenaFixture) build(t testing.TB, norm graph.Norm, withX bool) *Arena {
 	if withX {
 		opt.X, opt.RowBytes, opt.DType = unsafe.Pointer(&f.x[0]), int64(4*f.width), DTypeFloat32
 	}
+	return f.arena(t, opt)
+}
+
+// arena builds the fixture's batches with opt.
+func (f *arenaFixture) arena(t testing.TB, opt ArenaOptions) *Arena {
+	t.Helper()
 	a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// halo returns the fixture graph's in-edge graph (HaloGraph).
+func (f *arenaFixture) halo(t testing.TB, norm graph.Norm, loops bool) *graph.CSR {
+	t.Helper()
+	hg, err := HaloGraph(f.g, norm, loops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hg
 }
 
 // saveAndOpen writes a to the file name in a new temporary folder and opens

@@ -4,17 +4,12 @@ import (
 	"fmt"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
-	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/synth"
 )
 
 func ExampleNodeWise() {
 	// Two triangles joined by the edge 2–3.
-	src := []int64{0, 1, 2, 2, 3, 4, 5}
-	dst := []int64{1, 2, 0, 3, 4, 5, 3}
-	g, err := graph.FromCOO(src, dst, 6, graph.Options{Symmetrize: true, DropDuplicates: true})
-	if err != nil {
-		panic(err)
-	}
+	g := synth.Barbell()
 	b, err := batch.NodeWise(g, []int64{5, 0, 1, 4}, batch.NodeWiseOptions{
 		NumAuxNodes: 2, MaxOutputsPerBatch: 2, Alpha: 0.25, Eps: 1e-4})
 	if err != nil {

@@ -385,21 +385,33 @@ func TestWriteFileCancelled(t *testing.T) {
 	}
 }
 
+// TestBuildArenaCancelled cancels a build (induced and halo batches) from
+// its progress callback after the third batch: no arena, no batch after.
 func TestBuildArenaCancelled(t *testing.T) {
 	f := newArenaFixture(t, 3, 300, 1500, 12)
-	ctx, cancel := context.WithCancel(context.Background())
-	calls := 0
-	opt := ArenaOptions{Norm: graph.NormSym, Workers: 1, Progress: func(done, total int) {
-		if calls++; done == 3 {
-			cancel()
+	for _, tc := range []struct {
+		name string
+		opt  ArenaOptions
+	}{
+		{"induced", ArenaOptions{Norm: graph.NormSym}},
+		{"halo", ArenaOptions{Halo: f.halo(t, graph.NormSym, true)}},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		calls := 0
+		opt := tc.opt
+		opt.Workers, opt.Progress = 1, func(done, total int) {
+			if calls++; done == 3 {
+				cancel()
+			}
 		}
-	}}
-	a, err := BuildArenaContext(ctx, f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
-	if !errors.Is(err, context.Canceled) || a != nil {
-		t.Fatalf("got %v, %v; want context.Canceled", a, err)
-	}
-	if calls != 3 {
-		t.Fatalf("%d batches built after the cancel at 3", calls)
+		a, err := BuildArenaContext(ctx, f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
+		cancel()
+		if !errors.Is(err, context.Canceled) || a != nil {
+			t.Fatalf("%s: got %v, %v; want context.Canceled", tc.name, a, err)
+		}
+		if calls != 3 {
+			t.Fatalf("%s: %d batches built after the cancel at 3", tc.name, calls)
+		}
 	}
 }
 

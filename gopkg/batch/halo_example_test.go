@@ -5,14 +5,12 @@ import (
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/gopkg/synth"
 )
 
 func ExampleHaloGraph() {
 	// A path 0–1–2–3 and one batch with output 1 and auxiliary node 2.
-	g, err := graph.FromCOO([]int64{0, 1, 2}, []int64{1, 2, 3}, 4, graph.Options{Symmetrize: true})
-	if err != nil {
-		panic(err)
-	}
+	g := synth.Path4()
 	// In-edges with GCN's weights over the full graph (self-loops, sym).
 	hg, err := batch.HaloGraph(g, graph.NormSym, true)
 	if err != nil {

@@ -1,11 +1,9 @@
 package batch
 
 import (
-	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -200,16 +198,10 @@ func TestHaloArenaMatchesReference(t *testing.T) {
 // TestHaloArenaWorkersAgree builds the same halo arena with 1 and 4 workers.
 func TestHaloArenaWorkersAgree(t *testing.T) {
 	f := newArenaFixture(t, 9, 300, 1200, 20)
-	hg, err := HaloGraph(f.g, graph.NormSym, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hg := f.halo(t, graph.NormSym, true)
 	var mems [][]byte
 	for _, w := range []int{1, 4} {
-		a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, ArenaOptions{Halo: hg, Labels: f.labels, Workers: w})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := f.arena(t, ArenaOptions{Halo: hg, Labels: f.labels, Workers: w})
 		mems = append(mems, slices.Clone(a.mem))
 		a.Close()
 	}
@@ -220,25 +212,10 @@ func TestHaloArenaWorkersAgree(t *testing.T) {
 
 func TestHaloArenaSaveLoad(t *testing.T) {
 	f := newArenaFixture(t, 4, 120, 500, 6)
-	hg, err := HaloGraph(f.g, graph.NormRow, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, ArenaOptions{Halo: hg, Labels: f.labels,
+	a := f.arena(t, ArenaOptions{Halo: f.halo(t, graph.NormRow, false), Labels: f.labels,
 		X: unsafe.Pointer(&f.x[0]), RowBytes: int64(4 * f.width), DType: DTypeFloat32, Params: `{"halo":"rw"}`})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer a.Close()
-	path := filepath.Join(t.TempDir(), "halo.arena")
-	if err := a.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	b, err := OpenFile(path, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, _ := saveAndOpen(t, a, "halo.arena")
 	if !slices.Equal(a.mem, b.mem) || !b.HasHalo() || b.Params() != `{"halo":"rw"}` {
 		t.Fatal("the loaded halo arena differs")
 	}
@@ -253,14 +230,7 @@ func TestHaloArenaSaveLoad(t *testing.T) {
 // halo arena (unverified load, so only the index checks stand guard).
 func TestHaloArenaRejectsDamage(t *testing.T) {
 	f := newArenaFixture(t, 6, 50, 200, 3)
-	hg, err := HaloGraph(f.g, graph.NormSym, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, ArenaOptions{Halo: hg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := f.arena(t, ArenaOptions{Halo: f.halo(t, graph.NormSym, true)})
 	defer a.Close()
 	good := slices.Clone(a.mem)
 	off, _ := a.Offsets()
@@ -297,10 +267,7 @@ func TestHaloArenaRejectsDamage(t *testing.T) {
 
 func TestHaloArenaErrors(t *testing.T) {
 	f := newArenaFixture(t, 8, 30, 90, 2)
-	hg, err := HaloGraph(f.g, graph.NormSym, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hg := f.halo(t, graph.NormSym, false)
 	small, err := graph.FromCOO([]int64{0}, []int64{1}, 2, graph.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -340,35 +307,9 @@ func TestHaloArenaErrors(t *testing.T) {
 	}
 }
 
-func TestHaloArenaCancelled(t *testing.T) {
-	f := newArenaFixture(t, 3, 300, 1500, 12)
-	hg, err := HaloGraph(f.g, graph.NormSym, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	calls := 0
-	opt := ArenaOptions{Halo: hg, Workers: 1, Progress: func(done, total int) {
-		if calls++; done == 3 {
-			cancel()
-		}
-	}}
-	a, err := BuildArenaContext(ctx, f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
-	if !errors.Is(err, context.Canceled) || a != nil {
-		t.Fatalf("got %v, %v; want context.Canceled", a, err)
-	}
-	if calls != 3 {
-		t.Fatalf("%d batches built after the cancel at 3", calls)
-	}
-}
-
 func BenchmarkHaloArena(b *testing.B) {
 	f := newArenaFixture(b, 1, 20000, 100000, 64)
-	hg, err := HaloGraph(f.g, graph.NormSym, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, halo := range []*graph.CSR{nil, hg} {
+	for _, halo := range []*graph.CSR{nil, f.halo(b, graph.NormSym, true)} {
 		name := "induced"
 		opt := ArenaOptions{Norm: graph.NormSym}
 		if halo != nil {
@@ -376,10 +317,7 @@ func BenchmarkHaloArena(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for range b.N {
-				a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
-				if err != nil {
-					b.Fatal(err)
-				}
+				a := f.arena(b, opt)
 				b.ReportMetric(float64(a.Size()), "bytes")
 				a.Close()
 			}
@@ -392,10 +330,7 @@ func BenchmarkHaloArena(b *testing.B) {
 // the halo arena).
 func TestHaloArenaMemoryLimit(t *testing.T) {
 	f := newArenaFixture(t, 12, 400, 1600, 8)
-	hg, err := HaloGraph(f.g, graph.NormSym, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hg := f.halo(t, graph.NormSym, true)
 	x := ArenaOptions{X: unsafe.Pointer(&f.x[0]), RowBytes: int64(4 * f.width), DType: DTypeFloat32}
 	sizes := [2]int64{}
 	for i, halo := range []*graph.CSR{nil, hg} {
@@ -404,10 +339,7 @@ func TestHaloArenaMemoryLimit(t *testing.T) {
 		if halo == nil {
 			opt.Norm = graph.NormSym
 		}
-		a, err := BuildArena(f.g, f.nodePtr, f.nodes, f.outPtr, f.out, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := f.arena(t, opt)
 		sizes[i] = a.Size()
 		a.Close()
 	}

@@ -3,20 +3,14 @@ package partition_test
 import (
 	"fmt"
 
-	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/partition"
+	"github.com/ibmb-dev/ibmb/gopkg/synth"
 )
 
 // Two triangles joined by a single edge split into two parts along that
 // edge.
 func ExamplePartition() {
-	src := []int64{0, 1, 2, 3, 4, 5, 2}
-	dst := []int64{1, 2, 0, 4, 5, 3, 3}
-	g, err := graph.FromCOO(src, dst, 6, graph.Options{Symmetrize: true, DropDuplicates: true})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	g := synth.Barbell()
 	part, err := partition.Partition(g, partition.Options{Parts: 2, Seed: 1})
 	if err != nil {
 		fmt.Println(err)
@@ -34,13 +28,7 @@ func ExamplePartition() {
 // The earlier heavy-edge matching scheme stays available; both give every
 // node a part in [0, Parts).
 func ExampleAlgorithm() {
-	src := []int64{0, 1, 2, 3, 4, 5, 2}
-	dst := []int64{1, 2, 0, 4, 5, 3, 3}
-	g, err := graph.FromCOO(src, dst, 6, graph.Options{Symmetrize: true, DropDuplicates: true})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	g := synth.Barbell()
 	for _, alg := range []partition.Algorithm{partition.Deep, partition.HeavyEdge} {
 		part, err := partition.Partition(g, partition.Options{Parts: 2, Seed: 1, Algorithm: alg})
 		if err != nil {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/ibmb-dev/ibmb/gopkg/errs"
-
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 	"github.com/ibmb-dev/ibmb/gopkg/ppr"
+	"github.com/ibmb-dev/ibmb/gopkg/synth"
 )
 
 func ExampleNodeWise() {
@@ -43,11 +43,7 @@ func ExampleNodeWise() {
 func ExampleSetWise() {
 	// A triangle 0, 1, 2 with a tail 2 – 3 – 4; one vector teleporting
 	// uniformly to {0, 3} and one to {4}.
-	g, err := graph.FromCOO([]int64{0, 1, 2, 2, 3}, []int64{1, 2, 0, 3, 4}, 5, graph.Options{Symmetrize: true})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	g := synth.Lollipop()
 	setPtr := []int64{0, 2, 3}
 	setNodes := []int64{0, 3, 4}
 	res, _, err := ppr.SetWise(g, setPtr, setNodes, ppr.Options{Alpha: 0.25, Eps: 1e-4, TopK: 3})

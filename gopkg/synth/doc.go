@@ -11,6 +11,11 @@
 //     skewed (power-law like) degree distributions of real networks; used for
 //     scale benchmarks of PPR and batching.
 //
+// Three tiny fixed graphs, Path4, Barbell and Lollipop, come ready as
+// undirected CSR graphs (each drawn in its doc comment), so that examples
+// and tests in every package can show their results on a graph the reader
+// sees whole.
+//
 // Invariants: output is a pure function of the configuration, including the
 // seed: the same Config gives bit-identical edges, features and labels for
 // any GOMAXPROCS, because work is cut into fixed-size chunks whose random

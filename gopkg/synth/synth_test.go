@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
 func TestCSBMDeterministicAcrossThreads(t *testing.T) {
@@ -97,6 +99,39 @@ func BenchmarkCSBM(b *testing.B) {
 	for b.Loop() {
 		if _, err := cfg.Generate(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestSmallGraphs: each named graph is the symmetric graph FromCOO builds
+// from its edge list (written out here from the pictures in the docs),
+// valid, and a fresh copy on every call.
+func TestSmallGraphs(t *testing.T) {
+	tests := []struct {
+		name     string
+		make     func() *graph.CSR
+		n        int
+		src, dst []int64
+	}{
+		{"Path4", Path4, 4, []int64{0, 1, 2}, []int64{1, 2, 3}},
+		{"Barbell", Barbell, 6, []int64{0, 0, 1, 2, 3, 3, 4}, []int64{1, 2, 2, 3, 4, 5, 5}},
+		{"Lollipop", Lollipop, 5, []int64{0, 0, 1, 2, 3}, []int64{1, 2, 2, 3, 4}},
+	}
+	for _, tc := range tests {
+		want, err := graph.FromCOO(tc.src, tc.dst, tc.n, graph.Options{Symmetrize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := tc.make()
+		if err := g.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if g.NumNodes != want.NumNodes || !slices.Equal(g.Indptr, want.Indptr) || !slices.Equal(g.Indices, want.Indices) || g.Weights != nil {
+			t.Fatalf("%s: %+v, want %+v", tc.name, g, want)
+		}
+		g.Indices[0] = 99
+		if tc.make().Indices[0] == 99 {
+			t.Fatalf("%s: calls share storage", tc.name)
 		}
 	}
 }
