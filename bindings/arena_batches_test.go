@@ -13,7 +13,7 @@ func TestArenaBatches(t *testing.T) {
 	g := smallGraph(t)
 	nodePtr, nodes := []int64{0, 3, 6}, []int64{0, 1, 2, 3, 4, 5}
 	outPtr, out := []int64{0, 1, 2}, []int64{1, 4}
-	j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}")
+	j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestBadArgumentsGiveTaggedErrors(t *testing.T) {
 			return addr(s)
 		}
 		return jobErr(ArenaBuildJob(g, p(nodePtr), p(nodes), p(outPtr), p(outNodes), nb, len(nodes), len(outNodes),
-			"sym", 0, 0, 0, 0, "{}"))
+			"sym", 0, 0, 0, 0, "{}", ""))
 	}
 	batchWise := func(numParts int) error {
 		return jobErr(BatchBatchWise(g, addr(outs), 6, addr(parts), numParts, 1, 0.2, 1e-4, 1))
@@ -170,7 +170,7 @@ func TestArenaJobs(t *testing.T) {
 	g := smallGraph(t)
 	nodePtr, nodes := []int64{0, 3, 6}, []int64{0, 1, 2, 3, 4, 5}
 	outPtr, out := []int64{0, 1, 2}, []int64{1, 4}
-	j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}")
+	j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestCancelledArenaBuildJob(t *testing.T) {
 	outPtr, out := []int64{0, 1, 2}, []int64{1, 4}
 	before := NumHandles()
 	for range 20 {
-		j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}")
+		j, err := ArenaBuildJob(g, addr(nodePtr), addr(nodes), addr(outPtr), addr(out), 2, 6, 2, "sym", 0, 0, 0, 0, "{}", "")
 		if err != nil {
 			t.Fatal(err)
 		}
