@@ -268,6 +268,16 @@ def test_map_features(tmp_path, rng):
     (tmp_path / "t.npy").write_bytes((tmp_path / "x.npy").read_bytes()[:-40])
     with pytest.raises(ValueError, match="truncated"):
         ibmb.data.map_features(tmp_path / "t.npy")
+    # A dataset folder's features.npy is mapped (float32) or read and
+    # converted (other dtypes), with the same values either way.
+    for dt in (np.float32, np.float64):
+        folder = tmp_path / f"set-{np.dtype(dt).name}"
+        folder.mkdir()
+        (folder / "edges.csv").write_text("id_1,id_2\n" + "".join(f"{i},{(i + 1) % 50}\n" for i in range(50)))
+        (folder / "target.csv").write_text("id,target\n" + "".join(f"{i},{i % 2}\n" for i in range(50)))
+        np.save(folder / "features.npy", x.astype(dt))
+        d = ibmb.data.load(str(folder))
+        assert d.x.dtype == torch.float32 and np.array_equal(d.x.numpy(), x.astype(dt).astype(np.float32))
 
 
 def test_loader_arena_path(tmp_path, rng):
