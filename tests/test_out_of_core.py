@@ -303,3 +303,26 @@ def test_loader_arena_path(tmp_path, rng):
 def _npy(path: Path, a: np.ndarray) -> Path:
     np.save(path, a)
     return path
+
+
+def test_train_features_file(tmp_path, capsys):
+    """``ibmb train --features-file x.npy`` trains on the mapped rows; a file
+    of another height or dtype is refused clearly."""
+    from ibmb.cli import main
+    from ibmb.train.config import DataSpec
+
+    n = 3000
+    base = DataSpec(nodes=n, features=16, classes=4).load()
+    np.save(tmp_path / "x.npy", base.x.numpy() * 2)  # the same features, scaled: still learnable
+    spec = DataSpec(nodes=n, features=16, classes=4, features_file=str(tmp_path / "x.npy"))
+    data = spec.load()
+    assert np.array_equal(data.x.numpy(), base.x.numpy() * 2)
+    small = ["--nodes", str(n), "--features", "16", "--classes", "4", "--quiet"]
+    assert main(["train", *small, "--epochs", "2", "--outputs-per-batch", "64",
+                 "--features-file", str(tmp_path / "x.npy")]) == 0
+    np.save(tmp_path / "short.npy", base.x.numpy()[:-1])
+    with pytest.raises(ValueError, match="2999 rows"):
+        DataSpec(nodes=n, features=16, classes=4, features_file=str(tmp_path / "short.npy")).load()
+    np.save(tmp_path / "half.npy", base.x.numpy().astype(np.float16))
+    with pytest.raises(TypeError, match="float16"):
+        DataSpec(nodes=n, features=16, classes=4, features_file=str(tmp_path / "half.npy")).load()
