@@ -168,10 +168,14 @@ def run_child(tmp_path: Path, *args: str, timeout: float = 240) -> dict:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status and smaps")
 def test_features_larger_than_budget(tmp_path, rng):
     path = tmp_path / "x.f32"
-    write_features(path, rng)
-    size = path.stat().st_size
+    try:
+        write_features(path, rng)
+        size = path.stat().st_size
+        r = run_child(tmp_path, str(path), str(tmp_path / "arena.ibmb"), str(N), str(F),
+                      str(int(rng.integers(1 << 31))))
+    finally:  # pytest keeps recent temporary folders: do not leave 768 MiB behind
+        path.unlink(missing_ok=True)
     budget = size // 2
-    r = run_child(tmp_path, str(path), str(tmp_path / "arena.ibmb"), str(N), str(F), str(int(rng.integers(1 << 31))))
     mib = {k: {a: b >> 20 for a, b in r[k].items()} for k in ("base", "epoch", "end")}
     print(f"file {size >> 20} MiB, budget {budget >> 20} MiB, rows read {r['rows']}, map resident "
           f"{r['map_rss'] >> 20} MiB, arena {r['arena_bytes'] >> 20} MiB; status in MiB: {mib}")
