@@ -2,9 +2,11 @@ package bindings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/ibmb-dev/ibmb/gopkg/batch"
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
@@ -99,13 +101,15 @@ func BatchesCopy(h int, outPtr, out, nodePtr, nodes uintptr) (err error) {
 // copied) and x (NumNodes rows of rowBytes bytes, dtype a code of
 // ArenaDTypes) may be 0 to leave them out; x is read while the job
 // runs, so it must stay alive until JobWait returns. params is stored as
-// text in the header. The batch description is checked before the job
+// text in the header. path, if not empty, builds the arena directly into
+// that file (batch.ArenaOptions.Path: written as it is built, then renamed
+// into place; the arena maps the file) instead of memory. The batch description is checked before the job
 // starts; the job checks for cancellation before every batch and reports
 // progress in batches (two passes).
 func ArenaBuildJob(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
-	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
+	labels, x uintptr, rowBytes, dtype int, params, path string) (h int, err error) {
 	defer guard(&err)
-	return arenaBuildJob(gh, nil, nodePtr, nodes, outPtr, out, nb, numNodes, numOut, norm, labels, x, rowBytes, dtype, params)
+	return arenaBuildJob(gh, nil, nodePtr, nodes, outPtr, out, nb, numNodes, numOut, norm, labels, x, rowBytes, dtype, params, path)
 }
 
 // ArenaBuildHaloJob is ArenaBuildJob for halo batches: every batch gets the
@@ -113,17 +117,17 @@ func ArenaBuildJob(gh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, nu
 // listed after them, and the in-edges of its nodes with hgh's weights
 // (batch.ArenaOptions.Halo); norm must be "none".
 func ArenaBuildHaloJob(gh, hgh int, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
-	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
+	labels, x uintptr, rowBytes, dtype int, params, path string) (h int, err error) {
 	defer guard(&err)
 	hg, err := get[*graph.CSR](hgh)
 	if err != nil {
 		return 0, err
 	}
-	return arenaBuildJob(gh, hg, nodePtr, nodes, outPtr, out, nb, numNodes, numOut, norm, labels, x, rowBytes, dtype, params)
+	return arenaBuildJob(gh, hg, nodePtr, nodes, outPtr, out, nb, numNodes, numOut, norm, labels, x, rowBytes, dtype, params, path)
 }
 
 func arenaBuildJob(gh int, halo *graph.CSR, nodePtr, nodes, outPtr, out uintptr, nb, numNodes, numOut int, norm string,
-	labels, x uintptr, rowBytes, dtype int, params string) (h int, err error) {
+	labels, x uintptr, rowBytes, dtype int, params, path string) (h int, err error) {
 	g, err := get[*graph.CSR](gh)
 	if err != nil {
 		return 0, err
@@ -139,7 +143,7 @@ func arenaBuildJob(gh int, halo *graph.CSR, nodePtr, nodes, outPtr, out uintptr,
 	if err != nil {
 		return 0, err
 	}
-	opt := batch.ArenaOptions{Norm: nm, Params: params, Halo: halo}
+	opt := batch.ArenaOptions{Norm: nm, Params: params, Halo: halo, Path: path}
 	if labels != 0 {
 		if opt.Labels, err = int64s(labels, g.NumNodes); err != nil {
 			return 0, err
@@ -163,6 +167,10 @@ func arenaBuildJob(gh int, halo *graph.CSR, nodePtr, nodes, outPtr, out uintptr,
 	return startJob(func(ctx context.Context, progress func(int, int)) (any, error) {
 		opt.Progress = progress
 		a, err := batch.BuildArenaContext(ctx, g, np, ns, op, os, opt)
+		var errno syscall.Errno
+		if err != nil && path != "" && errors.As(err, &errno) {
+			err = fileErr(err) // the file's errors carry their errno to Python's OSError
+		}
 		if err != nil {
 			// Not a typed nil: the job's Close would call (*Arena)(nil).Close.
 			return nil, err

@@ -36,7 +36,7 @@ func TestHaloFacade(t *testing.T) {
 	}
 	nodePtr, ns := []int64{0, 2}, []int64{2, 3}
 	outPtr, out := []int64{0, 1}, []int64{3}
-	j, err := ArenaBuildHaloJob(g, hg, addr(nodePtr), addr(ns), addr(outPtr), addr(out), 1, 2, 1, "none", 0, 0, 0, 0, "{}")
+	j, err := ArenaBuildHaloJob(g, hg, addr(nodePtr), addr(ns), addr(outPtr), addr(out), 1, 2, 1, "none", 0, 0, 0, 0, "{}", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestHaloFacade(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"unknown norm": func() error { _, err := GraphHalo(g, "mean", true); return err },
 		"in-batch norm with halo": func() error {
-			_, err := ArenaBuildHaloJob(g, hg, addr(nodePtr), addr(ns), addr(outPtr), addr(out), 1, 2, 1, "sym", 0, 0, 0, 0, "{}")
+			_, err := ArenaBuildHaloJob(g, hg, addr(nodePtr), addr(ns), addr(outPtr), addr(out), 1, 2, 1, "sym", 0, 0, 0, 0, "{}", "")
 			return err
 		},
 		"repeated node": func() error {

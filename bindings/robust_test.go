@@ -33,7 +33,7 @@ var (
 func startArena(t *testing.T, g int) int {
 	t.Helper()
 	j, err := ArenaBuildJob(g, addr(smallNodePtr), addr(smallNodes), addr(smallOutPtr), addr(smallOut), 2, 6, 2, "sym",
-		0, 0, 0, 0, "{}")
+		0, 0, 0, 0, "{}", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestBadArgumentsGiveTaggedErrors(t *testing.T) {
 			return addr(s)
 		}
 		return jobErr(ArenaBuildJob(g, p(nodePtr), p(nodes), p(outPtr), p(outNodes), nb, len(nodes), len(outNodes),
-			"sym", 0, 0, 0, 0, "{}"))
+			"sym", 0, 0, 0, 0, "{}", ""))
 	}
 	batchWise := func(numParts int) error {
 		return jobErr(BatchBatchWise(g, addr(outs), 6, addr(parts), numParts, 1, 0.2, 1e-4, 1))

@@ -130,6 +130,18 @@ type ArenaOptions struct {
 	// Params is free-form text (e.g. JSON of the batching parameters)
 	// stored in the header, at most 2048 bytes.
 	Params string
+	// Path, if not empty, builds the arena directly into a file there
+	// instead of memory: a temporary file in the same folder, mapped shared
+	// while the batches are written (their feature rows reach the page
+	// cache and the disk as they are gathered, not a private copy a later
+	// WriteFile would write out again), then synced and renamed over Path
+	// like WriteFile (same mode, symbolic link and temporary-file rules).
+	// The returned arena maps the file copy-on-write, as OpenFile does, and
+	// the memory check is skipped: the file's blocks are reserved up front
+	// (fallocate where the file system has it), so a full disk is an error
+	// before any batch is written. On failure or cancellation the
+	// temporary file is removed and Path is left as it was.
+	Path string
 	// Workers is the number of goroutines (0: GOMAXPROCS).
 	Workers int
 	// Progress, if not nil, is called after each batch of each of the two
@@ -201,7 +213,7 @@ func BuildArena(g *graph.CSR, nodePtr, nodes, outPtr, out []int64, opt ArenaOpti
 //
 // The batch description is checked completely before anything is
 // allocated, and the arena's size is checked against the memory the
-// machine can give (memlimit). ctx is checked before every batch; when it
+// machine can give (memlimit), unless opt.Path builds it into a file. ctx is checked before every batch; when it
 // is cancelled the partial arena is released and ctx's error returned.
 // Errors about the inputs wrap graph.ErrValue or graph.ErrIndex, a size the
 // machine cannot give wraps memlimit.ErrMemory.
@@ -270,12 +282,21 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 	if err != nil {
 		return nil, err
 	}
-	if err := memlimit.Check(fmt.Sprintf("an arena of %d batches (%d nodes, %d edges)", nb, h.totalNodes, h.totalEdges), size); err != nil {
-		return nil, err
-	}
-	mem, release, err := mapAnon(size)
-	if err != nil {
-		return nil, err
+	var sink *fileSink
+	var mem []byte
+	release := func() error { return nil }
+	if opt.Path != "" {
+		if sink, err = newFileSink(opt.Path, size); err != nil {
+			return nil, err
+		}
+		mem = sink.mem
+	} else {
+		if err := memlimit.Check(fmt.Sprintf("an arena of %d batches (%d nodes, %d edges)", nb, h.totalNodes, h.totalEdges), size); err != nil {
+			return nil, err
+		}
+		if mem, release, err = mapAnon(size); err != nil {
+			return nil, err
+		}
 	}
 	a := &Arena{mem: mem, release: release, hdr: h, params: opt.Params}
 
@@ -346,10 +367,18 @@ func BuildArenaContext(ctx context.Context, g *graph.CSR, nodePtr, nodes, outPtr
 	})
 	if err != nil {
 		a.Close()
+		if sink != nil {
+			sink.abort()
+		}
 		return nil, err
 	}
 	a.hdr.payloadCRC = crc32.Checksum(a.mem[headerSize:], crcTable)
 	a.writeHeader()
+	if sink != nil {
+		if err := sink.finish(a); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 

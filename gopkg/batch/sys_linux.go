@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -22,4 +23,18 @@ func writeback(f *os.File, off, end int) {
 		_ = unix.SyncFileRange(fd, int64(off-writeChunk), int64(writeChunk),
 			unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
 	}
+}
+
+// reserve gives f size bytes of allocated disk blocks (fallocate), so that
+// writing them through a mapping cannot fail for lack of space; where the
+// file system cannot allocate ahead, the file is only extended.
+func reserve(f *os.File, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		return f.Truncate(size)
+	}
+	return err
 }

@@ -43,6 +43,18 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	return mem, func() error { return nil }, nil
 }
 
+// mapShared returns size bytes of memory whose flush writes them to f.
+func mapShared(f *os.File, size int64) (mem []byte, unmap, flush func() error, err error) {
+	if mem, _, err = mapAnon(size); err != nil {
+		return nil, nil, nil, err
+	}
+	flush = func() error {
+		_, err := f.WriteAt(mem, 0)
+		return err
+	}
+	return mem, func() error { return nil }, flush, nil
+}
+
 // lockFile fails: without advisory locks a stale temporary file cannot be
 // told from a live writer's, so none is removed.
 func lockFile(*os.File) error { return errors.ErrUnsupported }

@@ -40,6 +40,16 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	return mem, func() error { return unix.Munmap(mem) }, nil
 }
 
+// mapShared maps size bytes of f read-write and shared (writes reach the
+// file) and returns the functions that unmap them and that write them back.
+func mapShared(f *os.File, size int64) (mem []byte, unmap, flush func() error, err error) {
+	mem, err = unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return mem, func() error { return unix.Munmap(mem) }, func() error { return unix.Msync(mem, unix.MS_SYNC) }, nil
+}
+
 // lockFile takes an exclusive advisory lock on f without waiting.
 func lockFile(f *os.File) error {
 	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)

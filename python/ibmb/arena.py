@@ -133,7 +133,7 @@ class Arena:
     @classmethod
     def build(cls, graph: Union[CSRGraph, Any], batches: Batches, x: Any = None, y: Any = None,
               norm: Optional[str] = None, params: Optional[dict] = None, num_nodes: Optional[int] = None,
-              halo: Any = None) -> "Arena":
+              halo: Any = None, path: Union[str, bytes, os.PathLike, None] = None) -> "Arena":
         """Materialize ``batches`` of ``graph``: for each batch the subgraph
         induced by its nodes with edge weights normalized by ``norm``
         (``"sym"``, the default, ``"rw"`` or ``"none"``) within the batch, the
@@ -145,7 +145,22 @@ class Arena:
         halo follows them in ``n_id`` (with labels and feature rows), and its
         edges are the in-edges of the exact nodes weighted as in the halo
         (the full graph's normalization); ``norm`` must then be None or
-        ``"none"``. See :attr:`ArenaBatch.num_exact`."""
+        ``"none"``. See :attr:`ArenaBatch.num_exact`.
+
+        Only the batch nodes' rows of ``x`` are read (by the engine, through
+        its pointer), so ``x`` may be a memory map of a file larger than
+        memory (:func:`ibmb.data.map_features`, ``np.memmap``,
+        ``torch.from_file``); it must be C-contiguous, else it is copied.
+
+        ``path`` builds the arena straight into that file instead of memory
+        (for arenas with features larger than memory, where building in
+        memory and then :meth:`save` would hold it all at once): the engine
+        writes a temporary file next to ``path`` through a shared mapping as
+        the batches are made (the pages go to the page cache and the disk,
+        reclaimable, not to private memory), syncs it and renames it over
+        ``path`` as :meth:`save` does; the returned arena maps the file as
+        :meth:`load` does. Disk space is reserved first (a full disk is an
+        OSError before anything is written). Errors as for :meth:`save`."""
         g = as_graph(graph, num_nodes)
         hg = None
         if halo is not None:
@@ -196,9 +211,19 @@ class Arena:
                         ptr(bp.out_ptr, np.int64, nb + 1, "batches.out_ptr"),
                         ptr(bp.out, np.int64, None, "batches.out"), nb, bp.nodes.shape[0], bp.out.shape[0],
                         str(norm), ptr(labels, np.int64, g.num_nodes, "y") if labels is not None else 0,
-                        ptr(xx, xx.dtype, None, "x") if xx is not None else 0, row_bytes, code, text)
+                        ptr(xx, xx.dtype, None, "x") if xx is not None else 0, row_bytes, code, text,
+                        file, filename=name)
 
-        h = _jobs.run(start, lambda job: call(engine.ArenaFromJob, job), "IBMB arena", progress=False)
+        name = None if path is None else os.fspath(path)
+        file = "" if name is None else os.fsdecode(name)
+        if name is not None and not file:
+            raise FileNotFoundError(2, "an empty path names no file", name)
+        try:
+            h = _jobs.run(start, lambda job: call(engine.ArenaFromJob, job), "IBMB arena", progress=False)
+        except OSError as e:
+            if name is not None and e.errno is not None and e.filename is None:
+                raise OSError(e.errno, e.strerror, name) from None
+            raise
         arena = cls(h)  # owns h from its first line on, so a failure below frees it
         if xx is not None:
             arena._feature_shape = tuple(xx.shape[1:])

@@ -7,6 +7,7 @@ undirected ``edge_index`` and boolean ``train_mask``/``val_mask``/
 """
 from __future__ import annotations
 
+import mmap
 import os
 import warnings
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from ibmb.datasets import HOMOPHILY, SEPARATION
 
-__all__ = ["load", "data_dir", "random_split", "structural_features"]
+__all__ = ["load", "data_dir", "random_split", "structural_features", "map_features"]
 
 _PLANETOID = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 
@@ -71,6 +72,20 @@ def _undirected(edge_index: Any, num_nodes: int) -> Any:
     return to_undirected(edge_index, num_nodes=num_nodes)
 
 
+def _npy_features(path: Path) -> Any:
+    """features.npy as float32: memory-mapped (see :func:`map_features`)
+    when it is a 2-D float32 array, else read and converted."""
+    import torch
+
+    try:
+        x = map_features(path)
+        if x.dtype == torch.float32:
+            return x
+    except (TypeError, ValueError):
+        pass
+    return torch.from_numpy(np.ascontiguousarray(np.load(path), dtype=np.float32))
+
+
 def _csv_dir(path: Path, split_seed: int) -> Any:
     """A MUSAE-style folder: edges.csv (id_1,id_2), target.csv (id,target) and
     optionally features.csv (node_id,feature_id,value) or a dense
@@ -91,13 +106,66 @@ def _csv_dir(path: Path, split_seed: int) -> Any:
         x[rows, cols] = f[:, 2]
         x = torch.from_numpy(x)
     elif (path / "features.npy").is_file():
-        x = torch.from_numpy(np.ascontiguousarray(np.load(path / "features.npy"), dtype=np.float32))
+        x = _npy_features(path / "features.npy")
     else:
         x = structural_features(ei, n)
     data = Data(x=x, edge_index=ei, y=torch.from_numpy(y), num_nodes=n)
     data.train_mask, data.val_mask, data.test_mask = random_split(data.y, seed=split_seed)
     data.features = "given" if x.shape[1] and (path / "features.csv").is_file() else "structural"
     return data
+
+
+def map_features(path: Any, num_features: Optional[int] = None, dtype: Any = np.float32) -> Any:
+    """Node features ``[N, F]`` as a torch tensor over a memory map of a file,
+    for features larger than memory: nothing is read until rows are used,
+    and the loaders, :meth:`ibmb.arena.Arena.build` and :func:`ibmb.gather`
+    read only the rows of their batches (the operating system keeps the
+    pages it read as reclaimable cache).
+
+    ``path`` is a ``.npy`` file (shape and dtype from its header; C order) or
+    a raw file of ``N * num_features`` rows of ``dtype`` (``N`` from its
+    size). The map is copy-on-write (writes to the tensor never reach the
+    file) and advised for random access (``MADV_RANDOM``: a row read pulls
+    in its own pages, not the kernel's readahead window around them). The
+    file must not be truncated or rewritten while the tensor is in use.
+    ``torch.from_file(path, shared=..., size=N * F).view(N, F)`` or
+    ``torch.from_numpy(np.load(path, mmap_mode="c"))`` work with the loaders
+    too, only without the advice.
+
+    Example:
+        >>> x = ibmb.data.map_features("features.npy")       # doctest: +SKIP
+        >>> data = Data(x=x, edge_index=edge_index, y=y)      # doctest: +SKIP
+    """
+    import torch
+
+    name = os.fspath(path)
+    with open(name, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if num_features is None:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dt = read(f)
+            if fortran or len(shape) != 2:
+                raise ValueError(f"{name}: map_features needs a 2-D C-order array, got shape {shape}"
+                                 f"{' in Fortran order' if fortran else ''}")
+            offset, (n, width) = f.tell(), shape
+        else:
+            dt, offset = np.dtype(dtype), 0
+            width = int(num_features)
+            if width <= 0 or size % (width * dt.itemsize):
+                raise ValueError(f"{name}: {size} bytes is not a whole number of {width}-wide {dt} rows")
+            n = size // (width * dt.itemsize)
+        if dt not in (np.dtype(np.float32), np.dtype(np.float16)):
+            raise TypeError(f"{name}: features must be float32 or float16 to be gathered from the map, got {dt}")
+        if offset + n * width * dt.itemsize > size:
+            raise ValueError(f"{name}: the file is shorter than its header's shape {(n, width)} (truncated?)")
+        if n * width == 0:
+            return torch.zeros((n, width), dtype=torch.from_numpy(np.zeros(0, dt)).dtype)
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+    if hasattr(mm, "madvise"):
+        mm.madvise(mmap.MADV_RANDOM)
+    arr = np.frombuffer(mm, dtype=dt, count=n * width, offset=offset).reshape(n, width)
+    return torch.from_numpy(arr)
 
 
 def _edge_list(path: Path, split_seed: int) -> Any:

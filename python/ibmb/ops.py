@@ -35,7 +35,10 @@ def gather(x: T, index: Any, out: Optional[T] = None) -> T:
     Args:
         x: feature matrix of shape ``[N, *]``: a numpy array or torch tensor of
             dtype float32, float16 or bfloat16. A non-contiguous ``x`` is
-            copied to contiguous memory first.
+            copied to contiguous memory first. ``x`` may be a memory map of
+            a file larger than memory (``np.memmap``,
+            :func:`ibmb.data.map_features`, ``torch.from_file``): only the
+            rows at ``index`` are read.
         index: ``[M]`` integer indices into the first dimension of ``x``
             (int64 is used as is; other integer types are converted). Every
             index must lie in ``[0, N)``; negative indices are not wrapped.

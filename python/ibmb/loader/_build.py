@@ -20,12 +20,14 @@ DEFAULT_NORM = "graph-rw"
 
 
 def build(src: Source, graph: CSRGraph, batches: Batches, *, norm: Optional[str], add_self_loops: Optional[bool],
-          store_features: Optional[bool], params: dict, halo: Any = None) -> tuple[Arena, Any]:
+          store_features: Optional[bool], params: dict, halo: Any = None,
+          arena_path: Any = None) -> tuple[Arena, Any]:
     """Materializes ``batches`` of ``src`` (``graph``: its PPR graph) into an
     arena; returns it and the graph it was built over (for merged batches:
     the :class:`HaloGraph` of halo batches). The arena stores ``params``
     with the edge values, self-loops, the halo's norm and whether it holds
-    features. ``halo``: see :func:`ibmb.loader._halo.halo_spec`."""
+    features. ``halo``: see :func:`ibmb.loader._halo.halo_spec`.
+    ``arena_path``: build the arena into this file (``Arena.build(path=)``)."""
     torch, _ = torch_and_data()
     spec = halo_spec(halo, add_self_loops)
     hg: Optional[HaloGraph] = None
@@ -63,7 +65,7 @@ def build(src: Source, graph: CSRGraph, batches: Batches, *, norm: Optional[str]
     if hg is not None:
         params["halo"] = hg.norm
     arena = Arena.build(ag, batches, x=x if store_features else None, y=src.class_y, norm=in_batch, params=params,
-                        halo=hg)
+                        halo=hg, path=arena_path)
     return arena, (ag if hg is None else hg)
 
 

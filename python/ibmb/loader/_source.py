@@ -1,13 +1,12 @@
 """What the loaders need from a PyG ``Data``: checked and converted once."""
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any, Optional
 
 import numpy as np
 
-from ibmb._arrays import as_node_ids, is_tensor
+from ibmb._arrays import as_node_ids, available_memory, is_tensor
 from ibmb.graph import CSRGraph
 
 __all__ = ["Source", "torch_and_data", "memory_budget"]
@@ -26,12 +25,11 @@ def torch_and_data() -> tuple[Any, Any]:
 
 def memory_budget() -> int:
     """Bytes of feature rows an arena may hold by default: half the memory
-    available now (at most 64 GiB)."""
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        avail = 8 << 30
-    return int(min(avail // 2, 64 << 30))
+    available now (at most 64 GiB). Available memory counts the page cache
+    as free (it is reclaimable): the pages of a memory-mapped ``x`` that
+    were read are cache, not memory ``x`` holds, so a map larger than
+    memory leaves the budget for the arena's rows alone."""
+    return int(min(available_memory() // 2, 64 << 30))
 
 
 class Source:

@@ -56,7 +56,7 @@ class IBMBBatchLoader(IBMBLoader):
             packages; see :func:`ibmb.batching.partition`). (default:
             ``"ibmb"``)
         norm, add_self_loops, store_features, device, prefetch, seed,
-        num_threads, progress, arena, halo, **kwargs: as
+        num_threads, progress, arena, halo, arena_path, **kwargs: as
             :class:`~ibmb.loader.IBMBNodeLoader` (``norm`` defaults to PyG's
             ``"graph-rw"`` values); ``seed`` also seeds the partitioner.
 
@@ -76,7 +76,7 @@ class IBMBBatchLoader(IBMBLoader):
                  store_features: Optional[bool] = None, device: Any = None, prefetch: int = 2, seed: int = 0,
                  num_threads: int = 0, progress: Optional[bool] = None, partitions: Any = None,
                  partition_method: str = "ibmb", arena: Optional[Arena] = None, halo: Any = None,
-                 **kwargs: Any) -> None:
+                 arena_path: Any = None, **kwargs: Any) -> None:
         check_order(batch_order)
         batches = None
         self._ppr_graph: Optional[CSRGraph] = None
@@ -89,7 +89,7 @@ class IBMBBatchLoader(IBMBLoader):
                                        partition_method=partition_method)
             arena, merge_graph = build(src, sampler.graph, sampler.batches, norm=norm, add_self_loops=add_self_loops,
                                        store_features=store_features, params=dict(sampler.params, loader="batch"),
-                                       halo=halo)
+                                       halo=halo, arena_path=arena_path)
             batches, params, self._partitions = sampler.batches, arena.params, sampler.partitions
         else:
             src, self._ppr_graph, merge_graph, params = restore(arena, data, "batch", norm=norm,

@@ -61,8 +61,10 @@ class IBMBNodeLoader(IBMBLoader):
         add_self_loops: give every node a self-loop before the values are
             computed. (default: False, like PyG)
         store_features: copy feature rows into the arena (fastest) or gather
-            them per batch. (default: store when they take at most half the
-            free memory)
+            them per batch. ``data.x`` may be a memory-mapped file larger
+            than memory (:func:`ibmb.data.map_features`): only batch rows
+            are read. (default: store when they take at most half the
+            available memory)
         device: where batches go (a prefetch thread copies them to a CUDA
             device ahead of use). (default: CPU)
         prefetch: batches prepared ahead. (default: 2)
@@ -83,6 +85,10 @@ class IBMBNodeLoader(IBMBLoader):
             (default: None, no halo)
         arena: serve these saved batches (:meth:`load`) instead of
             computing them; the sampling arguments are then the arena's.
+        arena_path: build the arena straight into this file instead of
+            memory (:meth:`ibmb.arena.Arena.build` ``path``; for batches
+            whose stored features exceed memory); :meth:`load` serves it
+            later. (default: None, in memory)
         **kwargs: ``batch_size`` (precomputed batches merged per step,
             default 1), ``shuffle`` (same as ``batch_order="rand"``),
             ``drop_last``; ``num_workers`` is accepted but replaced by the
@@ -101,7 +107,7 @@ class IBMBNodeLoader(IBMBLoader):
                  eps: float = PYG_EPS, return_edge_index_type: str = "edge_index", *, norm: Optional[str] = None,
                  add_self_loops: Optional[bool] = None, store_features: Optional[bool] = None, device: Any = None,
                  prefetch: int = 2, seed: int = 0, num_threads: int = 0, progress: Optional[bool] = None,
-                 arena: Optional[Arena] = None, halo: Any = None, **kwargs: Any) -> None:
+                 arena: Optional[Arena] = None, halo: Any = None, arena_path: Any = None, **kwargs: Any) -> None:
         check_order(batch_order)
         batches = None
         if arena is None:
@@ -110,7 +116,7 @@ class IBMBNodeLoader(IBMBLoader):
                                       alpha, eps, num_threads=num_threads, progress=progress)
             arena, merge_graph = build(src, sampler.graph, sampler.batches, norm=norm, add_self_loops=add_self_loops,
                                        store_features=store_features, params=dict(sampler.params, loader="node"),
-                                       halo=halo)
+                                       halo=halo, arena_path=arena_path)
             batches, params = sampler.batches, arena.params
         else:
             src, _, merge_graph, params = restore(arena, data, "node", norm=norm, add_self_loops=add_self_loops,

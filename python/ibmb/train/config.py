@@ -111,14 +111,26 @@ class DataSpec:
     separation: float = flag(SEPARATION, "--separation", "default graph: distance of class feature means in noise units",
                              nonneg_float)
     split_seed: int = flag(0, "--split-seed", "seed of random splits", seed_int)
+    features_file: Optional[str] = flag(None, "--features-file", "a .npy file of [nodes, F] float32 features "
+                                        "used as x, memory-mapped (features larger than memory)")
 
     def load(self) -> Any:
-        """The dataset as a PyG ``Data`` with train/val/test masks."""
+        """The dataset as a PyG ``Data`` with train/val/test masks (``x``
+        mapped from ``features_file`` when given)."""
         from ibmb import data as D
 
-        return D.load(self.dataset, self.root, num_nodes=self.nodes, num_classes=self.classes,
+        data = D.load(self.dataset, self.root, num_nodes=self.nodes, num_classes=self.classes,
                       avg_degree=self.degree, num_features=self.features, homophily=self.homophily,
                       separation=self.separation, split_seed=self.split_seed)
+        if self.features_file:
+            x = D.map_features(self.features_file)
+            if x.dtype != data.x.dtype:
+                raise TypeError(f"--features-file {self.features_file} holds {x.dtype}, the models take {data.x.dtype}")
+            if x.shape[0] != data.num_nodes:
+                raise ValueError(f"--features-file {self.features_file} has {x.shape[0]} rows, the dataset "
+                                 f"{data.num_nodes} nodes")
+            data.x = x
+        return data
 
 
 def _flagged(cls: type, only: Optional[Iterable[str]]) -> list:
