@@ -19,6 +19,7 @@ from ibmb.train.methods.hist_common import HistMethod
 
 class GAS(HistMethod):
     name = "gas"
+    cache_halos = False  # its batches are new groups of clusters every epoch
 
     def base_loader(self) -> Any:
         import numpy as np

@@ -49,6 +49,9 @@ class HistMethod(BaseMethod):
     uses_edge_weight = True
     can_save_batches = False
     infer_nodes_per_batch = 4096  # exact nodes per layer-wise inference batch
+    # IBMB's training batches are fixed node sets (only their order changes): their halos are computed once and
+    # kept (ids, edges, weights; the feature rows are gathered per step). GAS regroups its clusters every epoch.
+    cache_halos = True
 
     # ------------------------------------------------------------ the graph
     def model_class(self) -> Any:
@@ -106,7 +109,8 @@ class HistMethod(BaseMethod):
         d = self.data
         src = Data(x=self.x_in, y=d.y, num_nodes=d.num_nodes)
         self.base = self.base_loader()
-        self.loader = inn.HaloLoader(self.base, self.halo, src)
+        self.loader = _CachedHalos(self.base, self.halo, src) if self.cache_halos else \
+            inn.HaloLoader(self.base, self.halo, src)
         self.inference_halo_batches()
         self.work = {"epochs": 0, "rows": 0, "exact": 0, "edges": 0}
         return (f"halo + histories{', Â·X in layer 1' if self.cfg.agg_features else ''}; "
@@ -170,3 +174,38 @@ class HistMethod(BaseMethod):
         out = model.inference(x, self.halo, batches=self.inference_halo_batches())
         ids = torch.cat([m.nonzero().view(-1) for m in masks]) if masks else torch.empty(0, dtype=torch.long)
         return ids, out[ids.to(out.device)].argmax(-1).cpu()
+
+
+class _CachedHalos:
+    """Like :class:`ibmb.nn.HaloLoader` over a loader whose batches are fixed
+    node sets: each set's :class:`~ibmb.nn.HaloBatch` is computed on first
+    sight and reused; ``x`` and ``y`` rows are gathered per batch."""
+
+    def __init__(self, loader: Any, halo: Any, data: Any) -> None:
+        self.loader, self.halo, self.data = loader, halo, data
+        self.cache: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[Any]:
+        import hashlib
+
+        import torch
+        from torch_geometric.data import Data
+
+        from ibmb.ops import gather
+
+        x, y = self.data.x, self.data.y
+        for batch in self.loader:
+            ids = batch.n_id.cpu()
+            key = (int(ids.shape[0]), hashlib.sha1(ids.numpy().tobytes()).hexdigest())
+            hb = self.cache.get(key)
+            if hb is None:
+                hb = self.cache[key] = self.halo(ids)
+            xb = gather(x, hb.n_id) if x.dtype == torch.float32 and x.is_contiguous() and not x.is_cuda else \
+                x.index_select(0, hb.n_id.to(x.device))
+            out = Data(x=xb, y=y.index_select(0, hb.n_id.to(y.device)), edge_index=hb.edge_index,
+                       edge_weight=hb.edge_weight, n_id=hb.n_id, num_nodes=int(hb.n_id.shape[0]))
+            out.num_exact, out.batch_size = hb.num_exact, int(getattr(batch, "batch_size", hb.num_exact))
+            yield out
