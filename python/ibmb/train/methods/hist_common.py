@@ -2,7 +2,8 @@
 ``gas``) share: GNNAutoScale's scheme on top of a method's own batches.
 
 Each training batch (a set of nodes, ``batch_size`` outputs first) is
-expanded by its one-hop halo (:class:`ibmb.nn.HaloLoader`): every batch node
+expanded by its one-hop halo (:class:`ibmb.nn.Halo`; computed once per
+batch for IBMB's fixed batches, per step for GAS's): every batch node
 is computed exactly with all its in-edges at the full graph's edge weights,
 the halo's hidden embeddings are pulled from per-layer histories
 (:class:`ibmb.nn.HistoryGNN`) and the batch's fresh ones pushed. Evaluation
