@@ -46,6 +46,9 @@ class HistoryGNN(torch.nn.Module):
 
     add_self_loops: bool = True
     norm: str = "sym"
+    # True: x is the aggregated input Â·X (``ibmb.features.aggregate`` in the model's normalization) and layer 0
+    # is computed by :meth:`forward_aggregated` on the exact rows only (no edges, no halo rows).
+    aggregated_input: bool = False
 
     def __init__(self, num_nodes: int, history_dims: Sequence[int], history_dtype: Optional["torch.dtype"] = None,
                  histories: Optional[HistoryStore] = None) -> None:
@@ -88,6 +91,18 @@ class HistoryGNN(torch.nn.Module):
         later layers reuse in ``state`` (e.g. GCNII's initial residual);
         the last layer returns the model's output."""
         raise NotImplementedError
+
+    def forward_aggregated(self, h: "torch.Tensor", state: dict) -> "torch.Tensor":
+        """Layer 0 on aggregated inputs: ``[b, F] -> [b, d_0]`` for the rows
+        of ``Â·X`` (only models whose first layer is ``Â·X·W`` offer it)."""
+        raise ValueError(f"{type(self).__name__} cannot take aggregated input features (its first layer is not "
+                         "a linear map of Â·X)")
+
+    def _layer0(self, h: "torch.Tensor", edge_index: "torch.Tensor", edge_weight: Optional["torch.Tensor"],
+                num_exact: int, state: dict) -> "torch.Tensor":
+        if self.aggregated_input:
+            return self.forward_aggregated(h[:num_exact], state)
+        return self.forward_layer(0, h, edge_index, edge_weight, state)
 
     # ---------------------------------------------------------------- helpers
     def halo(self, edge_index: Any, num_nodes: Optional[int] = None) -> Halo:
@@ -136,7 +151,7 @@ class HistoryGNN(torch.nn.Module):
             store.push(layer, fresh, torch.arange(num_exact))
             return h
         store.push(layer, fresh, n_id[:num_exact])
-        if num_exact == h.shape[0]:
+        if num_exact == n_id.shape[0]:
             return h
         if pulled is None:
             pulled = store.pull(layer, n_id[num_exact:])
@@ -153,7 +168,8 @@ class HistoryGNN(torch.nn.Module):
         """Forward pass on the full graph or on a batch with its halo.
 
         Args:
-            x: ``[n, F]`` input features of the rows.
+            x: ``[n, F]`` input features of the rows (``Â·X``'s rows when
+                ``aggregated_input``: then only the exact rows are read).
             edge_index: ``[2, E]`` local edges; for a batch, every in-edge of
                 the exact rows (:class:`Halo` builds them).
             edge_weight: ``[E]`` weights in the full graph's normalization
@@ -184,7 +200,10 @@ class HistoryGNN(torch.nn.Module):
         state: dict = {}
         h = x
         for layer in range(self.num_layers):
-            h = self.forward_layer(layer, h, edge_index, edge_weight, state)
+            if layer == 0:
+                h = self._layer0(h, edge_index, edge_weight, b, state)
+            else:
+                h = self.forward_layer(layer, h, edge_index, edge_weight, state)
             if layer < self.num_layers - 1:
                 h = self.push_and_pull(layer, h, idx, b, None if halo_rows is None else halo_rows[layer])
         return h
@@ -233,12 +252,15 @@ class HistoryGNN(torch.nn.Module):
             for layer in range(self.num_layers):
                 for hb, state in zip(batches, states):
                     ids = hb.n_id
-                    if layer == 0:
-                        h = x.index_select(0, ids.to(dev))
+                    if layer == 0 and self.aggregated_input:
+                        h = self.forward_aggregated(x.index_select(0, ids[:hb.num_exact].to(dev)), state)
                     else:
-                        h = self.histories.pull(layer - 1, ids).to(dev, x.dtype)
-                    ei, ew = hb.edge_index.to(dev), hb.edge_weight.to(dev)
-                    h = self.forward_layer(layer, h, ei, ew, state)[:hb.num_exact]
+                        if layer == 0:
+                            h = x.index_select(0, ids.to(dev))
+                        else:
+                            h = self.histories.pull(layer - 1, ids).to(dev, x.dtype)
+                        ei, ew = hb.edge_index.to(dev), hb.edge_weight.to(dev)
+                        h = self.forward_layer(layer, h, ei, ew, state)[:hb.num_exact]
                     exact = ids[:hb.num_exact]
                     if layer < self.num_layers - 1:
                         self.histories.push(layer, h.to("cpu", self.histories.dtype).contiguous(), exact)

@@ -30,15 +30,31 @@ def _need_weight(model: Any, edge_weight: Any) -> None:
 
 class GCN(HistoryGNN):
     """GCN (Kipf & Welling): ``num_layers`` ``GCNConv(normalize=False)``,
-    ReLU and dropout between them; histories of width ``hidden_channels``."""
+    ReLU and dropout between them; histories of width ``hidden_channels``.
+
+    ``aggregated_input=True``: the model is fed ``Â·X`` (BatchGNN's cached
+    aggregated features, :func:`ibmb.features.aggregate` with the graph's
+    self-loops and ``norm="sym"``) and its first layer is
+    ``dropout(Â·X)·W + b`` on the exact rows: exact over the whole graph,
+    without edges or halo rows (dropout then acts on ``Â·X`` instead of
+    ``X``: the same function in eval mode, another regularizer in training).
+    """
 
     def __init__(self, num_nodes: int, in_channels: int, hidden_channels: int, out_channels: int,
-                 num_layers: int = 2, dropout: float = 0.5, **kwargs: Any) -> None:
+                 num_layers: int = 2, dropout: float = 0.5, aggregated_input: bool = False, **kwargs: Any) -> None:
         num_layers = as_int(num_layers, "num_layers", min=1)
         super().__init__(num_nodes, [hidden_channels] * (num_layers - 1), **kwargs)
         dims = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.convs = ModuleList(GCNConv(a, b, normalize=False) for a, b in zip(dims[:-1], dims[1:]))
         self.dropout = float(dropout)
+        self.aggregated_input = bool(aggregated_input)
+
+    def forward_aggregated(self, h: torch.Tensor, state: dict) -> torch.Tensor:
+        conv = self.convs[0]
+        h = conv.lin(F.dropout(h, self.dropout, self.training))
+        if conv.bias is not None:
+            h = h + conv.bias
+        return h if self.num_layers == 1 else h.relu()
 
     def forward_layer(self, layer: int, h: torch.Tensor, edge_index: torch.Tensor, edge_weight: Optional[torch.Tensor],
                       state: dict) -> torch.Tensor:

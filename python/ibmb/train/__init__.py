@@ -17,7 +17,8 @@ Modules:
 - :mod:`~ibmb.train.report`: table, comparison with a baseline, plots, JSON.
 
 Adding a training method is one new module and one registry line. The
-seven methods are laid out that way::
+methods are laid out that way (the history methods ``ibmb-node-hist``,
+``ibmb-batch-hist`` and ``gas`` share ``hist_common.py``)::
 
     ibmb/train/methods/
         base.py         Method protocol, BaseMethod defaults, and REGISTRY:

@@ -72,6 +72,10 @@ class Config:
                                      "batch-wise: expand ratio of the inference batches (0: --expand-ratio)",
                                      nonneg_float)
     batch_order: str = flag("order", "--batch-order", "IBMB batch order", choices=("order", "sample", "rand"))
+    # Historical embeddings (ibmb-node-hist, ibmb-batch-hist, gas)
+    agg_features: bool = flag(False, "--agg-features", "history methods: feed the cached aggregated features Â·X to "
+                                                       "the first layer (exact over the whole graph; gcn only)",
+                              action="store_true")
     # NeighborLoader / ClusterLoader
     num_neighbors: int = flag(10, "--num-neighbors", "NeighborLoader: sampled neighbours per node and layer in "
                                                      "training (inference takes all)", positive_int)

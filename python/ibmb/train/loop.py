@@ -125,6 +125,11 @@ def train_eval(method: Union[str, BaseMethod], data: Any, cfg: Config, *, num_cl
         if bar is not None:
             bar.close()
     res.peak_train_bytes = mem.peak
+    if getattr(m, "validation_note", ""):  # where validation batches are not of the test batches' kind
+        res.note = f"{res.note}; {m.validation_note}" if res.note else m.validation_note
+    extra_note = getattr(m, "train_note", None)  # e.g. the history methods' rows and edges per epoch
+    if callable(extra_note) and extra_note():
+        res.note = f"{res.note}; {extra_note()}" if res.note else extra_note()
     res.val_acc, res.best_epoch, res.time_to_best_val_s = curve.best_acc, curve.best_epoch, curve.best_s
     res.val_curve = [list(p) for p in curve.points]
     res.train_s = clock.total

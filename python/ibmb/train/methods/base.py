@@ -36,6 +36,9 @@ REGISTRY: dict[str, str] = {
     "cluster": ".cluster:Cluster",
     "pyg-ibmb-node": ".pyg_ibmb:PyGIBMBNode",
     "pyg-ibmb-batch": ".pyg_ibmb:PyGIBMBBatch",
+    "ibmb-node-hist": ".ibmb_node_hist:IBMBNodeHist",
+    "ibmb-batch-hist": ".ibmb_batch_hist:IBMBBatchHist",
+    "gas": ".gas:GAS",
 }
 
 # How to get PyG's optional native backends (pyg-lib has no PyPI wheels; torch_sparse/torch_scatter only sdists).

@@ -11,6 +11,7 @@ from ibmb.train.methods.ibmb_common import IBMBMethod, infer_outputs_per_batch
 class IBMBNode(IBMBMethod):
     name = "ibmb-node"
     kind = "node"
+    validation_note = "val batches: only val nodes as outputs (sparser than test's)"
 
     def build(self, mask: Any, order: Optional[str]) -> Any:
         c = self.cfg

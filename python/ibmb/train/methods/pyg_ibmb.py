@@ -16,7 +16,7 @@ class _PyGIBMB(BaseMethod):
     pyg_backends = ("WITH_TORCH_SPARSE",)
     pyg_missing = "PyG's IBMB loaders need torch-sparse (SparseTensor)"
 
-    def build(self, mask: Any) -> Any:
+    def build(self, mask: Any, train: bool = False) -> Any:
         try:
             from torch_geometric.loader import ibmb_loader as pyg
         except ImportError as e:  # pragma: no cover
@@ -27,14 +27,18 @@ class _PyGIBMB(BaseMethod):
             if self.kind == "node":
                 return pyg.IBMBNodeLoader(self.data, "rand", idx, c.num_auxiliary_nodes, c.num_nodes_per_batch,
                                           alpha=c.alpha, eps=c.eps, batch_size=1)
-            parts = c.num_partitions or max(1, math.ceil(len(idx) / c.num_nodes_per_batch))
+            from ibmb.train.methods.ibmb_batch import inference_count
+
+            # Inference (validation too) is cut into as many parts as test needs, as ibmb-batch does.
+            parts = (c.num_partitions if train and c.num_partitions else
+                     max(1, math.ceil(inference_count(self.data, mask, train) / c.num_nodes_per_batch)))
             return pyg.IBMBBatchLoader(self.data, "rand", parts, idx, c.batch_expand_ratio, alpha=c.alpha,
                                        batch_size=1)
         except (ImportError, AttributeError, RuntimeError, TypeError) as e:
             raise Unavailable(f"PyG's IBMB {self.kind} loader failed to build: {type(e).__name__}: {e}") from e
 
     def prepare(self) -> str:
-        self.loader = _WithIds(self.build(self.data.train_mask))
+        self.loader = _WithIds(self.build(self.data.train_mask, train=True))
         return "PyG's port, batch_order='rand'"
 
     def train_batches(self) -> Any:
@@ -75,6 +79,7 @@ class _WithIds:
 class PyGIBMBNode(_PyGIBMB):
     name = "pyg-ibmb-node"
     kind = "node"
+    validation_note = "val batches: only val nodes as outputs (sparser than test's)"
 
 
 class PyGIBMBBatch(_PyGIBMB):
