@@ -65,10 +65,13 @@ class DistributedMethod(BaseMethod):
 
     # ------------------------------------------------------------ batches
     def _loader(self, outputs: np.ndarray, order: Optional[str]) -> Any:
-        """ibmb's loader over this rank's ``outputs`` (global node ids)."""
+        """ibmb's loader over this rank's share of ``outputs`` (global node
+        ids), or None when its share is empty."""
         import torch
 
         inner, c, d = self.inner, self.cfg, self.inner.data
+        if self.name == "ibmb-node" and len(outputs) == 0:
+            return None
         mask = torch.zeros(d.num_nodes, dtype=torch.bool)
         mask[torch.from_numpy(outputs)] = True
         kw = inner.common()
@@ -80,6 +83,8 @@ class DistributedMethod(BaseMethod):
             return inner.loader_class()(d, order, mask, c.num_auxiliary_nodes, npb, **kw)
         parts, k, ratio = self._partition(outputs, train)
         mine = shard.parts_mask(parts, outputs, shard.assign_parts(parts, outputs, self.ctx.world_size)[self.ctx.rank])
+        if not mine.any():
+            return None
         return inner.loader_class()(d, order, k, torch.from_numpy(mine), ratio, partitions=parts, **kw)
 
     def _partition(self, outputs: np.ndarray, train: bool) -> tuple[np.ndarray, int, float]:
@@ -113,8 +118,11 @@ class DistributedMethod(BaseMethod):
 
     def prepare(self) -> str:
         self.loader = self._loader(self._my_outputs(self.data.train_mask), self.cfg.batch_order)
-        self.local_batches = self.loader.num_batches
+        self.local_batches = 0 if self.loader is None else self.loader.num_batches
         self.steps = shard.agree_max(self.ctx, self.local_batches)
+        if shard.agree_max(self.ctx, int(self.local_batches == 0)):  # every rank raises the same error
+            raise ValueError(f"{self.name}: some of the {self.ctx.world_size} ranks got no training batches (fewer "
+                             "output nodes or parts than ranks): use fewer ranks or smaller batches")
         st = self.loader.stats()
         feats = "replicated" if self.store is None else \
             f"sharded ({self.store.nbytes / 2**20:.0f} MiB here), {self.k} batches per exchange"
@@ -141,7 +149,10 @@ class DistributedMethod(BaseMethod):
         if path is not None:
             raise ValueError("saved batches (--batches) are not supported with several ranks")
         loader = self._loader(self._my_outputs(mask), None)
-        return InferenceBatches(loader, f"{self.name}, rank {self.ctx.rank}'s shard", loader.num_batches)
+        note = f"{self.name}, rank {self.ctx.rank}'s shard"
+        if loader is None:  # nothing to infer here; predict still joins the exchanges and the gather
+            return InferenceBatches([], note + " (empty)", 0)
+        return InferenceBatches(loader, note, loader.num_batches)
 
     # -------------------------------------------------------------- model
     def build_model(self, in_channels: int, num_classes: int) -> Any:
