@@ -69,14 +69,13 @@ def _rank_job(ctx: L.Context, args: argparse.Namespace, job: Callable[..., int],
         args.device = f"cuda:{ctx.local_rank}"
     if getattr(args, "threads", 0) in (0, None) and L.env_world_size() > 1:
         args.threads = max(1, (os.cpu_count() or 1) // max(1, ctx.local_world_size))
-    quiet = contextlib.nullcontext()
-    if not ctx.is_main:
-        for k in ("json", "plot", "save_model"):
-            if hasattr(args, k):
-                setattr(args, k, None)
-        args.progress = False
-        quiet = contextlib.redirect_stdout(open(os.devnull, "w"))
-    with quiet:
+    with contextlib.ExitStack() as stack:
+        if not ctx.is_main:
+            for k in ("json", "plot", "save_model"):
+                if hasattr(args, k):
+                    setattr(args, k, None)
+            args.progress = False
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, "w"))))
         return int(job(args, *job_args))
 
 
