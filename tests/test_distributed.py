@@ -35,7 +35,7 @@ WORLD = 2
 
 
 def _cfg(**kw) -> Config:
-    base = dict(hidden=32, epochs=40, patience=12, eval_every=4, lr=0.02, dropout=0.5, num_nodes_per_batch=64,
+    base = dict(hidden=32, epochs=40, patience=12, eval_every=4, lr=0.02, dropout=0.0, num_nodes_per_batch=64,
                 progress=False, infer_nodes_per_batch=512)
     base.update(kw)
     return Config(**base)
@@ -169,3 +169,26 @@ def test_chunks_and_parts_cover_each_output_once():
     assert np.array_equal(np.flatnonzero(np.sum(masks, axis=0)), ids) and np.max(np.sum(masks, axis=0)) == 1
     b = shard.node_bounds(10, 3)
     assert b.tolist() == [0, 3, 6, 10] and shard.owner_of([0, 2, 3, 9], b).tolist() == [0, 0, 1, 2]
+
+
+def test_nproc_under_torchrun_is_refused(monkeypatch, capsys):
+    import argparse
+
+    from ibmb import distributed
+
+    args = argparse.Namespace(nproc=2, device="cpu", dist_timeout=5.0, threads=1)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert distributed.wanted(args) and not distributed.wanted(argparse.Namespace(nproc=1))
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert distributed.wanted(argparse.Namespace(nproc=1))
+    assert distributed.start(args, lambda a: 0) == 2
+    assert "torchrun" in capsys.readouterr().err
+
+
+def test_init_from_env_names_missing_variables(monkeypatch):
+    from ibmb.distributed.launch import init_from_env
+
+    for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(k, raising=False)
+    with pytest.raises(ValueError, match="RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT"):
+        init_from_env()
