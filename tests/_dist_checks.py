@@ -7,8 +7,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import numpy as np
-
 
 def batches_of(loader: Any) -> list:
     """A loader's batches as sorted (outputs, nodes) tuples."""
@@ -79,4 +77,4 @@ def with_cfg(cfg: Any, **kw: Any) -> Any:
     return c
 
 
-__all__ = ["rank_checks", "failing", "batches_of", "with_cfg", "np"]
+__all__ = ["rank_checks", "failing", "batches_of", "with_cfg"]
