@@ -130,9 +130,15 @@ def _set_threads(n: int) -> None:
 def _jobs(args: argparse.Namespace, methods: list, baseline: Optional[str] = None) -> int:
     import contextlib
 
-    import ibmb
-    from ibmb.train import comparison, plot, results_json, run, table, write_json
+    from ibmb import distributed
 
+    if distributed.wanted(args):  # --nproc N or torchrun: every rank runs this function again (ibmb.distributed)
+        return distributed.start(args, _jobs, methods, baseline)
+    import ibmb
+    from ibmb.train import comparison, plot, results_json, table, write_json
+    from ibmb.train import run as run_here
+
+    run = distributed.run if distributed.active() else run_here
     _set_threads(args.threads)
     spec = from_args(DataSpec, args)
     data = _load_data(spec)

@@ -82,6 +82,14 @@ class Config:
     batch_size: int = flag(256, "--batch-size", "NeighborLoader seed nodes per batch", positive_int)
     cluster_parts: int = flag(0, "--cluster-parts", "ClusterLoader: METIS parts (0: nodes / 2000)", nonneg_int)
     device: str = flag("cpu", "--device", "cpu or cuda[:i]", device_name)
+    # Several processes (ibmb.distributed)
+    nproc: int = flag(1, "--nproc", "processes (ranks) on this machine for data-parallel ibmb-node/ibmb-batch; under "
+                                    "torchrun leave it 1", positive_int)
+    macrobatch: int = flag(0, "--macrobatch", "with several ranks: 0 = every rank holds all features; k >= 1 = "
+                                              "features sharded by node range, the rows of k batches fetched per "
+                                              "exchange", nonneg_int)
+    dist_timeout: float = flag(300.0, "--dist-timeout", "seconds a rank waits for the others in a collective before "
+                                                        "the job fails", positive_float)
     seed: int = internal(0)
     progress: Optional[bool] = flag(None, "--quiet", "no progress bars", action="store_const", const=False)
 
