@@ -198,7 +198,8 @@ class HistoryStore:
                 f"{self.nbytes / 2**20:.1f} MiB)")
 
 
-def _restore(num_nodes: int, dims: Sequence[int], dtype: "torch.dtype", layers: Sequence["torch.Tensor"]) -> HistoryStore:
+def _restore(num_nodes: int, dims: Sequence[int], dtype: "torch.dtype",
+             layers: Sequence["torch.Tensor"]) -> HistoryStore:
     """A new store holding ``layers`` (the inverse of ``HistoryStore.__reduce__``)."""
     store = HistoryStore(num_nodes, dims, dtype)
     for lay, rows in enumerate(layers):
