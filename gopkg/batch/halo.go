@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
+	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
 
 // Halo batches (historical embeddings, GNNAutoScale's scheme).
@@ -25,7 +26,9 @@ import (
 // self-loops, PyTorch Geometric's gcn_norm), NormRow 1/d_v (a mean over
 // the in-neighbours), NormNone ones. g's own weights are not used.
 //
-// Errors wrap graph.ErrValue (a nil or invalid graph, an unknown norm).
+// Errors wrap graph.ErrValue (a nil or invalid graph, an unknown norm) or
+// memlimit.ErrMemory (the machine cannot give the memory it needs, checked
+// before anything is allocated).
 func HaloGraph(g *graph.CSR, norm graph.Norm, selfLoops bool) (*graph.CSR, error) {
 	if g == nil {
 		return nil, fmt.Errorf("%w: halo: graph is nil", graph.ErrValue)
@@ -35,6 +38,13 @@ func HaloGraph(g *graph.CSR, norm graph.Norm, selfLoops bool) (*graph.CSR, error
 	}
 	if norm != graph.NormNone && norm != graph.NormRow && norm != graph.NormSym {
 		return nil, fmt.Errorf("%w: halo: unknown normalization %v", graph.ErrValue, norm)
+	}
+	// Transpose, COO copy and FromCOO's result live at once: about 48 bytes
+	// per edge (self-loops included) and 16 per node.
+	m := int64(len(g.Indices)) + int64(g.NumNodes)
+	if err := memlimit.Check(fmt.Sprintf("the halo graph of %d nodes and %d edges", g.NumNodes, len(g.Indices)),
+		48*m+16*int64(g.NumNodes)); err != nil {
+		return nil, err
 	}
 	// The transpose holds the in-edges; FromCOO merges repeats and adds the
 	// loops with the same rules as every other graph of the engine.

@@ -361,3 +361,26 @@ func TestHaloArenaMemoryLimit(t *testing.T) {
 		t.Fatalf("halo arena over the limit: %v, want ErrMemory", err)
 	}
 }
+
+func TestHaloGraphMemoryLimit(t *testing.T) {
+	f := newArenaFixture(t, 12, 400, 1600, 8)
+	if _, err := HaloGraph(f.g, graph.NormSym, true); err != nil {
+		t.Fatalf("under the machine's memory: %v", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		limit string
+		ok    bool
+	}{
+		{"far below", "1K", false},
+		{"ample", "1G", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("IBMB_MEMORY_LIMIT", tc.limit)
+			_, err := HaloGraph(f.g, graph.NormSym, true)
+			if tc.ok != (err == nil) || (err != nil && !errors.Is(err, memlimit.ErrMemory)) {
+				t.Fatalf("limit %s: %v", tc.limit, err)
+			}
+		})
+	}
+}

@@ -195,5 +195,11 @@ class Handle:
         """Free the engine object now (idempotent)."""
         self._finalizer()
 
+    def __reduce__(self) -> Any:
+        # A copy would share the number but not the object (and pickle used
+        # to give a closed Handle silently): refuse, naming the way out.
+        raise TypeError("engine objects cannot be pickled or deep-copied; save an arena with .save(path), "
+                        "copy a HistoryStore with copy.deepcopy(store) (it copies its rows)")
+
     def __repr__(self) -> str:
         return f"Handle({self._h}{'' if self.alive else ', closed'})"

@@ -19,6 +19,11 @@ from ibmb.graph import CSRGraph, as_graph
 
 __all__ = ["aggregate"]
 
+# Work bound (multiply-adds) beyond which a call is refused instead of
+# running for days (e.g. a mistyped ``hops``); papers100M-sized graphs with
+# 128 features and a few hops stay far below it.
+_MAX_WORK = 10**13
+
 
 def aggregate(graph: Union[CSRGraph, Any], x: Any, norm: str = "sym", hops: int = 1, num_threads: int = 0,
               progress: Optional[bool] = False) -> Any:
@@ -46,17 +51,24 @@ def aggregate(graph: Union[CSRGraph, Any], x: Any, norm: str = "sym", hops: int 
         count. Ctrl-C cancels within about a second.
 
     Raises:
-        TypeError: ``x`` is not float32.
-        ValueError: wrong shape, ``x`` not on the CPU, bad ``norm`` or ``hops``.
+        TypeError: ``x`` is not float32, ``norm`` not a string.
+        ValueError: wrong shape, ``x`` not on the CPU or requiring grad
+            (there is no backward), bad ``norm`` or ``hops`` (also when
+            ``hops * (E + N) * F`` exceeds 1e13 multiply-adds).
     """
     g = as_graph(graph)
-    hops = as_int(hops, "hops", min=1)
-    threads = as_int(num_threads, "num_threads", min=0)
+    if not isinstance(norm, str):
+        raise TypeError(f"norm must be 'sym', 'rw' or 'none', got {norm!r}")
+    hops = as_int(hops, "hops", min=1, max=_MAX_WORK)
+    threads = as_int(num_threads, "num_threads", min=0, max=2**31 - 1)
     if is_tensor(x):
         if x.device.type != "cpu":
             raise ValueError(f"x is on {x.device}: aggregate runs on the CPU, pass x.cpu()")
         if x.dtype != torch.float32:
             raise TypeError(f"x must be float32, got {x.dtype}: pass x.float()")
+        if x.requires_grad and torch.is_grad_enabled():
+            raise ValueError("x requires grad but aggregate has no backward (it is meant for fixed input "
+                             "features): pass x.detach()")
         xs = x.detach().contiguous()
         out = torch.empty_like(xs)
     elif isinstance(x, np.ndarray):
@@ -71,6 +83,10 @@ def aggregate(graph: Union[CSRGraph, Any], x: Any, norm: str = "sym", hops: int 
     n, f = int(xs.shape[0]), int(xs.shape[1])
     if n == 0:
         return out
+    work = hops * (g.num_edges + n) * f
+    if work > _MAX_WORK:
+        raise ValueError(f"hops={hops} rounds over {g.num_edges} edges and {n} x {f} features are about {work:.1e} "
+                         f"multiply-adds, more than the {_MAX_WORK:.0e} allowed: lower hops")
     px = ptr(xs, xs.dtype, n * f, "x")
     po = ptr(out, out.dtype, n * f, "out")
     # xs and out stay referenced here until the job has finished (run waits,

@@ -94,10 +94,10 @@ class HistoryStore:
         dtype = torch.float32 if dtype is None else dtype
         if dtype not in _CODES:
             raise TypeError(f"dtype must be torch.float32, float16, bfloat16 or float64, got {dtype}")
-        n = as_int(num_nodes, "num_nodes", min=1)
+        n = as_int(num_nodes, "num_nodes", min=1, max=2**63 - 1)
         if is_tensor(dims) or isinstance(dims, (str, bytes)) or not hasattr(dims, "__len__"):
             raise TypeError(f"dims must be a sequence of ints, got {type(dims).__name__}")
-        d = np.array([as_int(v, f"dims[{i}]", min=1) for i, v in enumerate(dims)], dtype=np.int64)
+        d = np.array([as_int(v, f"dims[{i}]", min=1, max=2**63 - 1) for i, v in enumerate(dims)], dtype=np.int64)
         if d.size == 0:
             raise ValueError("dims is empty: a store needs at least one layer")
         self._owner = Handle(call(engine.HistoryNew, n, ptr(d, np.int64, d.size, "dims"), int(d.size), _CODES[dtype]))
@@ -187,9 +187,24 @@ class HistoryStore:
             call(engine.HistoryPush, self._owner.value, lay, ptr(x, self.dtype, idx.shape[0] * d, "x"),
                  ptr(idx, torch.int64, None, "n_id"), idx.shape[0])
 
+    def __reduce__(self) -> Any:
+        """Pickling, ``copy.copy`` and ``copy.deepcopy`` copy the rows into
+        a new store."""
+        return _restore, (self.num_nodes, self.dims, self.dtype,
+                          tuple(self.layer(lay).clone() for lay in range(self.num_layers)))
+
     def __repr__(self) -> str:
         return (f"HistoryStore(num_nodes={self.num_nodes}, dims={list(self.dims)}, dtype={self.dtype}, "
                 f"{self.nbytes / 2**20:.1f} MiB)")
+
+
+def _restore(num_nodes: int, dims: Sequence[int], dtype: "torch.dtype",
+             layers: Sequence["torch.Tensor"]) -> HistoryStore:
+    """A new store holding ``layers`` (the inverse of ``HistoryStore.__reduce__``)."""
+    store = HistoryStore(num_nodes, dims, dtype)
+    for lay, rows in enumerate(layers):
+        store.layer(lay).copy_(rows)
+    return store
 
 
 def scatter(dst: "torch.Tensor", index: Any, src: "torch.Tensor") -> "torch.Tensor":
@@ -221,7 +236,9 @@ def scatter(dst: "torch.Tensor", index: Any, src: "torch.Tensor") -> "torch.Tens
             raise ValueError(f"index is on {idx.device} but dst is on {dst.device}")
     else:
         idx = _index(index, "index")
-    if dst.dim() < 1 or tuple(src.shape) != (idx.shape[0],) + tuple(dst.shape[1:]):
+    if dst.dim() < 1:
+        raise ValueError(f"dst must have at least one dimension (rows), got shape {list(dst.shape)}")
+    if tuple(src.shape) != (idx.shape[0],) + tuple(dst.shape[1:]):
         raise ValueError(f"src must have shape {[idx.shape[0]] + list(dst.shape[1:])}, got {list(src.shape)}")
     if dst.requires_grad:
         raise ValueError("dst must not require grad (scatter writes it in place)")

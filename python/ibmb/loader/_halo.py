@@ -83,7 +83,9 @@ class HaloGraph:
             bad = exact[(exact < 0) | (exact >= self.num_nodes)][0]
             raise IndexError(f"node id {bad} is out of range for {self.num_nodes} nodes")
         m = int(self.in_degree[exact].sum())
-        cap_halo = min(m, self.num_nodes - b)  # an exact bound: one call suffices
+        # An exact bound for distinct ids (one call suffices); with repeated
+        # ids (b may exceed N) the engine reports the repeat.
+        cap_halo = max(0, min(m, self.num_nodes - b))
         halo = np.empty(cap_halo, np.int64)
         edges, weight = np.empty(2 * m, np.int64), np.empty(m, np.float32)
         counts = np.zeros(2, np.int64)
@@ -92,6 +94,9 @@ class HaloGraph:
              ptr(edges, np.int64, 2 * m, "edges", True) if m else 0,
              ptr(weight, np.float32, m, "weight", True) if m else 0, m, ptr(counts, np.int64, 2, "counts", True))
         h = int(counts[0])
+        if h > cap_halo or int(counts[1]) != m:  # cannot happen: the bounds above are exact
+            raise RuntimeError(f"halo inducer: {h} halo nodes and {int(counts[1])} edges exceed the bounds "
+                               f"{cap_halo}, {m}")
         return halo[:h], edges.reshape(2, m), weight
 
     def __repr__(self) -> str:

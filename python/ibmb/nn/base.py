@@ -135,6 +135,9 @@ class HistoryGNN(torch.nn.Module):
         if n and (int(idx.min()) < 0 or int(idx.max()) >= self.num_nodes):
             raise IndexError(f"n_id holds ids outside [0, {self.num_nodes}) (the histories' nodes)")
         b = n if num_exact is None else as_int(num_exact, "num_exact", min=0, max=n)
+        if b < n and edge_index.numel() and int(edge_index[1].max()) >= b:  # halo rows have no in-edges
+            raise ValueError(f"edge_index has edges into row {int(edge_index[1].max())} >= num_exact={b}: the rows "
+                             f"after num_exact are the halo, which has no in-edges (num_exact too small?)")
         return idx.cpu(), b
 
     def push_and_pull(self, layer: int, h: "torch.Tensor", n_id: Optional["torch.Tensor"],
