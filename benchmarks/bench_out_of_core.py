@@ -22,27 +22,8 @@ import time
 
 import numpy as np
 
-
-def status() -> dict:
-    out = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                out[k] = int(v.split()[0]) * 1024
-    return out
-
-
-def map_rss(name: str) -> int:
-    total, cur = 0, None
-    with open("/proc/self/smaps") as fh:
-        for line in fh:
-            parts = line.split(maxsplit=5)
-            if parts and "-" in parts[0] and len(parts) >= 5 and ":" in parts[3]:
-                cur = parts[5].strip() if len(parts) > 5 else ""
-            elif line.startswith("Rss:") and cur == name:
-                total += int(line.split()[1]) * 1024
-    return total
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from ibmb._testing import map_rss, proc_status  # noqa: E402
 
 
 def child(path: str, mode: str, n: int, f: int, train_n: int) -> None:
@@ -60,7 +41,7 @@ def child(path: str, mode: str, n: int, f: int, train_n: int) -> None:
     ibmb.gather(torch.zeros(4, 3), np.array([1, 2]))
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
-    base = status()
+    base = proc_status()
     t = time.perf_counter()
     if mode == "map_features":
         x = ibmb.data.map_features(path, f)
@@ -82,7 +63,7 @@ def child(path: str, mode: str, n: int, f: int, train_n: int) -> None:
             opt.step()
             rows.update(batch.n_id.tolist())
     wall = time.perf_counter() - t
-    end = status()
+    end = proc_status()
     print(json.dumps({"rows": len(rows), "grow": end["VmHWM"] - base["VmRSS"], "anon": end["RssAnon"] - base["RssAnon"],
                       "map": map_rss(os.path.realpath(path)), "wall": wall}))
 

@@ -10,14 +10,13 @@ the test instead of the suite.
 """
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import ibmb
+from ibmb._testing import run_script as _run
 
 PYTHON_DIR = str(Path(ibmb.__file__).resolve().parents[1])
 
@@ -28,15 +27,8 @@ def run_script(tmp_path: Path, code: str, timeout: float = 120) -> subprocess.Co
     script.write_text(textwrap.dedent(code))
     env = {"PYTHONPATH": PYTHON_DIR, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
     # A session of its own, so that a hung run's forked workers go with it.
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=tmp_path, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise AssertionError(f"hung for {timeout} s; output so far: {out!r} {err[-2000:]!r}") from None
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    rc, out, err = _run(str(script), [], env, str(tmp_path), timeout)
+    return subprocess.CompletedProcess([sys.executable, str(script)], rc, out, err)
 
 
 def test_engine_call_in_forked_child_raises(tmp_path):

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -28,6 +26,7 @@ import numpy as np
 import pytest
 
 import ibmb
+from ibmb._testing import run_script
 
 PYTHON_DIR = str(Path(ibmb.__file__).resolve().parents[1])
 N, F = 196_608, 1024  # float32 rows of 4 KiB (one page): a 768 MiB file
@@ -44,26 +43,7 @@ from torch_geometric.nn import GCNConv
 path, arena_path, n, f, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 torch.set_num_threads(1)
 
-def status():
-    out = {}
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                out[k] = int(v.split()[0]) * 1024
-    return out
-
-def map_rss(name):
-    """Resident bytes of the mappings of file ``name``."""
-    total, cur = 0, None
-    with open("/proc/self/smaps") as fh:
-        for line in fh:
-            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                parts = line.split(maxsplit=5)
-                cur = parts[5].strip() if len(parts) > 5 else ""
-            elif line.startswith("Rss:") and cur == name:
-                total += int(line.split()[1]) * 1024
-    return total
+from ibmb._testing import map_rss, proc_status as status
 
 rng = np.random.default_rng(seed)
 src = rng.integers(0, n, 4 * n)
@@ -153,15 +133,8 @@ def run_child(tmp_path: Path, *args: str, timeout: float = 240) -> dict:
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(CHILD))
     env = {"PYTHONPATH": PYTHON_DIR, "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=tmp_path, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise AssertionError(f"hung for {timeout} s: {err[-2000:]}") from None
-    assert proc.returncode == 0, err[-3000:]
+    rc, out, err = run_script(str(script), list(args), env, str(tmp_path), timeout)
+    assert rc == 0, err[-3000:]
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -31,13 +31,7 @@ func newFileSink(path string, size int64) (s *fileSink, err error) {
 	if size != int64(int(size)) {
 		return nil, fmt.Errorf("arena: %d bytes cannot be mapped", size)
 	}
-	target, perm, replace, err := saveTarget(path)
-	if err != nil {
-		return nil, err
-	}
-	dir, base := filepath.Dir(target), filepath.Base(target)
-	removeStaleTemps(dir, base)
-	f, tmp, err := createTemp(dir, base)
+	f, tmp, target, err := openTemp(path)
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +41,6 @@ func newFileSink(path string, size int64) (s *fileSink, err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if replace {
-		if err = f.Chmod(perm); err != nil {
-			return nil, err
-		}
-	}
 	if err = reserve(f, size); err != nil {
 		return nil, &fs.PathError{Op: "build", Path: path, Err: err}
 	}

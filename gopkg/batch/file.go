@@ -84,13 +84,7 @@ func (a *Arena) WriteFileContext(ctx context.Context, path string) (err error) {
 		return err
 	}
 	defer a.unacquire()
-	target, perm, replace, err := saveTarget(path)
-	if err != nil {
-		return err
-	}
-	dir, base := filepath.Dir(target), filepath.Base(target)
-	removeStaleTemps(dir, base)
-	f, tmp, err := createTemp(dir, base)
+	f, tmp, target, err := openTemp(path)
 	if err != nil {
 		return err
 	}
@@ -100,13 +94,6 @@ func (a *Arena) WriteFileContext(ctx context.Context, path string) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if replace {
-		// Not affected by the umask, so the old bits come back exactly. Done
-		// before any data is written.
-		if err = f.Chmod(perm); err != nil {
-			return err
-		}
-	}
 	if err = a.writeChunks(ctx, f); err != nil {
 		return err
 	}
@@ -122,7 +109,7 @@ func (a *Arena) WriteFileContext(ctx context.Context, path string) (err error) {
 	if err = os.Rename(tmp, target); err != nil {
 		return err
 	}
-	syncDir(dir)
+	syncDir(filepath.Dir(target))
 	return nil
 }
 
@@ -150,6 +137,32 @@ func (a *Arena) writeChunks(ctx context.Context, f *os.File) (err error) {
 		writeback(f, off, end)
 	}
 	return nil
+}
+
+// openTemp creates the temporary file a save or a build into a file writes
+// before renaming it to target (path with its symbolic links followed):
+// stale temporaries of the same target are removed first, and a file that
+// replaces another gets the old file's permission bits (set with Chmod, not
+// affected by the umask, before any data is written). On error nothing is
+// left behind.
+func openTemp(path string) (f *os.File, tmp, target string, err error) {
+	target, perm, replace, err := saveTarget(path)
+	if err != nil {
+		return nil, "", "", err
+	}
+	dir, base := filepath.Dir(target), filepath.Base(target)
+	removeStaleTemps(dir, base)
+	if f, tmp, err = createTemp(dir, base); err != nil {
+		return nil, "", "", err
+	}
+	if replace {
+		if err = f.Chmod(perm); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return nil, "", "", err
+		}
+	}
+	return f, tmp, target, nil
 }
 
 // saveTarget resolves the file a save of path replaces: the path itself or,

@@ -57,3 +57,49 @@ def interrupt_trial(call: Callable[[], Any], wait_s: float) -> dict:
         time.sleep(1.0)
         out = {"interrupted": True, "t_exc": t_exc, "cpu_after": cpu_seconds() - c0}
     return out
+
+
+# Memory checks (tests/test_out_of_core.py, benchmarks/bench_out_of_core.py): what the kernel says this process holds.
+
+def proc_status(keys: tuple[str, ...] = ("VmRSS", "VmHWM", "RssAnon", "RssFile")) -> dict[str, int]:
+    """The named fields of ``/proc/self/status`` in bytes (Linux)."""
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            k, _, v = line.partition(":")
+            if k in keys:
+                out[k] = int(v.split()[0]) * 1024
+    return out
+
+
+def map_rss(name: str) -> int:
+    """Resident bytes of this process's mappings of the file ``name`` (a real path), from ``/proc/self/smaps``."""
+    import re
+
+    total, cur = 0, None
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                parts = line.split(maxsplit=5)
+                cur = parts[5].strip() if len(parts) > 5 else ""
+            elif line.startswith("Rss:") and cur == name:
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def run_script(path: str, args: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[int, str, str]:
+    """Run the Python script ``path`` in a session of its own (so a hung run's children go with it); returns
+    ``(returncode, stdout, stderr)``, or raises ``AssertionError`` naming the timeout after killing the session."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, path, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=cwd, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(f"hung for {timeout} s; output so far: {out[-500:]!r} {err[-2000:]!r}") from None
+    return proc.returncode, out, err
