@@ -59,6 +59,15 @@ const (
 	// rootBisections: independent bisections of the coarsest graph, the
 	// best of which is kept.
 	rootBisections = 3
+	// finestBlock: level 1, the last before the finest, is split into at
+	// least Parts/f blocks, f the least power of two ≥ 2 that leaves
+	// finestBlock of its nodes per block. The finest level then splits
+	// every block at most f ways: its bisections coarsen every block they
+	// split again, which on graphs with a single coarse level was the
+	// costliest step (2 blocks became 32 on the finest level of a
+	// 22k-node graph), while blocks of finestBlock coarse nodes still
+	// leave the finest level's bisections enough to refine.
+	finestBlock = 100
 )
 
 // deep holds the settings and per-goroutine scratch of one deep multilevel
@@ -129,7 +138,7 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 	coarsest := levels[len(levels)-1]
 	part := make([]int32, coarsest.n)
 	bl := blocks{lo: []int32{0}, r: []int32{int32(k)}}
-	if part, bl, err = d.extend(coarsest, part, bl, d.rmax(d.desiredK(coarsest.n)), uint64(len(levels)-1)); err != nil {
+	if part, bl, err = d.extend(coarsest, part, bl, d.rmax(d.levelK(coarsest.n, len(levels)-1)), uint64(len(levels)-1)); err != nil {
 		return nil, err
 	}
 	var st *kway
@@ -141,7 +150,7 @@ func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint
 		if lv == 0 {
 			break
 		}
-		if dk := d.desiredK(lg.n); len(bl.lo) < dk {
+		if dk := d.levelK(lg.n, lv); len(bl.lo) < dk {
 			if part, bl, err = d.extend(lg, part, bl, d.rmax(dk), uint64(lv)); err != nil {
 				return nil, err
 			}
@@ -192,6 +201,20 @@ func (d *deep) desiredK(n int) int {
 		return min(2, d.k)
 	}
 	return min(1<<bits.Len(uint(q-1)), d.k)
+}
+
+// levelK is the number of blocks level lv, of n nodes, should have:
+// desiredK(n), but on level 1 at least Parts/f blocks (see finestBlock).
+func (d *deep) levelK(n, lv int) int {
+	dk := d.desiredK(n)
+	if lv == 1 {
+		f := 2
+		for f*n < finestBlock*d.k {
+			f *= 2
+		}
+		dk = max(dk, min(d.k, (d.k+f-1)/f))
+	}
+	return dk
 }
 
 // rmax is the largest number of final parts a block may stand for once the

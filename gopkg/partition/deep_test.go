@@ -208,6 +208,32 @@ func TestDesiredK(t *testing.T) {
 	}
 }
 
+// TestLevelK: level 1 (the last before the finest) gets at least Parts/f
+// blocks, f the least power of two ≥ 2 leaving finestBlock (100) of its
+// nodes per block; other levels keep desiredK. Values worked out by hand.
+func TestLevelK(t *testing.T) {
+	tests := []struct {
+		n, lv, k, want int
+	}{
+		{2445, 1, 8, 4},     // f=2: 4890 ≥ 800; desiredK only 2
+		{2445, 1, 128, 16},  // f=8: 19560 ≥ 12800 (f=4: 9780 < 12800)
+		{2625, 1, 32, 16},   // f=2
+		{2445, 2, 8, 2},     // not level 1: desiredK
+		{2445, 0, 128, 2},   // the finest level: desiredK
+		{30820, 1, 8, 8},    // desiredK already k
+		{319582, 1, 98, 98}, // desiredK already k
+		{6316, 1, 128, 32},  // f=4: 25264 ≥ 12800 (f=2: 12632 < 12800)
+		{100, 1, 2, 2},      // ⌈2/2⌉ = 1 < desiredK 2
+		{10, 1, 3, 2},       // f=32: ⌈3/32⌉ = 1 < desiredK 2
+	}
+	for _, tc := range tests {
+		d := &deep{k: tc.k}
+		if got := d.levelK(tc.n, tc.lv); got != tc.want {
+			t.Errorf("levelK(n=%d, lv=%d) with k=%d = %d, want %d", tc.n, tc.lv, tc.k, got, tc.want)
+		}
+	}
+}
+
 // TestBisectLimits: limits follow the adaptive ε with at least minSlack·ε
 // and room for the heaviest node; expected values worked out by hand.
 func TestBisectLimits(t *testing.T) {

@@ -34,7 +34,10 @@
 //     parts, split by recursive bisection until its blocks stand for at
 //     most ⌈Parts/k'⌉ parts each (k' the power of two nearest above n/C,
 //     at least 2). On every level back up, after refinement, blocks are
-//     split again while the level has more than about C nodes per block;
+//     split again while the level has more than about C nodes per block,
+//     and on the level just above the finest into at least Parts/f blocks
+//     (f the least power of two ≥ 2 that leaves 100 of its nodes per
+//     block), so that the finest level splits no block more than f ways;
 //     on the finest level all remaining blocks are split down to single
 //     parts. Blocks are split in parallel, each by recursive bisection of
 //     the subgraph it induces. Every bisection is itself multilevel and
