@@ -22,7 +22,8 @@ widths, depth and dropout of the other methods (gat: 4 heads, as
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Optional
+import importlib
+from typing import Any, ClassVar, Iterable, Iterator, Optional
 
 from ibmb.train.methods.base import BaseMethod, InferenceBatches, Rows
 
@@ -98,9 +99,20 @@ class HistMethod(BaseMethod):
         return self._infer
 
     # ------------------------------------------------------------ training
+    # The IBMB history methods take their training batches from the plain IBMB method named here (a
+    # "module:Class" of this package, as in REGISTRY) and describe them as "<n> <batches_word>".
+    inner_method: ClassVar[str] = ""
+    batches_word: ClassVar[str] = "batches"
+
     def base_loader(self) -> Iterable[Any]:
-        """Training batches (``n_id`` ``[B]``, outputs first, ``batch_size``)."""
-        raise NotImplementedError
+        """Training batches (``n_id`` ``[B]``, outputs first, ``batch_size``): by default the training loader of
+        :attr:`inner_method`, built as that method builds it."""
+        if not self.inner_method:
+            raise NotImplementedError(f"{type(self).__name__} names no inner_method and has no base_loader")
+        module, cls = self.inner_method.split(":")
+        inner = getattr(importlib.import_module(module, __package__), cls)
+        self.inner = inner(self.data, self.cfg)
+        return self.inner.build(self.data.train_mask, self.cfg.batch_order)
 
     def prepare(self) -> str:
         from torch_geometric.data import Data
@@ -118,7 +130,7 @@ class HistMethod(BaseMethod):
                 f"{self.base_note()}")
 
     def base_note(self) -> str:
-        return ""
+        return f"{self.base.num_batches} {self.batches_word}" if self.inner_method else ""
 
     def train_batches(self) -> Iterator[Any]:
         w = self.work
