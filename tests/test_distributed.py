@@ -5,10 +5,15 @@ graph and Cora, ibmb-node and ibmb-batch; the 2-rank run with the same
 global batch), and a failing rank ending the job
 on every rank within the timeout.
 
-One spawned job runs all the rank-side checks (tests/_dist_checks.py), since
-starting ranks (fresh interpreters importing torch) is the slow part."""
+Cost (CI runs this on 2 cores): one spawned 2-rank job runs all the
+rank-side checks in sequence (tests/_dist_checks.py), since starting ranks
+(fresh interpreters importing torch and PyG) is slow; the single-process
+references run in this process with 1 torch and 1 engine thread, like each
+rank (with the default threads on a loaded 2-core machine a 40-epoch
+reference took 20-100 s instead of ~6 s)."""
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -49,7 +54,7 @@ def _cases(tmp_root: Path) -> list:
              ("gen-batch", gen, _cfg(macrobatch=4, num_partitions=8), "ibmb-batch")]
     if (DATA / "planetoid" / "Cora" / "raw").is_dir():
         cora = load_cora(tmp_root)
-        slow = dict(lr=0.01, epochs=50, eval_every=2, patience=50)  # Cora's validation curve is noisy
+        slow = dict(lr=0.01, epochs=20, eval_every=2, patience=20)  # noisy validation; best epochs were 4-14 of 50
         cases += [("cora-node", cora, _cfg(macrobatch=1, num_nodes_per_batch=16, **slow), "ibmb-node"),
                   ("cora-batch", cora, _cfg(macrobatch=0, num_nodes_per_batch=16, num_partitions=16, **slow),
                    "ibmb-batch")]
@@ -76,6 +81,21 @@ def job(tmp_path_factory):
     return cases, fetch_x, ranks
 
 
+@contextlib.contextmanager
+def _one_thread():
+    """1 torch and 1 engine thread here while the block runs (as each rank)."""
+    import ibmb
+
+    t = torch.get_num_threads()
+    e = ibmb.set_num_threads(1)
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(t)
+        ibmb.set_num_threads(e)
+
+
 def _reference_batches(data, cfg, name) -> list:
     """What one process builds: node-wise over each rank's chunk (the
     sharding's definition), batch-wise over all training nodes."""
@@ -99,7 +119,9 @@ def test_sharded_batches_union_equals_single_process(job):
     for tag, data, cfg, name in cases:
         cfg = _per_rank(cfg, name)
         union = sorted(b for r in ranks for b in r[tag]["batches"])
-        assert union == _reference_batches(data, cfg, name), tag
+        with _one_thread():
+            ref = _reference_batches(data, cfg, name)
+        assert union == ref, tag
         outs = np.concatenate([np.array(o, dtype=np.int64) for o, _ in union])
         assert np.array_equal(np.sort(outs), np.flatnonzero(data.train_mask.numpy())), tag  # each output once
         steps = {r[tag]["steps"] for r in ranks}
@@ -115,16 +137,16 @@ def test_macrobatched_fetch_equals_per_batch(job):
         assert t[16][0] <= t[1][0] and t[16][1] <= t[1][1]  # ... and never more bytes (duplicates cross once)
 
 
-@pytest.mark.xfail(strict=False, reason="not met yet for gen-node: 2 ranks 91.33 vs 1 rank 94.67 (deterministic with "
-                   "dropout 0; the other three cases were within 1.5 points in the last run: gen-batch +0.67, "
-                   "cora-node +0.5, cora-batch +1.4)")
+@pytest.mark.xfail(strict=False, reason="gen-node: 2 ranks 92.00 vs 1 rank 94.67 (dropout 0, deterministic); the "
+                   "inference half of the gap is fixed (shard.batch_chunk), the training half is not explained yet")
 def test_two_ranks_accuracy_within_1_5_points_of_one(job):
     from ibmb.train.loop import train_eval
 
     cases, _, ranks = job
     failed = []
     for tag, data, cfg, name in cases:
-        res = train_eval(name, data, cfg)
+        with _one_thread():
+            res = train_eval(name, data, cfg)
         one = res.test_acc
         two = {r[tag]["acc"] for r in ranks}
         assert len(two) == 1, f"{tag}: ranks report different accuracies {two}"  # one gathered table

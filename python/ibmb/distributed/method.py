@@ -12,7 +12,7 @@
   no labelled outputs (its loss is then 0), so that DDP's all-reduce never
   misses a rank.
 - ``inference_batches`` / ``predict``: each rank infers its shard of the
-  nodes, and the ``(ids, predictions)`` of all ranks are gathered on every
+  nodes (node-wise: whole inference batches, as large as one process's), and the ``(ids, predictions)`` of all ranks are gathered on every
   rank, so accuracies (validation for early stopping and the learning-rate
   schedule, test for the table) are the same on every rank.
 - Features: replicated (every rank has ``data.x``; the loaders gather
@@ -109,10 +109,15 @@ class DistributedMethod(BaseMethod):
     def _all_outputs(self, mask: Any) -> np.ndarray:
         return np.flatnonzero(mask.cpu().numpy())
 
-    def _my_outputs(self, mask: Any) -> np.ndarray:
-        """The outputs this rank builds batches for: node-wise its chunk,
-        batch-wise all of them (the loader keeps those of its parts)."""
+    def _my_outputs(self, mask: Any, train: bool = True) -> np.ndarray:
+        """The outputs this rank builds batches for: node-wise its chunk
+        (inference: whole inference batches' worth, see
+        :func:`~ibmb.distributed.shard.batch_chunk`), batch-wise all of them
+        (the loader keeps those of its parts)."""
         if self.name == "ibmb-node":
+            if not train:
+                return shard.batch_chunk(mask, self.ctx.rank, self.ctx.world_size,
+                                         infer_outputs_per_batch(self.cfg, "node"))
             return shard.chunk(mask, self.ctx.rank, self.ctx.world_size)
         return self._all_outputs(mask)
 
@@ -148,7 +153,7 @@ class DistributedMethod(BaseMethod):
     def make_inference_batches(self, mask: Any, path: Optional[str]) -> InferenceBatches:
         if path is not None:
             raise ValueError("saved batches (--batches) are not supported with several ranks")
-        loader = self._loader(self._my_outputs(mask), None)
+        loader = self._loader(self._my_outputs(mask, train=False), None)
         note = f"{self.name}, rank {self.ctx.rank}'s shard"
         if loader is None:  # nothing to infer here; predict still joins the exchanges and the gather
             return InferenceBatches([], note + " (empty)", 0)
