@@ -197,6 +197,13 @@ def test_chunks_and_parts_cover_each_output_once():
     mine = [shard.assign_parts(parts, ids, 3)[r] for r in range(3)]
     masks = [shard.parts_mask(parts, ids, p) for p in mine]
     assert np.array_equal(np.flatnonzero(np.sum(masks, axis=0)), ids) and np.max(np.sum(masks, axis=0)) == 1
+    runs = [shard.batch_chunk(ids, r, 3, 40) for r in range(3)]  # whole runs of 40 outputs per rank
+    assert np.array_equal(np.concatenate(runs), ids)
+    assert all(len(c) % 40 == 0 for c in runs[:-1]) and len(runs[-1]) <= len(ids) - 40
+    one = [shard.batch_chunk(ids, r, 2, 10 ** 6) for r in range(2)]  # fewer batches than ranks: one rank has all
+    assert sorted(map(len, one)) == [0, len(ids)]
+    with pytest.raises(ValueError, match="per_batch"):
+        shard.batch_chunk(ids, 0, 2, 0)
     b = shard.node_bounds(10, 3)
     assert b.tolist() == [0, 3, 6, 10] and shard.owner_of([0, 2, 3, 9], b).tolist() == [0, 0, 1, 2]
 
