@@ -12,7 +12,8 @@
   no labelled outputs (its loss is then 0), so that DDP's all-reduce never
   misses a rank.
 - ``inference_batches`` / ``predict``: each rank infers its shard of the
-  nodes (node-wise: whole inference batches, as large as one process's), and the ``(ids, predictions)`` of all ranks are gathered on every
+  nodes (node-wise: whole inference batches, as large as one process's),
+  and the ``(ids, predictions)`` of all ranks are gathered on every
   rank, so accuracies (validation for early stopping and the learning-rate
   schedule, test for the table) are the same on every rank.
 - Features: replicated (every rank has ``data.x``; the loaders gather
