@@ -16,7 +16,7 @@ inference equals the full-batch forward).
 
 Example:
     PYTHONPATH=python python benchmarks/bench_history.py --model gcn --seeds 0 1 2
-    PYTHONPATH=python python benchmarks/bench_history.py --model gcnii --layers 16 --epochs 1000
+    PYTHONPATH=python python benchmarks/bench_history.py --model gcnii --methods hist --seeds 0 --log-every 50
 """
 from __future__ import annotations
 
@@ -77,7 +77,8 @@ def run(method: str, kind: str, data, a, seed: int) -> dict:
         base = ibmb.IBMBNodeLoader(data, "rand", data.train_mask, a.aux, a.per_batch, seed=seed, progress=False)
         loader = inn.HaloLoader(base, halo, data)
         model.inference(data.x, halo, batches=eval_batches)  # fill the histories before training
-    best_val, test_at_best, t_train, rows, edges = -1.0, 0.0, 0.0, 0, 0
+    best_val, test_at_best, best_epoch, t_train, rows, edges = -1.0, 0.0, 0, 0.0, 0, 0
+    t_start = time.perf_counter()
     for epoch in range(1, a.epochs + 1):
         model.train()
         t0 = time.perf_counter()
@@ -107,7 +108,11 @@ def run(method: str, kind: str, data, a, seed: int) -> dict:
                 out = model(data.x, ei, ew)
         val = accuracy(out, data, data.val_mask)
         if val > best_val:
-            best_val, test_at_best = val, accuracy(out, data, data.test_mask)
+            best_val, test_at_best, best_epoch = val, accuracy(out, data, data.test_mask), epoch
+        if a.log_every and (epoch % a.log_every == 0 or epoch == a.epochs):
+            print(f"  [{method} seed {seed}] epoch {epoch:5d}: val {100 * val:5.1f}  best val {100 * best_val:5.1f} "
+                  f"(epoch {best_epoch}) -> test {100 * test_at_best:5.1f}  wall {time.perf_counter() - t_start:7.0f} s "
+                  f"cpu {time.process_time():7.0f} s", flush=True)
     return dict(val=best_val, test=test_at_best, epoch_s=t_train / a.epochs, rows=rows / a.epochs,
                 edges=edges / a.epochs)
 
@@ -125,6 +130,8 @@ def main() -> None:
     p.add_argument("--refresh-every", type=int, default=1, help="epochs between evaluations (= history refreshes)")
     p.add_argument("--infer-batch", type=int, default=1024, help="exact nodes per layer-wise inference batch")
     p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--log-every", type=int, default=0,
+                   help="print the best validation so far (and its test) every N epochs (0: only the summary)")
     p.add_argument("--root", default="/tmp/ibmb-bench-planetoid")
     p.add_argument("--raw-features", action="store_true",
                    help="keep Cora's 0/1 features (default: rows normalized to sum 1, as GAS's and Kipf's setup)")
