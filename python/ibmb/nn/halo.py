@@ -116,13 +116,21 @@ class Halo:
         :class:`HaloBatch`, ``n_id``, ``num_exact = B`` and ``batch_size``
         (the output nodes, first, as in ``batch``).
         """
-        from torch_geometric.data import Data
-
         if getattr(batch, "n_id", None) is None:
             raise ValueError("batch has no n_id (global node ids)")
         if int(data.num_nodes) != self.num_nodes:
             raise ValueError(f"data has {data.num_nodes} nodes but the halo's graph has {self.num_nodes}")
         hb = self(batch.n_id)
+        return self.materialize(hb, data, int(getattr(batch, "batch_size", hb.num_exact)))
+
+    def materialize(self, hb: HaloBatch, data: Any, batch_size: Optional[int] = None) -> Any:
+        """A PyG ``Data`` of the halo batch ``hb``: ``x`` ``[B + H, F]`` and
+        ``y`` ``[B + H]`` gathered from ``data`` by ``hb.n_id``, its edges,
+        ``n_id``, ``num_exact`` and ``batch_size`` (default ``num_exact``).
+        A caller that keeps the halo batches of fixed node sets gathers
+        only the feature rows per step."""
+        from torch_geometric.data import Data
+
         x = data.x
         if x.dtype in (torch.float32, torch.float16, torch.bfloat16) and x.is_contiguous() and not x.is_cuda:
             x = gather(x, hb.n_id)
@@ -133,7 +141,7 @@ class Halo:
         if getattr(data, "y", None) is not None:
             out.y = data.y.index_select(0, hb.n_id.to(data.y.device))
         out.num_exact = hb.num_exact
-        out.batch_size = int(getattr(batch, "batch_size", hb.num_exact))
+        out.batch_size = hb.num_exact if batch_size is None else int(batch_size)
         return out
 
     def batches(self, num_nodes_per_batch: int = 4096, nodes: Any = None) -> list[HaloBatch]:

@@ -204,21 +204,10 @@ class _CachedHalos:
     def __iter__(self) -> Iterator[Any]:
         import hashlib
 
-        import torch
-        from torch_geometric.data import Data
-
-        from ibmb.ops import gather
-
-        x, y = self.data.x, self.data.y
         for batch in self.loader:
             ids = batch.n_id.cpu()
             key = (int(ids.shape[0]), hashlib.sha1(ids.numpy().tobytes()).hexdigest())
             hb = self.cache.get(key)
             if hb is None:
                 hb = self.cache[key] = self.halo(ids)
-            xb = gather(x, hb.n_id) if x.dtype == torch.float32 and x.is_contiguous() and not x.is_cuda else \
-                x.index_select(0, hb.n_id.to(x.device))
-            out = Data(x=xb, y=y.index_select(0, hb.n_id.to(y.device)), edge_index=hb.edge_index,
-                       edge_weight=hb.edge_weight, n_id=hb.n_id, num_nodes=int(hb.n_id.shape[0]))
-            out.num_exact, out.batch_size = hb.num_exact, int(getattr(batch, "batch_size", hb.num_exact))
-            yield out
+            yield self.halo.materialize(hb, self.data, int(getattr(batch, "batch_size", hb.num_exact)))
