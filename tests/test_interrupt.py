@@ -40,17 +40,33 @@ from ibmb.datasets import csbm
 from ibmb.graph import CSRGraph
 from ibmb.batching import batch_wise, node_wise, partition
 from ibmb.ppr import get_ppr
+from ibmb.arena import Arena
+from ibmb.batching import Batches
+from ibmb.features import aggregate
+from ibmb.nn import Halo
 
 n = 200_000
 d = csbm(num_nodes=n, num_classes=10, avg_degree=10.0, num_features=0, homophily=0.6, separation=0.3)
 g = CSRGraph.from_edge_index(d.edge_index, n, symmetrize=True, drop_duplicates=True)
 parts = np.arange(n, dtype=np.int64) % 64
+# Halo batches: 64 batches of 1,000 outputs and 10,000 random nodes each, so
+# every batch's halo holds most of the graph (seconds of work in all).
+halo = Halo(d.edge_index, n, add_self_loops=True, norm="sym")
+rng = np.random.default_rng(0)
+perm = rng.permutation(n)
+outs = [np.sort(perm[b * 1000:(b + 1) * 1000]) for b in range(64)]
+nodes = [np.union1d(o, rng.choice(n, 10_000, replace=False)) for o in outs]
+ptr = lambda parts: np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
+halo_batches = Batches(ptr(outs), np.concatenate(outs), ptr(nodes), np.concatenate(nodes))
+x = np.ones((n, 64), dtype=np.float32)
 calls = {
     # Every call would take far longer than the test waits before the signal.
     "get_ppr": lambda: get_ppr(g, alpha=0.2, eps=1e-6),
     "partition": lambda: partition(g, 64),
     "node_wise": lambda: node_wise(g, None, 16, 256, alpha=0.25, eps=1e-6),
     "batch_wise": lambda: batch_wise(g, None, parts, 64, alpha=0.2, eps=1e-7),
+    "aggregate": lambda: aggregate(g, x, hops=100),
+    "arena_halo": lambda: Arena.build(g, halo_batches, halo=halo),
 }
 
 for name in sys.argv[1:]:
@@ -59,7 +75,7 @@ for name in sys.argv[1:]:
     print("result", json.dumps(out), flush=True)
 """
 
-CALLS = ["get_ppr", "partition", "node_wise", "batch_wise"]
+CALLS = ["get_ppr", "partition", "node_wise", "batch_wise", "aggregate", "arena_halo"]
 
 
 def _lines(proc: subprocess.Popen) -> "queue.Queue[str]":
