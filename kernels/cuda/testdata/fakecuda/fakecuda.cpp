@@ -38,7 +38,10 @@
 // but work queued on a stream runs at once, in call order: an event is
 // complete as soon as it is recorded.
 //
-// Build: g++ -std=c++17 -shared -fPIC -U_FORTIFY_SOURCE -I<dir with the .cu files> fakecuda.cpp
+// Build: g++ -std=c++17 -shared -fPIC -Wl,-Bsymbolic -U_FORTIFY_SOURCE -I<dir with the .cu files> fakecuda.cpp
+// (-Bsymbolic: the kernels' extern "C" names, e.g. ibmb_gather_check, also
+// name CPU functions of csrc/ that a test binary exports; without it the
+// library's calls would bind to those.)
 
 // The fibers switch stacks with _setjmp/_longjmp, which the fortified
 // longjmp would take for stack smashing.
