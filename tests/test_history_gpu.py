@@ -9,6 +9,8 @@ lent GPU. With a CUDA device the round-trip test below runs instead.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -71,6 +73,7 @@ def test_gpu_stores_bit_exact_against_host_store(dtype):  # pragma: no cover (no
         want = host.pull(lay, q)
         assert torch.equal(dev.pull(lay, q.cuda()).cpu().view(torch.uint8), want.view(torch.uint8))
         assert torch.equal(pin.pull_async(lay, q).wait().cpu().view(torch.uint8), want.view(torch.uint8))
+        assert torch.equal(copy.deepcopy(dev).pull(lay, q.cuda()).cpu().view(torch.uint8), want.view(torch.uint8))
         with pytest.raises(IndexError):
             dev.pull(lay, torch.tensor([50], device="cuda"))
         with pytest.raises(ValueError):

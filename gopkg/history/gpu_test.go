@@ -548,3 +548,61 @@ func TestDeviceStoreMemoryGPU(t *testing.T) {
 		t.Errorf("allocated before refusing:\n%s", log)
 	}
 }
+
+// BenchmarkDevicePullPush pulls and pushes n random distinct rows of a
+// 1e6-node float32 Device store (256 elements per row) with device
+// pointers on the legacy default stream, synchronizing after each call;
+// throughput in bytes of rows moved. It needs a GPU (on the emulated
+// driver the figure would mean nothing, so it skips there too).
+func BenchmarkDevicePullPush(b *testing.B) {
+	if err := cuda.Available(); err != nil || os.Getenv("IBMB_FAKE_LOG") != "" {
+		b.Skip("needs a real GPU")
+	}
+	if lib, _ := cuda.DriverLibrary(); lib != "libcuda.so.1" {
+		b.Skipf("driver %s is not the system's", lib)
+	}
+	const nodes, n, dim = 1_000_000, 100_000, 256
+	s, err := NewWith(nodes, []int64{dim}, dtype.Float32, Options{Placement: Device})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	r := rand.New(rand.NewPCG(1, 2))
+	ids := make([]int64, n)
+	for i, p := range r.Perm(nodes)[:n] {
+		ids[i] = int64(p)
+	}
+	rb := s.RowBytes(0)
+	dIDs, err := cuda.Alloc(0, 8*n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cuda.Free(0, dIDs)
+	if err := cuda.CopyToDevice(0, dIDs, unsafe.Pointer(&ids[0]), 8*n); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := cuda.Alloc(0, n*rb)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cuda.Free(0, rows)
+	for _, c := range []struct {
+		name string
+		run  func() error
+	}{
+		{"pull", func() error { return s.PullDevice(0, dIDs, n, rows, 0) }},
+		{"push", func() error { return s.PushDevice(0, rows, dIDs, n, 0) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(n * rb)
+			for b.Loop() {
+				if err := c.run(); err != nil {
+					b.Fatal(err)
+				}
+				if err := cuda.Synchronize(0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

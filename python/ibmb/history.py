@@ -224,22 +224,35 @@ class HistoryStore:
 
     def __reduce__(self) -> Any:
         """Pickling, ``copy.copy`` and ``copy.deepcopy`` copy the rows into
-        a new store."""
-        return _restore, (self.num_nodes, self.dims, self.dtype,
-                          tuple(self.layer(lay).clone() for lay in range(self.num_layers)))
+        a new store of the same placement (rows travel on the CPU)."""
+        if self.placement == _gpu.DEVICE:
+            every = torch.arange(self.num_nodes, device=self.device)
+            layers = tuple(self.pull(lay, every).cpu() for lay in range(self.num_layers))
+        else:
+            layers = tuple(self.layer(lay).clone() for lay in range(self.num_layers))
+        return _restore, (self.num_nodes, self.dims, self.dtype, layers, self._where())
+
+    def _where(self) -> dict:
+        """The constructor's placement arguments."""
+        if self.device is None:
+            return {}
+        return {"pinned": True} if self.placement == _gpu.PINNED else {"device": str(self.device)}
 
     def __repr__(self) -> str:
-        where = "" if self.device is None else (", pinned=True" if self.placement == _gpu.PINNED else f", device={self.device}")
+        where = "".join(f", {k}={v!r}" for k, v in self._where().items())
         return (f"HistoryStore(num_nodes={self.num_nodes}, dims={list(self.dims)}, dtype={self.dtype}{where}, "
                 f"{self.nbytes / 2**20:.1f} MiB)")
 
 
 def _restore(num_nodes: int, dims: Sequence[int], dtype: "torch.dtype",
-             layers: Sequence["torch.Tensor"]) -> HistoryStore:
+             layers: Sequence["torch.Tensor"], where: Optional[dict] = None) -> HistoryStore:
     """A new store holding ``layers`` (the inverse of ``HistoryStore.__reduce__``)."""
-    store = HistoryStore(num_nodes, dims, dtype)
+    store = HistoryStore(num_nodes, dims, dtype, **(where or {}))
     for lay, rows in enumerate(layers):
-        store.layer(lay).copy_(rows)
+        if store.placement == _gpu.DEVICE:
+            store.push(lay, rows.to(store.device), torch.arange(num_nodes, device=store.device))
+        else:
+            store.layer(lay).copy_(rows)
     return store
 
 
