@@ -1,7 +1,7 @@
 """The parts of benchmarks/device_check.py that run ibmb's jobs: loaders on
 the device (batches, prefetch overlap, page-locked memory), the NVML profiler
-against nvidia-smi, `ibmb train --device cuda --profile-gpu`, and the device
-histories placeholder. Conventions: see device_parts.py.
+against nvidia-smi, `ibmb train --device cuda --profile-gpu` (the histories part is
+device_hist.py). Conventions: see device_parts.py.
 """
 from __future__ import annotations
 
@@ -262,12 +262,3 @@ def part_train(ctx: Ctx) -> dict:
     gpu_plot.unlink(missing_ok=True)
     return _result({}, {}, {"checks": ok, **res}, ctx, why)
 
-
-def part_histories(ctx: Ctx) -> dict:
-    """Device histories (issue 14): not built yet."""
-    import ibmb
-
-    present = [m for m in ("history", "histories") if hasattr(ibmb, m)]
-    note = f" (ibmb.{present[0]} exists now: add its device check here)" if present else ""
-    return {"status": "not_implemented", "reason": f"device histories (issue 14) are not implemented yet{note}",
-            "checks": {}, "figures": {}, "cpu_reference": {}}

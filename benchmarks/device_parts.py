@@ -243,7 +243,8 @@ def part_ppr(ctx: Ctx) -> dict:
     return _result(checks, fig, cpu, ctx, why)
 
 
-from device_jobs import part_histories, part_loaders, part_nvml, part_train  # noqa: E402
+from device_hist import part_histories  # noqa: E402
+from device_jobs import part_loaders, part_nvml, part_train  # noqa: E402
 
 PARTS = {"env": part_env, "gather": part_gather, "ppr": part_ppr, "loaders": part_loaders, "nvml": part_nvml,
          "train": part_train, "histories": part_histories}

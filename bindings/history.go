@@ -14,6 +14,14 @@ import (
 // numLayers int64 values. dtype is 1 float32, 2 float16, 3 bfloat16 or 4
 // float64. Returns the store's handle.
 func HistoryNew(numNodes int, dims uintptr, numLayers int, dtype int) (h int, err error) {
+	return HistoryNewOn(numNodes, dims, numLayers, dtype, int(history.Host), 0)
+}
+
+// HistoryNewOn is HistoryNew with the matrices placed in host memory
+// (placement 0), page-locked host memory (1) or device memory (2) of CUDA
+// device ordinal device. The GPU placements need the CUDA driver at run
+// time (else an unavailable error). Unverified on a real GPU.
+func HistoryNewOn(numNodes int, dims uintptr, numLayers int, dtype, placement, device int) (h int, err error) {
 	defer guard(&err)
 	if numLayers <= 0 {
 		return 0, argErr("numLayers must be positive, got %d", numLayers)
@@ -22,7 +30,8 @@ func HistoryNew(numNodes int, dims uintptr, numLayers int, dtype int) (h int, er
 	if err != nil {
 		return 0, err
 	}
-	s, err := history.New(int64(numNodes), append([]int64(nil), d...), history.DType(dtype))
+	s, err := history.NewWith(int64(numNodes), append([]int64(nil), d...), history.DType(dtype),
+		history.Options{Placement: history.Placement(placement), Device: device})
 	if err != nil {
 		return 0, err
 	}
@@ -102,6 +111,81 @@ func HistoryPush(h, l int, rows, ids uintptr, n int) (err error) {
 		return err
 	}
 	return s.PushPtr(l, ptr(rows), ptr(ids), int64(n))
+}
+
+// HistoryPlacement returns where store h lives: 0 host, 1 page-locked,
+// 2 device.
+func HistoryPlacement(h int) (int, error) {
+	return historyInt(h, func(s *history.Store) (int, error) { return int(s.Placement()), nil })
+}
+
+// HistoryPullDevice is HistoryPull for a device store: ids (n int64) and
+// out are device pointers, the gather is queued on stream after an id check
+// that synchronizes it. Unverified on a real GPU.
+func HistoryPullDevice(h, l int, ids uintptr, n int, out, stream uintptr) (err error) {
+	defer guard(&err)
+	s, err := getHistory(h)
+	if err != nil {
+		return err
+	}
+	return s.PullDevice(l, ids, int64(n), out, stream)
+}
+
+// HistoryPushDevice is HistoryPush for a device store (device pointers,
+// queued on stream after an id check that synchronizes it). Unverified on
+// a real GPU.
+func HistoryPushDevice(h, l int, rows, ids uintptr, n int, stream uintptr) (err error) {
+	defer guard(&err)
+	s, err := getHistory(h)
+	if err != nil {
+		return err
+	}
+	return s.PushDevice(l, rows, ids, int64(n), stream)
+}
+
+// pendingPull is an asynchronous pull behind a handle; freeing the handle
+// waits for it, so that its buffers are never released under a copy.
+type pendingPull struct{ p *history.Pending }
+
+// Close waits for the pull; its error is HistoryWait's to report.
+func (q pendingPull) Close() error {
+	_ = q.p.Wait()
+	return nil
+}
+
+// HistoryPullAsync starts copying the rows of layer l of page-locked store
+// h at the n int64 host ids at ids to the device memory at dst, on the
+// store's side stream, ordered after the work queued on stream. It returns
+// a handle to wait on with HistoryWait (then free it); ids and dst must
+// stay valid until then. Bad ids: index error, nothing started.
+// Unverified on a real GPU.
+func HistoryPullAsync(h, l int, ids uintptr, n int, dst, stream uintptr) (p int, err error) {
+	defer guard(&err)
+	s, err := getHistory(h)
+	if err != nil {
+		return 0, err
+	}
+	idv, err := int64s(ids, n)
+	if err != nil {
+		return 0, err
+	}
+	pend, err := s.PullAsync(l, idv, dst, stream)
+	if err != nil {
+		return 0, err
+	}
+	return put(pendingPull{pend}), nil
+}
+
+// HistoryWait waits for the asynchronous pull p (HistoryPullAsync) and
+// returns its error; work queued on the pull's stream afterwards sees the
+// rows. It may be called more than once.
+func HistoryWait(p int) (err error) {
+	defer guard(&err)
+	q, err := get[pendingPull](p)
+	if err != nil {
+		return err
+	}
+	return q.p.Wait()
 }
 
 // Scatter writes row i of src (n packed rows of rowBytes bytes) to row

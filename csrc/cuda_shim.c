@@ -78,6 +78,15 @@ typedef struct {
     ibmb_CUresult (*cuMemsetD8)(ibmb_CUdeviceptr, unsigned char, size_t);
     ibmb_CUresult (*cuMemsetD8Async)(ibmb_CUdeviceptr, unsigned char, size_t, ibmb_CUstream);
     ibmb_CUresult (*cuStreamSynchronize)(ibmb_CUstream);
+    /* optional */
+    ibmb_CUresult (*cuStreamCreate)(ibmb_CUstream *, unsigned int);
+    ibmb_CUresult (*cuStreamDestroy)(ibmb_CUstream);
+    ibmb_CUresult (*cuStreamWaitEvent)(ibmb_CUstream, void *, unsigned int);
+    ibmb_CUresult (*cuEventCreate)(void **, unsigned int);
+    ibmb_CUresult (*cuEventRecord)(void *, ibmb_CUstream);
+    ibmb_CUresult (*cuEventSynchronize)(void *);
+    ibmb_CUresult (*cuEventQuery)(void *);
+    ibmb_CUresult (*cuEventDestroy)(void *);
 } ibmb_driver_table;
 
 static ibmb_driver_table drv;
@@ -131,6 +140,18 @@ static void *ibmb_sym(void *h, const char *name, const char *fallback) {
     X(cuMemsetD8Async, "cuMemsetD8Async", NULL)                               \
     X(cuStreamSynchronize, "cuStreamSynchronize", NULL)
 
+/* Optional entry points: a driver without them still loads; their wrappers
+ * then return IBMB_SHIM_NOT_LOADED. */
+#define IBMB_DRV_OPTIONAL(X)                                                  \
+    X(cuStreamCreate, "cuStreamCreate", NULL)                                 \
+    X(cuStreamDestroy, "cuStreamDestroy_v2", "cuStreamDestroy")               \
+    X(cuStreamWaitEvent, "cuStreamWaitEvent", NULL)                           \
+    X(cuEventCreate, "cuEventCreate", NULL)                                   \
+    X(cuEventRecord, "cuEventRecord", NULL)                                   \
+    X(cuEventSynchronize, "cuEventSynchronize", NULL)                         \
+    X(cuEventQuery, "cuEventQuery", NULL)                                     \
+    X(cuEventDestroy, "cuEventDestroy_v2", "cuEventDestroy")
+
 static void ibmb_cuda_load_once(void) {
     const char *override = getenv("IBMB_LIBCUDA");
     const char *name = (override != NULL && override[0] != '\0') ? override : "libcuda.so.1";
@@ -161,6 +182,9 @@ static void ibmb_cuda_load_once(void) {
     if (t.field == NULL) ibmb_appendf(missing, sizeof missing, " %s", sym);
     IBMB_DRV_SYMBOLS(IBMB_DRV_RESOLVE)
 #undef IBMB_DRV_RESOLVE
+#define IBMB_DRV_RESOLVE_OPT(field, sym, fb) *(void **)(&t.field) = ibmb_sym(h, sym, fb);
+    IBMB_DRV_OPTIONAL(IBMB_DRV_RESOLVE_OPT)
+#undef IBMB_DRV_RESOLVE_OPT
 
     if (missing[0] != '\0') {
         drv_status = IBMB_LOAD_BAD_LIBRARY;
@@ -560,6 +584,34 @@ ibmb_CUresult ibmb_cuMemsetD8Async(ibmb_CUdeviceptr dst, unsigned char v, size_t
 ibmb_CUresult ibmb_cuStreamSynchronize(uintptr_t stream) {
     return IBMB_DCALL(cuStreamSynchronize, (ibmb_CUstream)stream);
 }
+
+int ibmb_cuda_has_streams(void) {
+    return drv.cuStreamCreate != NULL && drv.cuStreamDestroy != NULL && drv.cuStreamWaitEvent != NULL &&
+           drv.cuEventCreate != NULL && drv.cuEventRecord != NULL && drv.cuEventSynchronize != NULL &&
+           drv.cuEventQuery != NULL && drv.cuEventDestroy != NULL;
+}
+ibmb_CUresult ibmb_cuStreamCreate(uintptr_t *stream, unsigned int flags) {
+    ibmb_CUstream s = NULL;
+    ibmb_CUresult r = IBMB_DCALL(cuStreamCreate, &s, flags);
+    *stream = (uintptr_t)s;
+    return r;
+}
+ibmb_CUresult ibmb_cuStreamDestroy(uintptr_t stream) { return IBMB_DCALL(cuStreamDestroy, (ibmb_CUstream)stream); }
+ibmb_CUresult ibmb_cuStreamWaitEvent(uintptr_t stream, uintptr_t event, unsigned int flags) {
+    return IBMB_DCALL(cuStreamWaitEvent, (ibmb_CUstream)stream, (void *)event, flags);
+}
+ibmb_CUresult ibmb_cuEventCreate(uintptr_t *event, unsigned int flags) {
+    void *e = NULL;
+    ibmb_CUresult r = IBMB_DCALL(cuEventCreate, &e, flags);
+    *event = (uintptr_t)e;
+    return r;
+}
+ibmb_CUresult ibmb_cuEventRecord(uintptr_t event, uintptr_t stream) {
+    return IBMB_DCALL(cuEventRecord, (void *)event, (ibmb_CUstream)stream);
+}
+ibmb_CUresult ibmb_cuEventSynchronize(uintptr_t event) { return IBMB_DCALL(cuEventSynchronize, (void *)event); }
+ibmb_CUresult ibmb_cuEventQuery(uintptr_t event) { return IBMB_DCALL(cuEventQuery, (void *)event); }
+ibmb_CUresult ibmb_cuEventDestroy(uintptr_t event) { return IBMB_DCALL(cuEventDestroy, (void *)event); }
 
 /* ---- NVRTC wrappers ------------------------------------------------------ */
 

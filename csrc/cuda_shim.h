@@ -138,6 +138,19 @@ ibmb_CUresult ibmb_cuMemsetD8(ibmb_CUdeviceptr dst, unsigned char v, size_t n);
 ibmb_CUresult ibmb_cuMemsetD8Async(ibmb_CUdeviceptr dst, unsigned char v, size_t n, uintptr_t stream);
 ibmb_CUresult ibmb_cuStreamSynchronize(uintptr_t stream);
 
+/* Optional entry points (streams, events): resolved when the driver has
+ * them, IBMB_SHIM_NOT_LOADED otherwise; their absence does not fail
+ * ibmb_cuda_load.  ibmb_cuda_has_streams() is 1 when all are present. */
+int ibmb_cuda_has_streams(void);
+ibmb_CUresult ibmb_cuStreamCreate(uintptr_t *stream, unsigned int flags);
+ibmb_CUresult ibmb_cuStreamDestroy(uintptr_t stream);
+ibmb_CUresult ibmb_cuStreamWaitEvent(uintptr_t stream, uintptr_t event, unsigned int flags);
+ibmb_CUresult ibmb_cuEventCreate(uintptr_t *event, unsigned int flags);
+ibmb_CUresult ibmb_cuEventRecord(uintptr_t event, uintptr_t stream);
+ibmb_CUresult ibmb_cuEventSynchronize(uintptr_t event);
+ibmb_CUresult ibmb_cuEventQuery(uintptr_t event);
+ibmb_CUresult ibmb_cuEventDestroy(uintptr_t event);
+
 /* ---- NVRTC wrappers ----------------------------------------------------- */
 
 ibmb_nvrtcResult ibmb_nvrtcVersion(int *major, int *minor);

@@ -48,3 +48,30 @@ func Example() {
 	// 100 bytes
 	// true
 }
+
+// ExampleNewWith keeps the histories in page-locked host memory and fetches
+// the next batch's halo rows to the GPU on a side stream while the current
+// batch computes. It needs a CUDA device, so it is compiled but not run
+// here (its calls run in the tests on the emulated driver).
+func ExampleNewWith() {
+	h, err := history.NewWith(1000, []int64{64}, dtype.Float16, history.Options{Placement: history.Pinned, Device: 0})
+	if err != nil {
+		fmt.Println(err) // e.g. "cuda unavailable: libcuda.so.1 not found (no NVIDIA driver)"
+		return
+	}
+	defer h.Close()
+	var (
+		halo   = []int64{7, 3, 999} // next batch's out-of-batch neighbours
+		dst    uintptr              // device buffer of len(halo)*h.RowBytes(0) bytes, e.g. a tensor's data_ptr()
+		stream uintptr              // the stream that will read dst, e.g. torch.cuda.current_stream().cuda_stream
+	)
+	p, err := h.PullAsync(0, halo, dst, stream)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// ... compute the current batch ...
+	if err := p.Wait(); err != nil { // dst holds the rows for work queued on stream from now on
+		fmt.Println(err)
+	}
+}

@@ -33,9 +33,9 @@ func valueErr(format string, args ...any) error {
 	return errs.Errorf(ErrValue, format, args...)
 }
 
-// kernels moves rows between a layer matrix and packed buffers. The store
-// uses the CPU kernels (cpuKernels); a device-resident or page-locked store
-// plugs in the CUDA kernels the same way (not done yet).
+// kernels moves rows between a host layer matrix and packed host buffers:
+// the CPU kernels (cpuKernels), for host and page-locked stores alike. A
+// device store moves rows with the CUDA kernels instead (gpu.go).
 type kernels interface {
 	gather(dst, src unsafe.Pointer, srcRows, rowBytes int64, idx unsafe.Pointer, n int64) error
 	scatter(dst unsafe.Pointer, dstRows, rowBytes int64, src, idx unsafe.Pointer, n int64) error
@@ -90,27 +90,43 @@ func translate(op string, err error) error {
 
 // layer is one [numNodes, dim] matrix.
 type layer struct {
-	mu   sync.RWMutex
-	dim  int64
-	mem  []byte // numNodes*dim*size bytes outside the Go heap; nil once closed
-	free func() error
+	mu     sync.RWMutex
+	dim    int64
+	host   unsafe.Pointer // numNodes*dim*size bytes outside the Go heap (Host, Pinned); nil for Device
+	dev    uintptr        // device address (Device placement)
+	closed bool
+	free   func() error
 }
 
 // Store is a set of history matrices, one per hidden layer, all with the
 // same number of rows (nodes) and element type. Create one with New and
 // release its memory with Close.
 type Store struct {
-	numNodes int64
-	dtype    DType
-	layers   []*layer
-	k        kernels
+	numNodes  int64
+	dtype     DType
+	layers    []*layer
+	k         kernels
+	placement Placement
+	ordinal   int       // CUDA device (Pinned, Device)
+	async     asyncPool // side stream, staging buffers and pending pulls (Pinned)
 }
 
 // New allocates a store of len(dims) zero-filled [numNodes, dims[l]]
-// matrices of dtype elements. numNodes must be positive, every dim positive
-// and dims non-empty. The total size is checked against the memory
-// available first (an error wrapping memlimit.ErrMemory names it).
+// matrices of dtype elements in host memory. numNodes must be positive,
+// every dim positive and dims non-empty. The total size is checked against
+// the memory available first (an error wrapping memlimit.ErrMemory names
+// it). NewWith places the matrices in page-locked or device memory.
 func New(numNodes int64, dims []int64, dtype DType) (*Store, error) {
+	return NewWith(numNodes, dims, dtype, Options{})
+}
+
+// NewWith is New with the matrices placed as opt says (see Options):
+// host memory, page-locked host memory or device memory of a CUDA device.
+// Page-locked and device stores need the CUDA driver at run time (and cgo
+// at build time); without it the error wraps errs.Unavailable. A device
+// store's size is checked against the device's free memory (cuMemGetInfo)
+// before anything is allocated.
+func NewWith(numNodes int64, dims []int64, dtype DType, opt Options) (*Store, error) {
 	if numNodes <= 0 {
 		return nil, valueErr("numNodes must be positive, got %d", numNodes)
 	}
@@ -132,17 +148,24 @@ func New(numNodes int64, dims []int64, dtype DType) (*Store, error) {
 		}
 		total += b
 	}
-	if err := memlimit.Check(fmt.Sprintf("history of %d layers of %d nodes (%v)", len(dims), numNodes, dtype), total); err != nil {
+	what := fmt.Sprintf("history of %d layers of %d nodes (%v)", len(dims), numNodes, dtype)
+	s := &Store{numNodes: numNodes, dtype: dtype, k: cpuKernels{}, placement: opt.Placement, ordinal: opt.Device}
+	if opt.Placement != Host {
+		if err := s.allocGPU(dims, total, what); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	if err := memlimit.Check(what, total); err != nil {
 		return nil, err
 	}
-	s := &Store{numNodes: numNodes, dtype: dtype, k: cpuKernels{}}
 	for _, d := range dims {
 		mem, free, err := mapAnon(numNodes * d * size)
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.layers = append(s.layers, &layer{dim: d, mem: mem, free: free})
+		s.layers = append(s.layers, &layer{dim: d, host: unsafe.Pointer(&mem[0]), free: free})
 	}
 	return s, nil
 }
@@ -181,15 +204,24 @@ func (s *Store) Bytes() int64 {
 	return t
 }
 
-// Addr returns the address of layer l's first byte, for zero-copy views;
-// it is valid until Close. It returns an error for a bad layer or a closed
-// store.
+// Addr returns the address of layer l's first byte, for zero-copy views:
+// a host address for Host and Pinned stores, a device address for a Device
+// store. It is valid until Close. It returns an error for a bad layer or a
+// closed store.
 func (s *Store) Addr(l int) (addr uintptr, err error) {
-	err = s.onLayer(l, false, func(mem unsafe.Pointer, _ int64) error {
-		addr = uintptr(mem)
-		return nil
-	})
-	return addr, err
+	ly, err := s.layer(l)
+	if err != nil {
+		return 0, err
+	}
+	ly.mu.RLock()
+	defer ly.mu.RUnlock()
+	switch {
+	case ly.closed:
+		return 0, valueErr("the store is closed")
+	case s.placement == Device:
+		return ly.dev, nil
+	}
+	return uintptr(ly.host), nil
 }
 
 func (s *Store) layer(l int) (*layer, error) {
@@ -199,10 +231,20 @@ func (s *Store) layer(l int) (*layer, error) {
 	return s.layers[l], nil
 }
 
-// onLayer runs f on layer l's matrix (its first byte and its row size in
-// bytes) under the layer's lock: shared to read, exclusive to write. A bad
-// layer or a closed store is an error, and f does not run.
+// onLayer runs f on layer l's host matrix (its first byte and its row size
+// in bytes) under the layer's lock: shared to read, exclusive to write. A
+// bad layer, a closed store or a Device store is an error, and f does not
+// run.
 func (s *Store) onLayer(l int, write bool, f func(mem unsafe.Pointer, rowBytes int64) error) error {
+	if s.placement == Device {
+		return valueErr("the store is in device memory: use PullDevice and PushDevice (or Pull and Push)")
+	}
+	return s.lockLayer(l, write, func(ly *layer) error { return f(ly.host, ly.dim*s.dtype.Size()) })
+}
+
+// lockLayer runs f on layer l under its lock (shared to read, exclusive to
+// write) unless l is bad or the store closed.
+func (s *Store) lockLayer(l int, write bool, f func(ly *layer) error) error {
 	ly, err := s.layer(l)
 	if err != nil {
 		return err
@@ -214,10 +256,10 @@ func (s *Store) onLayer(l int, write bool, f func(mem unsafe.Pointer, rowBytes i
 		ly.mu.RLock()
 		defer ly.mu.RUnlock()
 	}
-	if ly.mem == nil {
+	if ly.closed {
 		return valueErr("the store is closed")
 	}
-	return f(unsafe.Pointer(&ly.mem[0]), ly.dim*s.dtype.Size())
+	return f(ly)
 }
 
 // PullPtr writes to out the rows of layer l at the n node ids at ids:
@@ -243,10 +285,15 @@ func (s *Store) PushPtr(l int, rows, ids unsafe.Pointer, n int64) error {
 }
 
 // Pull is PullPtr for Go slices: out receives len(ids) rows, so len(out)
-// must be len(ids)*RowBytes(l).
+// must be len(ids)*RowBytes(l). On a Device store it copies ids to the
+// device, gathers there and copies the rows back (a convenience, not a fast
+// path).
 func (s *Store) Pull(l int, ids []int64, out []byte) error {
 	if err := s.checkLen(l, "out", len(out), len(ids)); err != nil {
 		return err
+	}
+	if s.placement == Device {
+		return s.pullDeviceSlices(l, ids, out)
 	}
 	err := s.PullPtr(l, unsafe.Pointer(unsafe.SliceData(ids)), int64(len(ids)), unsafe.Pointer(unsafe.SliceData(out)))
 	runtime.KeepAlive(ids)
@@ -255,10 +302,14 @@ func (s *Store) Pull(l int, ids []int64, out []byte) error {
 }
 
 // Push is PushPtr for Go slices: rows holds len(ids) rows, so len(rows)
-// must be len(ids)*RowBytes(l).
+// must be len(ids)*RowBytes(l). On a Device store it goes through device
+// buffers like Pull.
 func (s *Store) Push(l int, rows []byte, ids []int64) error {
 	if err := s.checkLen(l, "rows", len(rows), len(ids)); err != nil {
 		return err
+	}
+	if s.placement == Device {
+		return s.pushDeviceSlices(l, rows, ids)
 	}
 	err := s.PushPtr(l, unsafe.Pointer(unsafe.SliceData(rows)), unsafe.Pointer(unsafe.SliceData(ids)), int64(len(ids)))
 	runtime.KeepAlive(ids)
@@ -278,16 +329,19 @@ func (s *Store) checkLen(l int, name string, have, n int) error {
 
 // Close releases the memory of every layer; later calls fail with ErrValue
 // and addresses from Addr become invalid. Close waits for running Pulls and
-// Pushes and may be called more than once.
+// Pushes (and for asynchronous pulls: their CPU part, then their copies,
+// see PullAsync) and may be called more than once. Work the caller queued
+// on its own streams against a Device store must be finished first (Close
+// synchronizes the device before freeing to be safe).
 func (s *Store) Close() error {
-	var first error
+	first := s.closeGPU()
 	for _, ly := range s.layers {
 		ly.mu.Lock()
-		if ly.mem != nil {
+		if !ly.closed {
 			if err := ly.free(); err != nil && first == nil {
 				first = err
 			}
-			ly.mem, ly.free = nil, nil
+			ly.closed, ly.host, ly.dev, ly.free = true, nil, 0, nil
 		}
 		ly.mu.Unlock()
 	}

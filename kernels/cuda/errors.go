@@ -25,6 +25,10 @@ var ErrIndex = errs.New(errs.Index, "index out of range")
 // unknown device ordinal, architecture not supported by NVRTC, ...).
 var ErrValue = errs.New(errs.Value, "invalid argument")
 
+// ErrDuplicate is wrapped (beside ErrValue) by the error Scatter returns
+// when an id occurs more than once; the store has not been written.
+var ErrDuplicate = errs.New(errs.Value, "repeated index")
+
 // ErrCompile is wrapped by NVRTC compilation failures; the message contains
 // the NVRTC log and the source with line numbers.
 var ErrCompile = errs.New(errs.Runtime, "nvrtc compilation failed")
@@ -48,3 +52,12 @@ func (e *wrapped) Unwrap() error { return e.base }
 func newErr(base error, format string, args ...any) error {
 	return &wrapped{base: base, msg: fmt.Sprintf(format, args...)}
 }
+
+// multiWrapped is wrapped with several bases (ErrDuplicate and ErrValue).
+type multiWrapped struct {
+	bases []error
+	msg   string
+}
+
+func (e *multiWrapped) Error() string   { return e.msg }
+func (e *multiWrapped) Unwrap() []error { return e.bases }

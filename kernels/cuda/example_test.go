@@ -76,3 +76,44 @@ func ExamplePPRPush() {
 		fmt.Println(seeds[i], res.Nodes[lo:hi], res.Scores[lo:hi])
 	}
 }
+
+// Copying page-locked host rows to the device on a side stream while the
+// consumer's stream keeps working, ordered by events. (Compile-only.)
+func ExampleNewStream() {
+	const bytes = 1 << 20
+	host, err := cuda.AllocHost(0, bytes) // page-locked, zero-filled
+	if err != nil {
+		fmt.Println(err) // e.g. cuda unavailable: libcuda.so.1 not found (no NVIDIA driver)
+		return
+	}
+	defer cuda.FreeHost(0, host)
+	dst, err := cuda.Alloc(0, bytes)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cuda.Free(0, dst)
+	side, err := cuda.NewStream(0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cuda.DestroyStream(0, side)
+	done, err := cuda.NewEvent(0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cuda.DestroyEvent(0, done)
+	var consumer uintptr // e.g. torch.cuda.current_stream().cuda_stream
+	for _, err := range []error{
+		cuda.CopyToDeviceAsync(0, dst, host, bytes, side),
+		cuda.RecordEvent(0, done, side),
+		cuda.StreamWaitEvent(0, consumer, done), // the consumer's later work sees dst
+	} {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+}

@@ -58,7 +58,7 @@ func buildFakeDriver(t *testing.T) string { return cudatest.BuildFakeDriver(t) }
 var gpuTests = []string{
 	"TestAvailable", "TestDeviceGPU", "TestPrepareGPU", "TestGatherGPU",
 	"TestRowsBadIndexGPU", "TestGatherConcurrentGPU", "TestMemcpyBandwidthGPU",
-	"TestScatterGPU", "TestScatterArgs",
+	"TestScatterGPU", "TestScatterArgs", "TestMemoryGPU",
 }
 
 func TestFakeDriver(t *testing.T) {

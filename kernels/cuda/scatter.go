@@ -5,7 +5,11 @@ package cuda
 */
 import "C"
 
-import "github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
+import (
+	"fmt"
+
+	"github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
+)
 
 // Scatter writes rows on device dev: dst[idx[i]] = src[i] for i in [0, n),
 // each row rowBytes bytes, bit-exact and dtype-agnostic; the inverse of
@@ -21,7 +25,8 @@ import "github.com/ibmb-dev/ibmb/kernels/internal/rowcopy"
 // two bitmaps of dstRows bits (allocated for the call) and waits for the
 // result, which synchronizes the stream. When some position is wrong it
 // returns an error naming the smallest position that is out of range or
-// holds a repeated id (ErrIndex, or ErrValue for a repeat) and dst is not
+// holds a repeated id (ErrIndex, or ErrDuplicate with ErrValue for a
+// repeat) and dst is not
 // written. Otherwise it queues the copy on stream and returns without
 // waiting. Copy widths and launch geometry are Gather's.
 //
@@ -63,5 +68,6 @@ func checkScatterIDs(d *deviceState, m *kernelModule, dstRows int64, idx uintptr
 	case v < 0 || v >= dstRows:
 		return newErr(ErrIndex, "cuda: scatter: idx[%d] = %d is out of range [0, %d); store not written", pos, v, dstRows)
 	}
-	return newErr(ErrValue, "cuda: scatter: idx[%d] = %d occurs more than once (ids must be distinct); store not written", pos, v)
+	return &multiWrapped{bases: []error{ErrDuplicate, ErrValue},
+		msg: fmt.Sprintf("cuda: scatter: idx[%d] = %d occurs more than once (ids must be distinct); store not written", pos, v)}
 }

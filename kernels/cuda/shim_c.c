@@ -7,5 +7,5 @@
 // so that an edit there changes this file and the go command rebuilds (see
 // internal/csrchash).
 //
-// csrc-sha256: 5ccdd09f5ccc9e18dbedb26bbe9ca4cccac86faf78e46a96e011a374bb5c0f6c
+// csrc-sha256: a16faaa65c5fb452b0441c17b26051a494eb7c11381d646ddbe6de239ce71bd6
 #include "../../csrc/cuda_shim.c"

@@ -10,6 +10,10 @@ everything pulled and pushed, so a model computing in float32 over a
 float16 store converts with ``.to(store.dtype)`` before a push and
 ``.float()`` after a pull.
 
+``device="cuda"`` keeps the histories in device memory and ``pinned=True``
+in page-locked host memory with :meth:`HistoryStore.pull_async` (see
+``ibmb._history_gpu``; both unverified on a real GPU so far).
+
 :func:`scatter` is the bare kernel: ``dst[index] = src`` in place, like
 ``dst.index_copy_(0, index, src)`` with distinct indices.
 """
@@ -20,6 +24,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ibmb import _history_gpu as _gpu
 from ibmb._arrays import as_index, as_int, is_tensor, ptr, torch
 from ibmb._native import Handle, call, engine
 
@@ -73,6 +78,14 @@ class HistoryStore:
         dims: the row width of each hidden layer, e.g. ``[256, 256]``.
         dtype: storage dtype: ``torch.float32`` (default), ``torch.float16``,
             ``torch.bfloat16`` (half the memory) or ``torch.float64``.
+        device: ``None``/``"cpu"`` (host memory) or a CUDA device: the
+            matrices then live in device memory and :meth:`pull`/:meth:`push`
+            take CUDA tensors on it (current torch stream).
+        pinned: keep the matrices in page-locked host memory of the current
+            CUDA device, for :meth:`pull_async`.
+
+    GPU placements raise ``ibmb.UnavailableError`` where there is no CUDA
+    device; they have not run on a real GPU yet (emulated driver only).
 
     The matrices start zero-filled. Their size is checked against the memory
     available before anything is allocated (``MemoryError`` otherwise). The
@@ -88,7 +101,8 @@ class HistoryStore:
         [[3.0, 4.0], [0.0, 0.0], [1.0, 2.0]]
     """
 
-    def __init__(self, num_nodes: int, dims: Sequence[int], dtype: "torch.dtype" = None) -> None:
+    def __init__(self, num_nodes: int, dims: Sequence[int], dtype: "torch.dtype" = None, *,
+                 device: Any = None, pinned: bool = False) -> None:
         if torch is None:  # pragma: no cover
             raise ImportError("HistoryStore needs torch")
         dtype = torch.float32 if dtype is None else dtype
@@ -100,7 +114,9 @@ class HistoryStore:
         d = np.array([as_int(v, f"dims[{i}]", min=1, max=2**63 - 1) for i, v in enumerate(dims)], dtype=np.int64)
         if d.size == 0:
             raise ValueError("dims is empty: a store needs at least one layer")
-        self._owner = Handle(call(engine.HistoryNew, n, ptr(d, np.int64, d.size, "dims"), int(d.size), _CODES[dtype]))
+        self.placement, self.device = _gpu.resolve(device, bool(pinned))  # device: CUDA device or None
+        self._owner = Handle(call(engine.HistoryNewOn, n, ptr(d, np.int64, d.size, "dims"), int(d.size), _CODES[dtype],
+                                  self.placement, 0 if self.device is None else self.device.index))
         self.num_nodes: int = n
         self.dims: tuple[int, ...] = tuple(int(v) for v in d)
         self.dtype = dtype
@@ -128,6 +144,8 @@ class HistoryStore:
         view is not synchronized with :meth:`pull`/:meth:`push` from other
         threads (those take the layer's lock; the view cannot)."""
         lay = self._layer(layer)
+        if self.placement == _gpu.DEVICE:
+            raise ValueError("layer() views host memory; this store lives on the GPU: use pull()")
         addr = int(call(engine.HistoryAddr, self._owner.value, lay))
         mem = np.asarray(_Memory(self._owner, addr, self.layer_nbytes(lay)))
         return torch.from_numpy(mem).view(self.dtype).view(self.num_nodes, self.dims[lay])
@@ -146,6 +164,8 @@ class HistoryStore:
             TypeError, ValueError: wrong dtype, shape, device or layout.
         """
         lay = self._layer(layer)
+        if self.placement == _gpu.DEVICE:
+            return _gpu.pull_device(self._owner, lay, n_id, out, self.dtype, self.dims[lay], self.device)
         idx = _index(n_id)
         d = self.dims[lay]
         if out is None:
@@ -178,6 +198,8 @@ class HistoryStore:
         Nothing is written when an error is raised.
         """
         lay = self._layer(layer)
+        if self.placement == _gpu.DEVICE:
+            return _gpu.push_device(self._owner, lay, x, n_id, self.dtype, self.dims[lay], self.device)
         idx = _index(n_id)
         d = self.dims[lay]
         x = _rows(x, "x", self.dtype, d).detach()
@@ -187,23 +209,50 @@ class HistoryStore:
             call(engine.HistoryPush, self._owner.value, lay, ptr(x, self.dtype, idx.shape[0] * d, "x"),
                  ptr(idx, torch.int64, None, "n_id"), idx.shape[0])
 
+    def pull_async(self, layer: int, n_id: Any, out: Optional["torch.Tensor"] = None) -> "_gpu.PendingPull":
+        """Starts copying ``H[layer][n_id]`` to a ``[M, d]`` CUDA tensor
+        without blocking (``pinned=True`` stores only): an engine thread
+        gathers the rows into a page-locked buffer, then they are copied on a
+        side stream ordered after the current stream. ``n_id``: ``[M]`` CPU
+        ids (repeats allowed); ``out``: optional contiguous CUDA tensor.
+        Returns a handle whose ``.wait()`` returns ``out`` once the rows are
+        there. Raises IndexError (nothing started) for ids outside ``[0, N)``."""
+        lay = self._layer(layer)
+        if self.placement != _gpu.PINNED:
+            raise ValueError("pull_async needs a HistoryStore(..., pinned=True)")
+        return _gpu.pull_async(self._owner, self, lay, n_id, out, self.dtype, self.dims[lay], self.device)
+
     def __reduce__(self) -> Any:
         """Pickling, ``copy.copy`` and ``copy.deepcopy`` copy the rows into
-        a new store."""
-        return _restore, (self.num_nodes, self.dims, self.dtype,
-                          tuple(self.layer(lay).clone() for lay in range(self.num_layers)))
+        a new store of the same placement (rows travel on the CPU)."""
+        if self.placement == _gpu.DEVICE:
+            every = torch.arange(self.num_nodes, device=self.device)
+            layers = tuple(self.pull(lay, every).cpu() for lay in range(self.num_layers))
+        else:
+            layers = tuple(self.layer(lay).clone() for lay in range(self.num_layers))
+        return _restore, (self.num_nodes, self.dims, self.dtype, layers, self._where())
+
+    def _where(self) -> dict:
+        """The constructor's placement arguments."""
+        if self.device is None:
+            return {}
+        return {"pinned": True} if self.placement == _gpu.PINNED else {"device": str(self.device)}
 
     def __repr__(self) -> str:
-        return (f"HistoryStore(num_nodes={self.num_nodes}, dims={list(self.dims)}, dtype={self.dtype}, "
+        where = "".join(f", {k}={v!r}" for k, v in self._where().items())
+        return (f"HistoryStore(num_nodes={self.num_nodes}, dims={list(self.dims)}, dtype={self.dtype}{where}, "
                 f"{self.nbytes / 2**20:.1f} MiB)")
 
 
 def _restore(num_nodes: int, dims: Sequence[int], dtype: "torch.dtype",
-             layers: Sequence["torch.Tensor"]) -> HistoryStore:
+             layers: Sequence["torch.Tensor"], where: Optional[dict] = None) -> HistoryStore:
     """A new store holding ``layers`` (the inverse of ``HistoryStore.__reduce__``)."""
-    store = HistoryStore(num_nodes, dims, dtype)
+    store = HistoryStore(num_nodes, dims, dtype, **(where or {}))
     for lay, rows in enumerate(layers):
-        store.layer(lay).copy_(rows)
+        if store.placement == _gpu.DEVICE:
+            store.push(lay, rows.to(store.device), torch.arange(num_nodes, device=store.device))
+        else:
+            store.layer(lay).copy_(rows)
     return store
 
 

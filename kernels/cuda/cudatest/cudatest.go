@@ -44,7 +44,10 @@ func BuildFakeDriver(tb testing.TB) string {
 	}
 	src := filepath.Join(filepath.Dir(self), "..", "testdata", "fakecuda", "fakecuda.cpp")
 	so := filepath.Join(dir, "libfakecuda.so")
-	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-g", "-shared", "-fPIC", "-Wall", "-Wextra",
+	// -Bsymbolic: the library's calls to its kernels (extern "C" names such
+	// as ibmb_gather_check) bind to its own definitions, not to the CPU
+	// kernels of csrc/ with the same names that a test binary exports.
+	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-g", "-shared", "-fPIC", "-Wl,-Bsymbolic", "-Wall", "-Wextra",
 		"-Wno-unused-parameter", "-Wno-unused-function", "-Wno-unknown-pragmas", "-U_FORTIFY_SOURCE", "-I", dir, "-o", so, src)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("building the fake driver: %v\n%s", err, out)

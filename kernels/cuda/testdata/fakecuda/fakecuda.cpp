@@ -29,8 +29,19 @@
 //   IBMB_FAKE_PREEMPT=<n>           preempt at about 1 in n preemption points
 //                                   (default 4; 0 = only at collectives)
 //   IBMB_FAKE_MEM_MB=<n>            device memory to report (default 1024)
+//   IBMB_FAKE_LOG=<path>            append one line per allocation, free,
+//                                   kernel launch, asynchronous copy and
+//                                   stream/event call to <path>, naming the
+//                                   stream (tests check ordering and leaks)
 //
-// Build: g++ -std=c++17 -shared -fPIC -U_FORTIFY_SOURCE -I<dir with the .cu files> fakecuda.cpp
+// Streams and events exist as handles (created, checked, destroyed, logged)
+// but work queued on a stream runs at once, in call order: an event is
+// complete as soon as it is recorded.
+//
+// Build: g++ -std=c++17 -shared -fPIC -Wl,-Bsymbolic -U_FORTIFY_SOURCE -I<dir with the .cu files> fakecuda.cpp
+// (-Bsymbolic: the kernels' extern "C" names, e.g. ibmb_gather_check, also
+// name CPU functions of csrc/ that a test binary exports; without it the
+// library's calls would bind to those.)
 
 // The fibers switch stacks with _setjmp/_longjmp, which the fortified
 // longjmp would take for stack smashing.
@@ -40,9 +51,12 @@
 
 #include "cuda_emu.h"
 
+#include <algorithm>
 #include <mutex>
+#include <set>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -83,6 +97,40 @@ struct Alloc {
 };
 std::vector<Alloc> allocs;
 size_t allocated = 0;
+
+// Live streams and events (handles are heap addresses).
+std::set<void *> streams;
+struct Event {
+    bool recorded = false;
+    void *stream = nullptr;
+};
+std::set<Event *> events;
+
+FILE *log_file() {
+    static FILE *f = nullptr;
+    static bool opened = false;
+    if (!opened) {
+        opened = true;
+        const char *p = getenv("IBMB_FAKE_LOG");
+        if (p && *p) f = fopen(p, "a");
+    }
+    return f;
+}
+
+__attribute__((format(printf, 1, 2))) void flog(const char *fmt, ...) {
+    FILE *f = log_file();
+    if (!f) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fflush(f);
+}
+
+// A stream handle a call may use: the legacy (0 or 1) or per-thread (2)
+// default stream, or one made by cuStreamCreate and not yet destroyed.
+bool valid_stream(void *s) { return (uintptr_t)s <= 2 || streams.count(s) > 0; }
 
 int env_int(const char *name, int def) {
     const char *v = getenv(name);
@@ -711,9 +759,10 @@ CUresult cuLaunchKernel(void *fn, unsigned int gx, unsigned int gy, unsigned int
                         void **extra) {
     std::lock_guard<std::mutex> g(mu);
     NEED_CTX();
-    (void)stream;
     const Kernel *k = (const Kernel *)fn;
     if (k < kernels || k >= kernels + nkernels) return INVALID_HANDLE;
+    if (!valid_stream(stream)) return INVALID_HANDLE;
+    flog("launch %s stream=%p", k->name, stream);
     if (gx < 1 || gy < 1 || gz < 1 || gy > 65535 || gz > 65535 || bx < 1 || by < 1 || bz < 1 ||
         (unsigned long long)bx * by * bz > 1024 || shmem != 0 || extra != nullptr || params == nullptr) {
         return INVALID_VALUE;
@@ -748,6 +797,7 @@ CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) {
     allocs.push_back({(uintptr_t)m, n});
     allocated += n;
     *p = (unsigned long long)(uintptr_t)m;
+    flog("alloc %p bytes=%zu", m, n);
     return OK;
 }
 
@@ -756,6 +806,7 @@ CUresult cuMemFree_v2(unsigned long long p) {
     NEED_CTX();
     for (size_t i = 0; i < allocs.size(); i++) {
         if (allocs[i].p == (uintptr_t)p) {
+            flog("free %p", (void *)allocs[i].p);
             free((void *)allocs[i].p);
             allocated -= allocs[i].n;
             allocs.erase(allocs.begin() + (long)i);
@@ -765,14 +816,24 @@ CUresult cuMemFree_v2(unsigned long long p) {
     return INVALID_VALUE;
 }
 
+std::set<void *> host_allocs;
+
 CUresult cuMemAllocHost_v2(void **p, size_t n) {
+    std::lock_guard<std::mutex> g(mu);
     NEED_CTX();
+    if (n == 0) return INVALID_VALUE;
     *p = malloc(n);
-    return *p ? OK : OUT_OF_MEMORY;
+    if (!*p) return OUT_OF_MEMORY;
+    host_allocs.insert(*p);
+    flog("allochost %p bytes=%zu", *p, n);
+    return OK;
 }
 
 CUresult cuMemFreeHost(void *p) {
+    std::lock_guard<std::mutex> g(mu);
     NEED_CTX();
+    if (host_allocs.erase(p) == 0) return INVALID_VALUE;
+    flog("freehost %p", p);
     free(p);
     return OK;
 }
@@ -810,15 +871,33 @@ CUresult cuMemcpyDtoD_v2(unsigned long long dst, unsigned long long src, size_t 
     return OK;
 }
 
-CUresult cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t n, void *) {
+static CUresult stream_ok(void *s) {
+    std::lock_guard<std::mutex> g(mu);
+    return valid_stream(s) ? OK : INVALID_HANDLE;
+}
+
+#define STREAM_OK(s)                          \
+    do {                                      \
+        CUresult r_ = stream_ok(s);           \
+        if (r_ != OK) return r_;              \
+    } while (0)
+
+CUresult cuMemcpyHtoDAsync_v2(unsigned long long dst, const void *src, size_t n, void *s) {
+    NEED_CTX();
+    STREAM_OK(s);
+    flog("htod_async dst=%p bytes=%zu stream=%p", (void *)(uintptr_t)dst, n, s);
     return cuMemcpyHtoD_v2(dst, src, n);
 }
 
-CUresult cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t n, void *) {
+CUresult cuMemcpyDtoHAsync_v2(void *dst, unsigned long long src, size_t n, void *s) {
+    NEED_CTX();
+    STREAM_OK(s);
     return cuMemcpyDtoH_v2(dst, src, n);
 }
 
-CUresult cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t n, void *) {
+CUresult cuMemcpyDtoDAsync_v2(unsigned long long dst, unsigned long long src, size_t n, void *s) {
+    NEED_CTX();
+    STREAM_OK(s);
     return cuMemcpyDtoD_v2(dst, src, n);
 }
 
@@ -829,13 +908,88 @@ CUresult cuMemsetD8_v2(unsigned long long dst, unsigned char v, size_t n) {
     return OK;
 }
 
-CUresult cuMemsetD8Async(unsigned long long dst, unsigned char v, size_t n, void *) {
+CUresult cuMemsetD8Async(unsigned long long dst, unsigned char v, size_t n, void *s) {
+    NEED_CTX();
+    STREAM_OK(s);
     return cuMemsetD8_v2(dst, v, n);
 }
 
-CUresult cuStreamSynchronize(void *) {
+CUresult cuStreamSynchronize(void *s) {
     NEED_CTX();
+    STREAM_OK(s);
     return OK;
+}
+
+CUresult cuStreamCreate(void **s, unsigned int flags) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (flags > 1) return INVALID_VALUE;  // CU_STREAM_DEFAULT or CU_STREAM_NON_BLOCKING
+    *s = new char;
+    streams.insert(*s);
+    flog("stream_create %p flags=%u", *s, flags);
+    return OK;
+}
+
+CUresult cuStreamDestroy_v2(void *s) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (streams.erase(s) == 0) return INVALID_HANDLE;
+    flog("stream_destroy %p", s);
+    delete (char *)s;
+    return OK;
+}
+
+CUresult cuEventCreate(void **e, unsigned int flags) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (flags > 7) return INVALID_VALUE;
+    Event *ev = new Event();
+    events.insert(ev);
+    *e = ev;
+    flog("event_create %p", (void *)ev);
+    return OK;
+}
+
+CUresult cuEventDestroy_v2(void *e) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (events.erase((Event *)e) == 0) return INVALID_HANDLE;
+    flog("event_destroy %p", e);
+    delete (Event *)e;
+    return OK;
+}
+
+CUresult cuEventRecord(void *e, void *s) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (events.count((Event *)e) == 0 || !valid_stream(s)) return INVALID_HANDLE;
+    ((Event *)e)->recorded = true;
+    ((Event *)e)->stream = s;
+    flog("event_record %p stream=%p", e, s);
+    return OK;
+}
+
+CUresult cuStreamWaitEvent(void *s, void *e, unsigned int flags) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (flags != 0) return INVALID_VALUE;
+    if (events.count((Event *)e) == 0 || !valid_stream(s)) return INVALID_HANDLE;
+    flog("stream_wait_event stream=%p event=%p", s, e);
+    return OK;
+}
+
+CUresult cuEventSynchronize(void *e) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    if (events.count((Event *)e) == 0) return INVALID_HANDLE;
+    flog("event_sync %p", e);
+    return OK;
+}
+
+CUresult cuEventQuery(void *e) {
+    std::lock_guard<std::mutex> g(mu);
+    NEED_CTX();
+    return events.count((Event *)e) ? OK : INVALID_HANDLE;
 }
 
 }  // extern "C"
