@@ -198,13 +198,27 @@ func Check(idx unsafe.Pointer, n, dstRows int64) error {
 // the goroutine hand-off to be noise).
 const parCheckMin = 1 << 16
 
+// bitmapWords is the length of the check's bitmap for rows rows, one bit
+// per row (ibmb_scatter_words in csrc/scatter.h).
+func bitmapWords(rows int64) int64 { return (max(rows, 0) + 63) / 64 }
+
+// dense reports whether n ids are many for a bitmap of rows rows, at least
+// one per 128 rows (ibmb_scatter_dense): the check then clears the whole
+// bitmap in one sequential pass instead of the word of each id, which
+// costs a cache miss per id once the bitmap is out of the cache.
+func dense(n, rows int64) bool {
+	w := bitmapWords(rows)
+	return w > 0 && n >= w/2
+}
+
 // checkIDs returns nil when ids are in range and distinct, else the error
 // of the first bad position. Long lists are checked in parallel (w
-// goroutines marking a shared bitmap with atomic ORs, then clearing it);
+// goroutines marking a shared bitmap with atomic ORs, then clearing it:
+// the words of each id, or every word for a dense list);
 // when that finds a problem, or for short lists, the sequential scan gives
 // the exact first position.
 func checkIDs(idx unsafe.Pointer, n, dstRows int64) error {
-	seen, err := getSeen(max(dstRows+63, 64) / 64)
+	seen, err := getSeen(max(bitmapWords(dstRows), 1))
 	if err != nil {
 		return err
 	}
@@ -215,9 +229,13 @@ func checkIDs(idx unsafe.Pointer, n, dstRows int64) error {
 		rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
 			bad[k] = cMark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
 		})
-		rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
-			cUnmark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
-		})
+		if words := bitmapWords(dstRows); dense(n, dstRows) {
+			clear((*seen)[:words])
+		} else {
+			rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
+				cUnmark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
+			})
+		}
 		if !slices.Contains(bad, true) {
 			seenPool.Put(seen)
 			return nil
