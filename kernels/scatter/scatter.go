@@ -46,6 +46,18 @@ func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 // as fast as random order for 256-byte rows (4.8 against 2.3-2.6 GB/s into
 // a 0.5-1 GiB store, through the bindings): the random destinations, not the copy,
 // bound short rows.
+//
+// There is no destination-ordered tier: writing the rows in ascending id
+// order needs the source rows read in that order, i.e. at random, and on
+// that VM random reads of 256 B to 1 KiB rows cost as much as random
+// writes. Sorting (id, position) pairs with a native radix sort and then
+// copying in destination order, sorting blocks of 16-64 Ki source rows, and
+// bucketing through a staging buffer by 2 MiB destination region all ran
+// at 25-90% of this kernel's speed (benchmarks/scatter_order.c, CPU time of
+// one thread, 1e5 and 1e6 rows of 256 B to 1 KiB; benchmarks/RESULTS.md).
+// Prefetching the destination rows ahead of streaming stores (nta, t2 or
+// for writing, 8 to 128 rows ahead) changed nothing beyond ±5%; prefetching
+// source rows read out of order between them slowed them down up to 2.4x.
 func TierFor(rowBytes int64) Tier {
 	_ = rowBytes
 	if hasAVX2 {
