@@ -53,7 +53,7 @@ func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 // writes. Sorting (id, position) pairs with a native radix sort and then
 // copying in destination order, sorting blocks of 16-64 Ki source rows, and
 // bucketing through a staging buffer by 2 MiB destination region all ran
-// at 25-90% of this kernel's speed (benchmarks/scatter_order.c, CPU time of
+// at 53-94% of this kernel's speed (benchmarks/scatter_order.c, CPU time of
 // one thread, 1e5 and 1e6 rows of 256 B to 1 KiB; benchmarks/RESULTS.md).
 // Prefetching the destination rows ahead of streaming stores (nta, t2 or
 // for writing, 8 to 128 rows ahead) changed nothing beyond ±5%; prefetching
