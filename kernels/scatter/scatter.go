@@ -211,8 +211,15 @@ func Check(idx unsafe.Pointer, n, dstRows int64) error {
 const parCheckMin = 1 << 16
 
 // bitmapWords is the length of the check's bitmap for rows rows, one bit
-// per row (ibmb_scatter_words in csrc/scatter.h).
-func bitmapWords(rows int64) int64 { return (max(rows, 0) + 63) / 64 }
+// per row (ibmb_scatter_words in csrc/scatter.h), computed without
+// overflow: (rows+63)/64 wrapped negative for rows near math.MaxInt64,
+// which gave a one-word bitmap that the C check then wrote past.
+func bitmapWords(rows int64) int64 {
+	if rows <= 0 {
+		return 0
+	}
+	return rows/64 + min(rows%64, 1)
+}
 
 // dense reports whether n ids are many for a bitmap of rows rows, at least
 // one per 128 rows (ibmb_scatter_dense): the check then clears the whole

@@ -306,9 +306,11 @@ func TestValueErrors(t *testing.T) {
 // with a memory error, not a crash.
 func TestBitmapMemoryLimit(t *testing.T) {
 	defer memlimit.Override(1 << 20)()
-	err := Check(ptr([]int64{0}), 1, 1<<40)
-	if !errors.Is(err, memlimit.ErrMemory) {
-		t.Fatalf("err = %v, want ErrMemory", err)
+	for _, rows := range []int64{1 << 40, math.MaxInt64 - 62, math.MaxInt64} {
+		err := Check(ptr([]int64{0, rows - 1}), 2, rows)
+		if !errors.Is(err, memlimit.ErrMemory) {
+			t.Fatalf("rows %d: err = %v, want ErrMemory", rows, err)
+		}
 	}
 }
 
