@@ -51,12 +51,36 @@ extern "C" {
  *   *prev >= 0:  idx[p] == idx[*prev] with *prev < p (the id's first
  *                occurrence): a repeated id.
  * `seen` is a bitmap of (nrows + 63) / 64 words that must be all zero on
- * entry; it is all zero again on return (the function clears exactly the
- * words it set), so a caller may keep one bitmap for many calls. A negative
- * nrows is treated as 0.
+ * entry and that no other thread uses during the call; it is all zero again
+ * on return (the function writes only those words: it clears the words it
+ * set, or all of them for a dense list, see ibmb_scatter_dense), so a
+ * caller may keep one bitmap for many calls. A negative nrows is treated
+ * as 0.
  */
 int64_t ibmb_scatter_check(const int64_t *idx, int64_t n, int64_t nrows,
                            uint64_t *seen, int64_t *prev);
+
+/*
+ * Words of the check's bitmap for nrows rows, (nrows + 63) / 64 (0 for
+ * nrows <= 0), and whether a list of n ids is dense for that bitmap:
+ * n >= words / 2, i.e. at least one id per 128 rows on average. The check
+ * then clears the whole bitmap with one sequential store of zeros (and
+ * first brings it into the cache the same way) instead of clearing the
+ * word of each id: measured on the development VM (bitmap evicted between
+ * calls, one thread), 1e5 ids into 4M rows were checked in 0.31 ms instead
+ * of 0.65, 1e6 ids in 3.3 ms instead of 5.6. The Go package uses the same
+ * rule to clear after its parallel check.
+ */
+static inline int64_t ibmb_scatter_words(int64_t nrows)
+{
+    return nrows <= 0 ? 0 : nrows / 64 + (nrows % 64 != 0);
+}
+
+static inline int ibmb_scatter_dense(int64_t n, int64_t nrows)
+{
+    const int64_t w = ibmb_scatter_words(nrows);
+    return w > 0 && n >= w / 2;
+}
 
 /*
  * Parallel form of the check, for index lists split across threads.

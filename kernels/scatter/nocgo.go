@@ -39,8 +39,12 @@ func cCheck(idx unsafe.Pointer, n, rows int64, seen []uint64) (pos, prev int64) 
 		}
 		seen[v>>6] |= 1 << (v & 63)
 	}
-	for _, v := range ids[:i] {
-		seen[uint64(v)>>6] = 0
+	if dense(n, rows) {
+		clear(seen[:bitmapWords(rows)])
+	} else {
+		for _, v := range ids[:i] {
+			seen[uint64(v)>>6] = 0
+		}
 	}
 	return pos, prev
 }

@@ -46,6 +46,18 @@ func Available() []Tier { return rowcopy.Available[Tier](hasAVX2, hasAVX512) }
 // as fast as random order for 256-byte rows (4.8 against 2.3-2.6 GB/s into
 // a 0.5-1 GiB store, through the bindings): the random destinations, not the copy,
 // bound short rows.
+//
+// There is no destination-ordered tier: writing the rows in ascending id
+// order needs the source rows read in that order, i.e. at random, and on
+// that VM random reads of 256 B to 1 KiB rows cost as much as random
+// writes. Sorting (id, position) pairs with a native radix sort and then
+// copying in destination order, sorting blocks of 16-64 Ki source rows, and
+// bucketing through a staging buffer by 2 MiB destination region all ran
+// at 53-94% of this kernel's speed (benchmarks/scatter_order.c, CPU time of
+// one thread, 1e5 and 1e6 rows of 256 B to 1 KiB; benchmarks/RESULTS.md).
+// Prefetching the destination rows ahead of streaming stores (nta, t2 or
+// for writing, 8 to 128 rows ahead) changed nothing beyond ±5%; prefetching
+// source rows read out of order between them slowed them down up to 2.4x.
 func TierFor(rowBytes int64) Tier {
 	_ = rowBytes
 	if hasAVX2 {
@@ -198,13 +210,34 @@ func Check(idx unsafe.Pointer, n, dstRows int64) error {
 // the goroutine hand-off to be noise).
 const parCheckMin = 1 << 16
 
+// bitmapWords is the length of the check's bitmap for rows rows, one bit
+// per row (ibmb_scatter_words in csrc/scatter.h), computed without
+// overflow: (rows+63)/64 wrapped negative for rows near math.MaxInt64,
+// which gave a one-word bitmap that the C check then wrote past.
+func bitmapWords(rows int64) int64 {
+	if rows <= 0 {
+		return 0
+	}
+	return rows/64 + min(rows%64, 1)
+}
+
+// dense reports whether n ids are many for a bitmap of rows rows, at least
+// one per 128 rows (ibmb_scatter_dense): the check then clears the whole
+// bitmap in one sequential pass instead of the word of each id, which
+// costs a cache miss per id once the bitmap is out of the cache.
+func dense(n, rows int64) bool {
+	w := bitmapWords(rows)
+	return w > 0 && n >= w/2
+}
+
 // checkIDs returns nil when ids are in range and distinct, else the error
 // of the first bad position. Long lists are checked in parallel (w
-// goroutines marking a shared bitmap with atomic ORs, then clearing it);
+// goroutines marking a shared bitmap with atomic ORs, then clearing it:
+// the words of each id, or every word for a dense list);
 // when that finds a problem, or for short lists, the sequential scan gives
 // the exact first position.
 func checkIDs(idx unsafe.Pointer, n, dstRows int64) error {
-	seen, err := getSeen(max(dstRows+63, 64) / 64)
+	seen, err := getSeen(max(bitmapWords(dstRows), 1))
 	if err != nil {
 		return err
 	}
@@ -215,9 +248,13 @@ func checkIDs(idx unsafe.Pointer, n, dstRows int64) error {
 		rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
 			bad[k] = cMark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
 		})
-		rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
-			cUnmark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
-		})
+		if words := bitmapWords(dstRows); dense(n, dstRows) {
+			clear((*seen)[:words])
+		} else {
+			rowcopy.RunChunks(int(w), n, func(k int, lo, hi int64) {
+				cUnmark(unsafe.Add(idx, lo*8), hi-lo, dstRows, *seen)
+			})
+		}
 		if !slices.Contains(bad, true) {
 			seenPool.Put(seen)
 			return nil

@@ -3,5 +3,5 @@
 // csrc/scatter.[ch] and csrc/rowcopy.h so that an edit there changes this
 // file and the go command rebuilds (see internal/csrchash: `go run ./internal/csrchash/update`).
 //
-// csrc-sha256: 58e3add14fe54f6411e9364715a35928d095bc15a143d8471f865da8ca5994a4
+// csrc-sha256: 05bd49e92c43c41442c1da0514e9c8089789de59600ecf84753ccca45728de7c
 #include "../../csrc/scatter.c"

@@ -306,9 +306,11 @@ func TestValueErrors(t *testing.T) {
 // with a memory error, not a crash.
 func TestBitmapMemoryLimit(t *testing.T) {
 	defer memlimit.Override(1 << 20)()
-	err := Check(ptr([]int64{0}), 1, 1<<40)
-	if !errors.Is(err, memlimit.ErrMemory) {
-		t.Fatalf("err = %v, want ErrMemory", err)
+	for _, rows := range []int64{1 << 40, math.MaxInt64 - 62, math.MaxInt64} {
+		err := Check(ptr([]int64{0, rows - 1}), 2, rows)
+		if !errors.Is(err, memlimit.ErrMemory) {
+			t.Fatalf("rows %d: err = %v, want ErrMemory", rows, err)
+		}
 	}
 }
 
@@ -399,6 +401,51 @@ func TestParallelCheck(t *testing.T) {
 		}
 		if err := Check(ptr(valid), int64(n), rows); err != nil {
 			t.Fatalf("trial %d: bitmap left dirty: %v", trial, err)
+		}
+	}
+}
+
+// TestCheckClearsBitmap: the sequential check (cCheck), on lists sparse and
+// dense for the bitmap (each side of dense's threshold), valid or with a
+// planted repeat or range error, gives refCheck's answer and leaves every
+// word of the bitmap zero, the spare words past the rows' words included.
+func TestCheckClearsBitmap(t *testing.T) {
+	r := seed.Rand(t)
+	cases := []struct {
+		name string
+		rows int64
+		n    int
+	}{
+		{"sparse", 1 << 16, 100},
+		{"just below dense", 64 * 64, 31},
+		{"just dense", 64 * 64, 32},
+		{"dense", 5000, 3000},
+		{"all rows", 130, 130},
+		{"one row", 1, 1},
+	}
+	for _, c := range cases {
+		if got, want := dense(int64(c.n), c.rows), int64(c.n) >= bitmapWords(c.rows)/2; got != want {
+			t.Fatalf("%s: dense = %v", c.name, got)
+		}
+		for _, plant := range []string{"valid", "repeat", "range"} {
+			idx := distinctIDs(r, c.n, c.rows)
+			switch {
+			case plant == "repeat" && c.n > 1:
+				idx[c.n-1-r.IntN(c.n/2)] = idx[r.IntN(c.n/2)]
+			case plant == "range":
+				idx[r.IntN(c.n)] = c.rows + int64(r.IntN(3))
+			}
+			seen := make([]uint64, bitmapWords(c.rows)+2)
+			pos, prev := cCheck(ptr(idx), int64(c.n), c.rows, seen)
+			wantPos, wantPrev := refCheck(idx, c.rows)
+			if pos != wantPos || prev != wantPrev {
+				t.Fatalf("%s %s: check = (%d, %d), want (%d, %d)", c.name, plant, pos, prev, wantPos, wantPrev)
+			}
+			for i, w := range seen {
+				if w != 0 {
+					t.Fatalf("%s %s: bitmap word %d = %#x after the check", c.name, plant, i, w)
+				}
+			}
 		}
 	}
 }
