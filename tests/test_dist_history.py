@@ -196,3 +196,33 @@ def test_ctrl_c_of_the_launcher_ends_every_rank(tmp_path):
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(p) for p in pids), "a rank outlived the launcher"
+
+
+def test_last_per_id_keeps_the_latest_row():
+    from ibmb.distributed.history import last_per_id
+
+    ids = torch.tensor([5, 2, 5, 7, 2, 5])
+    rows = torch.arange(6, dtype=torch.float32)[:, None]
+    uid, last = last_per_id(ids, rows)
+    assert uid.tolist() == [2, 5, 7] and last.view(-1).tolist() == [4.0, 5.0, 3.0]
+
+
+def test_sharded_history_refuses_bad_pushes_and_unpulled_rows():
+    from types import SimpleNamespace
+
+    from ibmb.distributed.history import ShardedHistory
+
+    h = ShardedHistory(SimpleNamespace(rank=0, world_size=2, group=None), 10, [3])  # rank 0 owns [0, 5)
+    assert (h.lo, h.hi, h.nbytes) == (0, 5, 5 * 3 * 4)
+    with pytest.raises(ValueError, match="repeated"):
+        h.push(0, torch.zeros(2, 3), torch.tensor([1, 1]))
+    with pytest.raises(IndexError):
+        h.push(0, torch.zeros(1, 3), torch.tensor([10]))
+    with pytest.raises(TypeError):
+        h.push(0, torch.zeros(1, 3, dtype=torch.float64), torch.tensor([1]))
+    with pytest.raises(ValueError, match=r"\[1, 3\]"):
+        h.push(0, torch.zeros(1, 2), torch.tensor([1]))
+    h.push(0, torch.ones(1, 3), torch.tensor([1]))  # buffered: not visible before an exchange
+    assert h.pull(0, torch.tensor([1, 4])).abs().sum() == 0
+    with pytest.raises(KeyError, match="not pulled"):
+        h.pull(0, torch.tensor([7]))

@@ -93,7 +93,8 @@ class DistributedHistMethod(BaseMethod):
         if shard.agree_max(self.ctx, int(self.local_batches == 0)):
             raise ValueError(f"{self.name}: some of the {self.ctx.world_size} ranks got no training batches: use "
                              "fewer ranks or smaller batches")
-        self.loader = _CachedHalos(base, inner.halo, src) if inner.cache_halos else inn.HaloLoader(base, inner.halo, src)
+        self.loader = (_CachedHalos(base, inner.halo, src) if inner.cache_halos else
+                       inn.HaloLoader(base, inner.halo, src))
         lo, hi = self._range()
         self._infer = inner.halo.batches(inner.infer_nodes_per_batch, nodes=np.arange(lo, hi, dtype=np.int64))
         self.work = {"epochs": 0, "rows": 0, "exact": 0, "edges": 0}

@@ -31,11 +31,13 @@ Visibility (the consistency rule):
   pushes in rank order: rank 0's, then rank 1's, ...). So a round equals
   a single store receiving rank 0's pushes in push order, then rank 1's, ...
 - Staleness: with ``k`` batches per exchange, the halo rows a rank uses at
-  step ``s`` (global step: every rank steps once) hold every push of the
-  steps before ``k * floor(s / k)``, by every rank, and none after: at most
-  ``k`` steps older than a single process pulling at the start of step
-  ``s`` (which sees the pushes of steps ``< s``): ``k = 1`` loses only the
-  current step's pushes of other ranks.
+  global step ``s`` (every rank steps once per global step, on its own
+  batch) hold every push of the steps before ``k * floor(s / k)``, by every
+  rank, and none after: up to ``k - 1`` steps fewer than pulling at the
+  start of step ``s`` would see. Against one process, which steps on one
+  batch at a time and sees every earlier batch's pushes, the ``W - 1``
+  batches the other ranks train in the same step are missing too; so
+  ``k = 1`` misses only those, and any ``k`` at most ``k`` steps' pushes.
 
 :meth:`ShardedHistory.pull` reads the snapshot of the last exchange (owned
 rows from the local store, others from the rows that exchange pulled).
