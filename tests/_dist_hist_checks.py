@@ -90,6 +90,11 @@ def macro_pulls(ctx: Any, num_nodes: int, dims: list, x: Any) -> dict:
     return plain(out)
 
 
+def exchange_checks(ctx: Any, pushes: tuple, macro: tuple) -> dict:
+    """:func:`pushes_round` and :func:`macro_pulls` in one job (starting ranks is slow)."""
+    return {"pushes": pushes_round(ctx, *pushes), "macro": macro_pulls(ctx, *macro)}
+
+
 def train_hist(ctx: Any, cases: list) -> dict:
     """Per case ``(tag, data, cfg, method)``: a 2-rank training run's test
     accuracy and, for cases tagged ``*-exact``, rank 0's final weights and
@@ -135,4 +140,4 @@ def spin(ctx: Any, pid_dir: str) -> None:
             time.sleep(0.05)
 
 
-__all__ = ["pushes_round", "macro_pulls", "train_hist", "spin"]
+__all__ = ["pushes_round", "macro_pulls", "exchange_checks", "train_hist", "spin"]

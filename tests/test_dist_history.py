@@ -15,7 +15,7 @@ a several-process job; 2 ranks, gloo on localhost, 1 thread each.
   collective and ignoring SIGINT) within seconds, with KeyboardInterrupt in
   the launcher and no rank process left.
 
-Cost: three spawned 2-rank jobs (starting ranks is slow on 2 cores).
+Cost: three spawned 2-rank jobs (starting ranks is slow on 2 cores): ~3 min on the loaded 2-core dev VM.
 """
 from __future__ import annotations
 
@@ -48,9 +48,21 @@ from ibmb.distributed.launch import spawn  # noqa: E402
 WORLD = 2
 
 
-def test_one_history_after_a_round_of_pushes():
-    n, dims = 301, [4, 3]
-    ranks = spawn(H.pushes_round, WORLD, (n, dims, 2), timeout_s=60, threads=1)
+PUSH_N, PUSH_DIMS = 301, [4, 3]
+MACRO_N, MACRO_DIMS = 257, [5, 2]
+
+
+@pytest.fixture(scope="module")
+def exchanged():
+    x = torch.randn(MACRO_N, 6)
+    ranks = spawn(H.exchange_checks, WORLD, ((PUSH_N, PUSH_DIMS, 2), (MACRO_N, MACRO_DIMS, x)), timeout_s=60,
+                  threads=1)
+    return x, ranks
+
+
+def test_one_history_after_a_round_of_pushes(exchanged):
+    n, dims = PUSH_N, PUSH_DIMS
+    ranks = [r["pushes"] for r in exchanged[1]]
     ref = ibmb.HistoryStore(n, dims)
     for rnd in range(2):
         for r in range(WORLD):  # the rule: rank 0's pushes of the round in order, then rank 1's
@@ -64,10 +76,9 @@ def test_one_history_after_a_round_of_pushes():
         assert np.array_equal(ranks[0]["pulls"][rnd][0][0], np.full(dims[0], float(WORLD)))  # highest rank won
 
 
-def test_macrobatched_pulls_equal_per_batch_pulls():
-    n, dims = 257, [5, 2]
-    x = torch.randn(n, 6)
-    ranks = spawn(H.macro_pulls, WORLD, (n, dims, x), timeout_s=60, threads=1)
+def test_macrobatched_pulls_equal_per_batch_pulls(exchanged):
+    dims = MACRO_DIMS
+    ranks = [r["macro"] for r in exchanged[1]]
     for r in ranks:
         for k in (3, 16):
             assert len(r["rows"][k]) == len(r["rows"][1])
