@@ -91,7 +91,10 @@ def last_per_id(ids: Any, rows: Any) -> tuple[Any, Any]:
 
 
 def _bytes(t: Any) -> Any:
-    return t.contiguous().reshape(-1).view(__import__("torch").uint8)
+    """The bytes of tensor ``t`` as a 1-D uint8 tensor (a view when contiguous)."""
+    import torch
+
+    return t.contiguous().reshape(-1).view(torch.uint8)
 
 
 def _take(buf: Any, at: int, n: int, dtype: Any, width: int) -> tuple[Any, int]:
