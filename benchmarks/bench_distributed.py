@@ -9,7 +9,11 @@ For each rank count W (``--world``, default 1 and 2), one spawned job:
    exchange, ``k`` in ``--ks`` (default 1, 4, 16), over the same batches:
    epoch time, bytes sent and received per epoch, exchanges, seconds in
    exchanges. k = 1 (per-batch fetching) is the baseline of the others,
-   measured in the same run.
+   measured in the same run;
+3. for W > 1, ``--hist-method`` (default ibmb-node-hist) with one history
+   shared by the ranks: the history's bytes per epoch (halo pulls and
+   pushes to the owners) for the same ``k`` values, rows pulled from and
+   pushed to other ranks, and the history rows each rank stores.
 
 Run: ``PYTHONPATH=python python benchmarks/bench_distributed.py --nodes 1000000``
 (1 thread per rank by default: ``--threads``). Figures in
@@ -68,7 +72,51 @@ def rank_job(ctx: Any, a: argparse.Namespace) -> dict:
                                 "exchanges": med("exchanges"), "xchg_s": med("seconds"),
                                 "remote_rows": med("remote_rows"), "local_rows": med("local_rows"),
                                 "x_bytes_here": 0 if m.store is None else m.store.nbytes})
+    if ctx.world_size > 1 and a.hist_method != "none":
+        out["hist"] = _hist_runs(ctx, a, data, cfg, nc)
     return out
+
+
+def _hist_runs(ctx: Any, a: argparse.Namespace, data: Any, cfg: Any, nc: int) -> list:
+    """The history method with one shared history (features replicated): per
+    k, the history's share of the exchanges per epoch (pushes and pulls)."""
+    import torch
+
+    from ibmb.distributed.hist_method import DistributedHistMethod
+
+    m = DistributedHistMethod(a.hist_method, data, cfg, ctx, macrobatch=0)
+    t = time.perf_counter()
+    m.prepare()
+    prep = time.perf_counter() - t
+    model = m.build_model(data.x.shape[1], nc)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    runs = []
+    for k in a.ks:
+        m.k = k
+        m.epoch_traffic.clear()
+        times = _epochs(m, model, opt, a.epochs)
+        tr = m.epoch_traffic
+        med = (lambda f: statistics.median(getattr(x, f) for x in tr))
+        runs.append({"k": k, "prep_s": prep, "epoch_s": statistics.median(times), "steps": m.steps,
+                     "sent": med("sent"), "received": med("received"), "hist_sent": med("hist_sent"),
+                     "hist_received": med("hist_received"), "exchanges": med("exchanges"), "xchg_s": med("seconds"),
+                     "pulled_remote": med("pulled_remote"), "pushed_remote": med("pushed_remote"),
+                     "hist_bytes_here": m.hist.nbytes})
+    return runs
+
+
+def _print_hist(w: int, ranks: list, a: argparse.Namespace) -> None:
+    print(f"\n{a.hist_method}, {w} ranks, one shared history (features replicated; history bytes per epoch, mean "
+          "per rank):")
+    print(f"{'k':>3} {'prep s':>8} {'epoch s':>8} {'steps':>5} {'xchg':>5} {'MiB sent':>9} {'MiB recv':>9} "
+          f"{'xchg s':>7} {'rows pulled':>11} {'rows pushed':>11} {'hist MiB/rank':>13}")
+    for i, r0 in enumerate(ranks[0]["hist"]):
+        rs = [r["hist"][i] for r in ranks]
+        mean = (lambda f: sum(r[f] for r in rs) / len(rs))
+        print(f"{r0['k']:>3} {max(r['prep_s'] for r in rs):>8.2f} {max(r['epoch_s'] for r in rs):>8.3f} "
+              f"{r0['steps']:>5} {mean('exchanges'):>5.0f} {mean('hist_sent') / 2**20:>9.2f} "
+              f"{mean('hist_received') / 2**20:>9.2f} {mean('xchg_s'):>7.3f} {mean('pulled_remote'):>11,.0f} "
+              f"{mean('pushed_remote'):>11,.0f} {mean('hist_bytes_here') / 2**20:>13.1f}")
 
 
 def main() -> None:
@@ -81,6 +129,9 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--world", default="1,2")
     p.add_argument("--ks", default="1,4,16")
+    p.add_argument("--hist-method", default="ibmb-node-hist", choices=("ibmb-node-hist", "ibmb-batch-hist", "gas",
+                                                                       "none"),
+                   help="history method measured with a shared history on W > 1 ranks (none: skip)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--timeout", type=float, default=1800)
     a = p.parse_args()
@@ -108,6 +159,8 @@ def main() -> None:
                   f"{mean('local_rows'):>10,.0f} {x_mib:>10.0f}")
         print(f"      ({w} rank(s): job wall {wall:.0f} s incl. start, data load {ranks[0]['load_s']:.1f} s per rank; "
               "prep/epoch: slowest rank; bytes/rows: mean per rank per epoch)")
+        if "hist" in ranks[0]:
+            _print_hist(w, ranks, a)
     print(f"load {os.getloadavg()[0]:.1f} at end")
 
 

@@ -16,6 +16,11 @@ Modules:
   batches) and :func:`macrobatched`.
 - :mod:`~ibmb.distributed.method`: :class:`DistributedMethod`, ``ibmb-node``
   / ``ibmb-batch`` for the ordinary training loop on every rank.
+- :mod:`~ibmb.distributed.history`: :class:`ShardedHistory`, one history of
+  historical embeddings shared by the ranks (rows by node range; pushes and
+  pulls in one macrobatched exchange), :func:`macrobatched_history`.
+- :mod:`~ibmb.distributed.hist_method`: :class:`DistributedHistMethod`,
+  ``ibmb-node-hist`` / ``ibmb-batch-hist`` / ``gas`` over it.
 - :mod:`~ibmb.distributed.jobs`: the ``ibmb train|bench --nproc N`` /
   ``torchrun -m ibmb`` entry point.
 
@@ -29,7 +34,9 @@ from typing import Any
 _LAZY = {"Context": "launch", "DistributedError": "launch", "spawn": "launch", "init_from_env": "launch",
          "shutdown": "launch", "current": "launch", "ShardedFeatures": "features", "macrobatched": "features",
          "Traffic": "features", "DistributedMethod": "method", "gather_predictions": "method", "wanted": "jobs",
-         "start": "jobs", "run": "jobs", "active": "jobs"}
+         "start": "jobs", "run": "jobs", "active": "jobs", "ShardedHistory": "history",
+         "macrobatched_history": "history", "HistTraffic": "history", "DistributedHistMethod": "hist_method",
+         "stop": "launch"}
 
 __all__ = list(_LAZY)
 

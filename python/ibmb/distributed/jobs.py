@@ -83,8 +83,11 @@ def run(methods: Iterable[str], data: Any, cfg: Any, seeds: Iterable[int] = (0,)
         log: Optional[Callable[[str], None]] = None) -> list:
     """:func:`ibmb.train.loop.run` on every rank of the current job: the
     methods of :data:`~ibmb.distributed.method.SUPPORTED` train with
-    :class:`~ibmb.distributed.method.DistributedMethod`; others are reported
-    unavailable (they run with one process)."""
+    :class:`~ibmb.distributed.method.DistributedMethod`, the history methods
+    (:data:`~ibmb.distributed.hist_method.HIST_METHODS`) with
+    :class:`~ibmb.distributed.hist_method.DistributedHistMethod` (one shared
+    history); others are reported unavailable (they run with one process)."""
+    from ibmb.distributed.hist_method import HIST_METHODS, DistributedHistMethod
     from ibmb.distributed.method import SUPPORTED, DistributedMethod
     from ibmb.train.loop import train_eval
     from ibmb.train.measure import Result
@@ -94,15 +97,16 @@ def run(methods: Iterable[str], data: Any, cfg: Any, seeds: Iterable[int] = (0,)
         raise RuntimeError("ibmb.distributed.run needs a running job (launch, spawn or init_from_env first)")
     out = []
     for name in methods:
-        if name not in SUPPORTED:
+        if name not in SUPPORTED + HIST_METHODS:
             out.append(Result(name, note=f"unavailable: runs on one process only (with --nproc: "
-                                         f"{', '.join(SUPPORTED)})"))
+                                         f"{', '.join(SUPPORTED + HIST_METHODS)})"))
             continue
         runs = []
         for s in seeds:
             c = copy.copy(cfg)
             c.seed = int(s)
-            m = DistributedMethod(name, data, c, ctx)
+            cls = DistributedHistMethod if name in HIST_METHODS else DistributedMethod
+            m = cls(name, data, c, ctx)
             r = train_eval(m, data, c, log=log)
             r.note += m.traffic_note()
             runs.append(r)

@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
-__all__ = ["Context", "DistributedError", "spawn", "init_from_env", "env_world_size", "current", "shutdown",
+__all__ = ["Context", "DistributedError", "spawn", "stop", "init_from_env", "env_world_size", "current", "shutdown",
            "DEFAULT_TIMEOUT_S"]
 
 DEFAULT_TIMEOUT_S = 300.0
@@ -157,6 +157,25 @@ def _worker(rank: int, world: int, port: int, device: str, timeout_s: float, thr
         pass
 
 
+STOP_GRACE_S = 2.0
+"""Seconds :func:`stop` waits after SIGTERM before it kills a rank."""
+
+
+def stop(procs: Sequence[Any], grace_s: float = STOP_GRACE_S) -> None:
+    """End the rank processes ``procs`` (``multiprocessing.Process``) now:
+    SIGTERM to each, then SIGKILL to those still alive after ``grace_s``;
+    every one is joined (reaped), so none is left behind."""
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + float(grace_s)
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
 def spawn(fn: Callable[..., Any], nproc: int, args: Sequence = (), *, device: str = "cpu",
           timeout_s: float = DEFAULT_TIMEOUT_S, threads: int = 0, grace_s: Optional[float] = None) -> list:
     """Run ``fn(ctx, *args)`` on ``nproc`` ranks, each a fresh process (start
@@ -165,8 +184,12 @@ def spawn(fn: Callable[..., Any], nproc: int, args: Sequence = (), *, device: st
     must be picklable (``fn`` a module-level function). ``threads``: torch
     and engine threads per rank (0: cores // nproc, at least 1).
 
-    Returns every rank's return value, in rank order. Raises
-    :class:`DistributedError` when any rank raises: the other ranks get
+    Returns every rank's return value, in rank order. Ctrl-C (SIGINT) in
+    this process ends every rank (:func:`stop`: SIGTERM, SIGKILL after
+    ``STOP_GRACE_S``; a rank blocked in a collective or an engine call
+    cannot run Python's SIGINT handler, and ranks started from a shell's
+    background job ignore SIGINT) and re-raises ``KeyboardInterrupt`` here.
+    Raises :class:`DistributedError` when any rank raises: the other ranks get
     ``grace_s`` (default ``timeout_s`` + 30) seconds to end on their own (a
     collective with a missing peer raises within ``timeout_s``) and are
     killed after that, so the call never hangs.
@@ -189,6 +212,7 @@ def spawn(fn: Callable[..., Any], nproc: int, args: Sequence = (), *, device: st
     errors: dict = {}
     tracebacks: dict = {}
     deadline: Optional[float] = None
+    interrupted = False
     try:
         while len(values) + len(errors) < nproc:
             while not results.empty():
@@ -212,7 +236,12 @@ def spawn(fn: Callable[..., Any], nproc: int, args: Sequence = (), *, device: st
                         tracebacks[r] = ""
                 break
             time.sleep(0.02)
+    except KeyboardInterrupt:  # Ctrl-C in the launcher: end every rank, then re-raise
+        interrupted = True
+        raise
     finally:
+        if interrupted:
+            stop(procs)
         for p in procs:
             p.join(timeout=5 if not errors else 0.5)
             if p.is_alive():

@@ -38,7 +38,8 @@ class HistoryGNN(torch.nn.Module):
         history_dtype: storage dtype of the histories (default float32;
             float16/bfloat16 halve the memory but are no longer exact).
         histories: an existing :class:`ibmb.HistoryStore` to use (its
-            ``num_nodes``, ``dims`` and ``dtype`` must match).
+            ``num_nodes``, ``dims`` and ``dtype`` must match), or a store with
+            its interface such as :class:`ibmb.distributed.history.ShardedHistory`.
 
     Class attributes ``add_self_loops`` and ``norm`` say which graph the
     model expects (:meth:`halo` builds a :class:`Halo` with them).
@@ -60,7 +61,9 @@ class HistoryGNN(torch.nn.Module):
         if histories is None:
             histories = HistoryStore(n, dims, history_dtype) if dims else None
         else:
-            if not isinstance(histories, HistoryStore):
+            # Or any store with HistoryStore's pull/push/num_nodes/dims/dtype (e.g. the rank-sharded
+            # ibmb.distributed.history.ShardedHistory, which declares itself with ``history_store = True``).
+            if not isinstance(histories, HistoryStore) and not getattr(histories, "history_store", False):
                 raise TypeError(f"histories must be an ibmb.HistoryStore, got {type(histories).__name__}")
             if histories.num_nodes != n or histories.dims != dims:
                 raise ValueError(f"histories has num_nodes={histories.num_nodes}, dims={list(histories.dims)}; "

@@ -83,11 +83,13 @@ class Config:
     cluster_parts: int = flag(0, "--cluster-parts", "ClusterLoader: METIS parts (0: nodes / 2000)", nonneg_int)
     device: str = flag("cpu", "--device", "cpu or cuda[:i]", device_name)
     # Several processes (ibmb.distributed)
-    nproc: int = flag(1, "--nproc", "processes (ranks) on this machine for data-parallel ibmb-node/ibmb-batch; under "
-                                    "torchrun leave it 1", positive_int)
+    nproc: int = flag(1, "--nproc", "processes (ranks) on this machine for data-parallel ibmb-node/ibmb-batch and "
+                                    "the history methods (one shared history); under torchrun leave it 1",
+                      positive_int)
     macrobatch: int = flag(0, "--macrobatch", "with several ranks: 0 = every rank holds all features; k >= 1 = "
                                               "features sharded by node range, the rows of k batches fetched per "
-                                              "exchange", nonneg_int)
+                                              "exchange (history methods: their history rows too; 0 exchanges "
+                                              "those every batch)", nonneg_int)
     dist_timeout: float = flag(300.0, "--dist-timeout", "seconds a rank waits for the others in a collective before "
                                                         "the job fails", positive_float)
     seed: int = internal(0)
