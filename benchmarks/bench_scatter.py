@@ -17,7 +17,10 @@ beside the memcpy bandwidth of the same number of bytes: a single-threaded
 ``numpy.copyto`` of one contiguous buffer (the target: scatter >= 80% of it)
 and a multi-threaded ``torch`` ``copy_``.
 
-Usage: python benchmarks/bench_scatter.py [--rows 256,1024] [--counts 1e5,1e6] [--cpu-time] [--markdown FILE]
+``--ids push`` writes the rows in the order a history push does (a batch's
+outputs ascending, then its auxiliary nodes ascending) instead of random order.
+
+Usage: python benchmarks/bench_scatter.py [--rows 256,1024] [--counts 1e5,1e6] [--cpu-time] [--ids push] [--markdown FILE]
 """
 from __future__ import annotations
 
@@ -59,6 +62,10 @@ def main() -> None:
     p.add_argument("--max-src-gib", type=float, default=0.6, help="skip cases with more packed rows than this")
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--markdown", help="append the table to this file")
+    p.add_argument("--ids", choices=("random", "push"), default="random",
+                   help="random: distinct ids in random order (the worst case); push: the order a history push "
+                        "writes (HistoryGNN pushes a batch's exact rows: its outputs in ascending id order, then its "
+                        "auxiliary nodes in ascending order; here 1 output per 16 auxiliary nodes, IBMB's default)")
     p.add_argument("--cpu-time", action="store_true",
                    help="one thread everywhere (ibmb, torch) and process CPU time instead of wall time: on a shared, "
                         "overloaded machine this compares the work per core, not the share of the CPU each got")
@@ -75,7 +82,7 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
         f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}; ibmb {ibmb.__version__} with {ibmb.num_threads()} threads; "
         f"torch {torch.__version__} with {torch.get_num_threads()} threads; store {args.store_gib:g} GiB float32; "
-        f"{'CPU time, 1 thread' if args.cpu_time else 'wall time'}; {args.repeat} interleaved rounds: median GB/s (best in parentheses); ratios are medians of same-round ratios",
+        f"{'CPU time, 1 thread' if args.cpu_time else 'wall time'}; ids {args.ids}; {args.repeat} interleaved rounds: median GB/s (best in parentheses); ratios are medians of same-round ratios",
         "",
         "| row B | rows | numpy copy GB/s | torch copy GB/s | ibmb scatter GB/s | % of numpy copy | "
         "HistoryStore.push GB/s | index_copy_ GB/s | ibmb / index_copy_ | ibmb, ids ascending GB/s |",
@@ -94,6 +101,9 @@ def main() -> None:
                 print(f"| {rb} | {count:.0e} | skipped: {nbytes / 2**30:.2f} GiB of rows > --max-src-gib |")
                 continue
             ids = torch.randperm(n_store, generator=gen)[:count]
+            if args.ids == "push":  # outputs ascending, then auxiliary nodes ascending
+                k = max(1, count // 17)
+                ids = torch.cat([torch.sort(ids[:k]).values, torch.sort(ids[k:]).values])
             src = torch.rand(count, width, generator=gen)
             ids_up, order = torch.sort(ids)  # the same rows written in ascending id order
             src_up = src[order].contiguous()
