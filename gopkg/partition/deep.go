@@ -47,7 +47,7 @@ const (
 	// Label-propagation rounds of the clustering and of the refinement;
 	// nodes per sub-round of the clustering, sub-rounds per round of the
 	// refinement.
-	clusterRounds   = 5
+	clusterRounds   = 4
 	clusterSubRound = 256
 	refineRounds    = 5
 	refineSubRounds = 4
@@ -58,7 +58,7 @@ const (
 	minSlack = 0.5
 	// rootBisections: independent bisections of the coarsest graph, the
 	// best of which is kept.
-	rootBisections = 3
+	rootBisections = 2
 	// finestBlock: level 1, the last before the finest, is split into at
 	// least Parts/f blocks, f the least power of two ≥ 2 that leaves
 	// finestBlock of its nodes per block. The finest level then splits

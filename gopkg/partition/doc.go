@@ -12,7 +12,7 @@
 // Deep (the default), with C = 2000 and ε = Options.Imbalance:
 //
 //  1. Coarsening by size-constrained label propagation. Every node starts
-//     in its own cluster; for up to 5 rounds every node joins the
+//     in its own cluster; for up to 4 rounds every node joins the
 //     neighbouring cluster it is most strongly connected to if that is
 //     strictly stronger than its own cluster and the joined cluster stays
 //     within ε·W/k' (W the total node weight, k' = min(max(n/C, 2), Parts)
@@ -50,8 +50,8 @@
 //     A side gets the adaptive slack of recursive bisection,
 //     (1+ε')^⌈log2 r⌉ = r·L/W_block for a block of r parts, but at least ε/2
 //     (blocks already at their limit were split badly without it) and room
-//     for one node. The bisection of the whole coarsest graph is done three
-//     times and the best kept.
+//     for one node. The bisection of the whole coarsest graph is done twice
+//     and the better kept.
 //  3. Refinement on every level: a balancer moves nodes out of blocks over
 //     their limit (the limit of a block of r parts is r·L, relaxed on
 //     coarse levels to r·L/(1+ε) plus the heaviest node), taking candidates
