@@ -239,3 +239,25 @@ def test_sharded_history_refuses_bad_pushes_and_unpulled_rows():
     assert h.pull(0, torch.tensor([1, 4])).abs().sum() == 0
     with pytest.raises(KeyError, match="not pulled"):
         h.pull(0, torch.tensor([7]))
+
+
+def test_sharded_history_refuses_bad_layers_and_unsorted_exchange_ids():
+    """No collective runs: the checks come first. Before the fix a negative
+    layer read another layer's pulled rows, and unsorted exchange ids went to
+    the wrong owners, which raised a confusing IndexError there."""
+    from types import SimpleNamespace
+
+    from ibmb.distributed.history import ShardedHistory
+
+    h = ShardedHistory(SimpleNamespace(rank=0, world_size=2, group=None), 10, [3, 2])  # rank 0 owns [0, 5)
+    h._ids, h._rows = torch.tensor([7]), [torch.zeros(1, 3), torch.ones(1, 2)]  # as an exchange pulling row 7 leaves it
+    assert h.pull(1, torch.tensor([7])).tolist() == [[1.0, 1.0]]
+    for bad in (-1, 2):
+        with pytest.raises(ValueError, match=r"layer must be in \[0, 2\)"):
+            h.pull(bad, torch.tensor([7]))
+        with pytest.raises(ValueError, match="layer must be"):
+            h.exchange(torch.tensor([7]), layers=[bad])
+    with pytest.raises(ValueError, match="ids must be sorted"):
+        h.exchange(torch.tensor([9, 1]))
+    with pytest.raises(ValueError, match="feature_ids must be sorted"):
+        h.exchange(torch.tensor([1, 9]), features=object(), feature_ids=torch.tensor([3, 2]))

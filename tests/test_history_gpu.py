@@ -41,8 +41,9 @@ def test_engine_gpu_placement_without_driver_is_unavailable(placement):
 def test_gpu_store_bad_requests_raise_value_error():
     with pytest.raises(ValueError, match="not both"):
         HistoryStore(10, [4], device="cuda", pinned=True)
-    with pytest.raises(ValueError, match="'cpu' or a CUDA device"):
-        HistoryStore(10, [4], device="meta")
+    for bad in ("meta", "tpu", "", "cuda:-1"):  # torch's RuntimeError for the last three once escaped
+        with pytest.raises(ValueError, match="'cpu' or a CUDA device"):
+            HistoryStore(10, [4], device=bad)
     dims = np.array([4], dtype=np.int64)
     with pytest.raises(ValueError, match="unknown placement"):
         call(engine.HistoryNewOn, 10, dims.ctypes.data, 1, 1, 7, 0)

@@ -414,12 +414,12 @@ func (p *Pending) finish() {
 // goroutine.
 func (p *Pending) Wait() error {
 	<-p.done
-	p.once.Do(func() {
-		a := &p.s.async
-		a.mu.Lock()
-		p.finish()
-		a.mu.Unlock()
-	})
+	// s.async.mu before p.once, in the order closeGPU takes them: the
+	// other order deadlocks a Wait racing Close.
+	a := &p.s.async
+	a.mu.Lock()
+	p.once.Do(p.finish)
+	a.mu.Unlock()
 	return p.err
 }
 

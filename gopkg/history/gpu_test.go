@@ -29,7 +29,7 @@ const childEnv = "IBMB_HISTORY_GPU_CHILD"
 
 var gpuTests = []string{
 	"TestGPUStoresBitExactGPU", "TestGPUStoreErrorsGPU", "TestPullAsyncGPU", "TestGPUStoreCloseFreesGPU",
-	"TestDeviceStoreMemoryGPU",
+	"TestDeviceStoreMemoryGPU", "TestPullAsyncWaitCloseGPU",
 }
 
 func TestGPUStoresFakeDriver(t *testing.T) {

@@ -33,12 +33,15 @@ def resolve(device: Any, pinned: bool) -> tuple[int, Optional["torch.device"]]:
     Raises ValueError for a non-CUDA device or ``pinned`` with a device,
     UnavailableError when torch sees no CUDA device (the engine would then
     fail too, less clearly)."""
-    if device is None or torch.device(device).type == "cpu":
+    try:  # torch raises RuntimeError for "tpu", "" or "cuda:-1"
+        dev = None if device is None else torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(f"device must be 'cpu' or a CUDA device, got {device!r}: {e}") from None
+    if dev is None or dev.type == "cpu":
         if not pinned:
             return HOST, None
         dev = None
     else:
-        dev = torch.device(device)
         if dev.type != "cuda":
             raise ValueError(f"device must be 'cpu' or a CUDA device, got {dev}")
         if pinned:

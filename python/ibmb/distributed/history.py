@@ -57,11 +57,9 @@ __all__ = ["ShardedHistory", "HistTraffic", "macrobatched_history", "last_per_id
 
 @dataclass
 class HistTraffic:
-    """Per rank: bytes sent and received in exchanges (counts, ids, rows;
-    ``hist_*``: the history's share: its ids, pulled rows and pushed rows;
-    traffic to itself not counted), exchanges, rows pulled from other ranks
-    and rows pushed to other ranks (after deduplication), seconds in
-    exchanges."""
+    """Per rank: bytes sent and received in exchanges (counts, ids, rows; ``hist_*``: the history's share: its
+    ids, pulled rows and pushed rows; traffic to itself not counted), exchanges, rows pulled from other ranks and
+    rows pushed to other ranks (after deduplication), seconds in exchanges."""
 
     sent: int = 0
     received: int = 0
@@ -153,21 +151,28 @@ class ShardedHistory:
 
         return torch.searchsorted(self._bounds_t, ids, right=True)
 
-    def _check_ids(self, n_id: Any) -> Any:
+    def _check_ids(self, n_id: Any, sorted_name: str = "") -> Any:
+        """``n_id`` as an in-range 1-D int64 CPU tensor; ascending too with ``sorted_name`` (exchange's split)."""
         import torch
 
         idx = torch.as_tensor(n_id, dtype=torch.int64).view(-1).cpu()
         if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= self.num_nodes):
             raise IndexError(f"n_id holds ids outside [0, {self.num_nodes})")
+        if sorted_name and idx.numel() > 1 and not bool((idx[1:] >= idx[:-1]).all()):
+            raise ValueError(f"{sorted_name} must be sorted ascending (e.g. torch.unique(...))")
         return idx
+
+    def _check_layer(self, layer: Any) -> int:  # a negative layer once read another layer's pulled rows
+        if not 0 <= int(layer) < self.num_layers:
+            raise ValueError(f"layer must be in [0, {self.num_layers}), got {layer}")
+        return int(layer)
 
     def push(self, layer: int, x: Any, n_id: Any) -> None:
         """Buffer ``H[layer][n_id] = x`` (``x [M, d]`` of the store's dtype,
         CPU, contiguous; ``n_id [M]`` distinct) until the next exchange."""
         import torch
 
-        if not 0 <= int(layer) < self.num_layers:
-            raise ValueError(f"layer must be in [0, {self.num_layers}), got {layer}")
+        layer = self._check_layer(layer)
         idx = self._check_ids(n_id)
         d = self.dims[layer]
         if not isinstance(x, torch.Tensor) or x.dtype != self.dtype:
@@ -184,6 +189,7 @@ class ShardedHistory:
         (KeyError for a remote row it did not pull: use :meth:`exchange`)."""
         import torch
 
+        layer = self._check_layer(layer)
         idx = self._check_ids(n_id)
         out = torch.empty((idx.numel(), self.dims[layer]), dtype=self.dtype)
         mine = (idx >= self.lo) & (idx < self.hi)
@@ -210,10 +216,10 @@ class ShardedHistory:
 
         t0 = time.perf_counter()
         w, me, g = self.ctx.world_size, self.ctx.rank, self.ctx.group
-        layers = list(range(self.num_layers)) if layers is None else [int(x) for x in layers]
+        layers = list(range(self.num_layers)) if layers is None else [self._check_layer(x) for x in layers]
         L = self.num_layers
-        ids = self._check_ids(ids)
-        fids = self._check_ids(feature_ids if feature_ids is not None else [])
+        ids = self._check_ids(ids, "ids")
+        fids = self._check_ids(feature_ids if feature_ids is not None else [], "feature_ids")
         if features is None and fids.numel():
             raise ValueError("feature_ids without features")
         # Pushes: deduplicated (latest wins), split by owner.
