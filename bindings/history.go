@@ -17,14 +17,19 @@ func HistoryNew(numNodes int, dims uintptr, numLayers int, dtype int) (h int, er
 	return HistoryNewOn(numNodes, dims, numLayers, dtype, int(history.Host), 0)
 }
 
+// maxHistoryLayers bounds the layers of one store (a GNN has tens).
+const maxHistoryLayers = 1 << 16
+
 // HistoryNewOn is HistoryNew with the matrices placed in host memory
 // (placement 0), page-locked host memory (1) or device memory (2) of CUDA
 // device ordinal device. The GPU placements need the CUDA driver at run
 // time (else an unavailable error). Unverified on a real GPU.
 func HistoryNewOn(numNodes int, dims uintptr, numLayers int, dtype, placement, device int) (h int, err error) {
 	defer guard(&err)
-	if numLayers <= 0 {
-		return 0, argErr("numLayers must be positive, got %d", numLayers)
+	// The layer widths are copied below: bound their count first, so a wild
+	// numLayers is an error, not an allocation the runtime dies of.
+	if numLayers <= 0 || numLayers > maxHistoryLayers {
+		return 0, argErr("numLayers must be in [1, %d], got %d", maxHistoryLayers, numLayers)
 	}
 	d, err := int64s(dims, numLayers)
 	if err != nil {

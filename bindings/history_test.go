@@ -51,6 +51,7 @@ func TestHistoryBindings(t *testing.T) {
 		{"dim layer", "ibmb:value: ", func() error { _, err := HistoryDim(h, -1); return err }()},
 		{"new dtype", "ibmb:value: history: invalid argument: unknown dtype", func() error { _, err := HistoryNew(10, addr(dims), 2, 7); return err }()},
 		{"new layers", "ibmb:value: ", func() error { _, err := HistoryNew(10, addr(dims), 0, 1); return err }()},
+		{"wild layers", "ibmb:value: ", func() error { _, err := HistoryNew(10, addr(dims), 1<<40, 1); return err }()},
 		{"new memory", "ibmb:memory: ", func() error { _, err := HistoryNew(1<<30, addr(dims), 2, 4); return err }()},
 		{"scatter repeat", "ibmb:value: scatter: index 1 occurs", Scatter(addr(out), 3, 6, addr(rows), addr(dup), 2)},
 		{"scatter range", "ibmb:index: scatter: index 10", Scatter(addr(out), 3, 6, addr(rows), addr(bad), 2)},
