@@ -44,6 +44,9 @@ def test_gpu_store_bad_requests_raise_value_error():
     for bad in ("meta", "tpu", "", "cuda:-1"):  # torch's RuntimeError for the last three once escaped
         with pytest.raises(ValueError, match="'cpu' or a CUDA device"):
             HistoryStore(10, [4], device=bad)
+    for bad in ("no", 0, None):  # "no" once meant a page-locked store
+        with pytest.raises(TypeError, match="pinned must be True or False"):
+            HistoryStore(10, [4], pinned=bad)
     dims = np.array([4], dtype=np.int64)
     with pytest.raises(ValueError, match="unknown placement"):
         call(engine.HistoryNewOn, 10, dims.ctypes.data, 1, 1, 7, 0)

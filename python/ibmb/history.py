@@ -114,6 +114,8 @@ class HistoryStore:
         d = np.array([as_int(v, f"dims[{i}]", min=1, max=2**63 - 1) for i, v in enumerate(dims)], dtype=np.int64)
         if d.size == 0:
             raise ValueError("dims is empty: a store needs at least one layer")
+        if not isinstance(pinned, (bool, np.bool_)):
+            raise TypeError(f"pinned must be True or False, got {type(pinned).__name__} {pinned!r}")
         self.placement, self.device = _gpu.resolve(device, bool(pinned))  # device: CUDA device or None
         self._owner = Handle(call(engine.HistoryNewOn, n, ptr(d, np.int64, d.size, "dims"), int(d.size), _CODES[dtype],
                                   self.placement, 0 if self.device is None else self.device.index))
