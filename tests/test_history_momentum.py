@@ -119,3 +119,16 @@ def test_flag():
     for bad in ("0", "1.01", "-1", "x"):
         with pytest.raises(SystemExit):
             p.parse_args(["--history-momentum", bad])
+
+
+def test_history_methods_pass_the_flag_on():
+    from ibmb import data as D
+    from ibmb import train as T
+    from ibmb.train import methods
+
+    tiny = D.load("default", num_nodes=300, num_features=8, num_classes=3, homophily=0.8, separation=1.0)
+    for beta, want in ((1.0, None), (0.5, 0.5)):
+        cfg = T.Config(epochs=1, num_nodes_per_batch=32, hidden=8, progress=False, history_momentum=beta)
+        m = methods.create("ibmb-node-hist", tiny, cfg)
+        m.prepare()
+        assert m.build_model(tiny.num_features, 3).history_momentum == want
