@@ -17,8 +17,10 @@ makes them up to date by computing all nodes layer by layer.
 Experimental: ``history_momentum=beta`` pushes GraphFM's in-batch feature
 momentum (Yu et al., ICML 2022) instead of the fresh rows,
 ``H <- (1 - beta) * H + beta * h`` (pull of the exact rows, blend, push);
-``None`` or ``1.0`` is the plain push. Layer-wise inference always pushes
-plainly. Measured on a hard generated graph it did not help (see
+``None`` or ``1.0`` is the plain push. Only the stored rows are blended:
+the batch's own next layer reads its fresh rows (they already see every
+neighbour). Layer-wise inference always pushes plainly. On the hard 20k
+generated graph it changed test accuracy by less than the seed spread (see
 benchmarks/RESULTS.md, historical embeddings).
 """
 from __future__ import annotations
