@@ -76,8 +76,9 @@ class Config:
     agg_features: bool = flag(False, "--agg-features", "history methods: feed the cached aggregated features Â·X to "
                                                        "the first layer (exact over the whole graph; gcn only)",
                               action="store_true")
-    history_momentum: float = flag(1.0, "--history-momentum", "history methods, experimental: GraphFM momentum beta, "
-                                                              "a batch pushes (1 - beta) * H + beta * h (1: plain push)",
+    history_momentum: float = flag(1.0, "--history-momentum",
+                                   "history methods, experimental (no gain measured): GraphFM momentum beta, a batch "
+                                   "pushes (1 - beta) * H + beta * h (1: plain push)",
                                    float_type(0.0, 1.0, lo_open=True, what="in (0, 1]"))
     # NeighborLoader / ClusterLoader
     num_neighbors: int = flag(10, "--num-neighbors", "NeighborLoader: sampled neighbours per node and layer in "
