@@ -155,6 +155,8 @@ class DistributedHistMethod(BaseMethod):
         from ibmb.train.methods.hist_common import _HEADS
 
         c = self.cfg
+        if c.history_momentum != 1.0:
+            raise ValueError("--history-momentum (experimental) runs in one process only; leave it 1 with --nproc")
         cls = self.inner.model_class()
         width = {"GAT": _HEADS * c.hidden}.get(cls.__name__, c.hidden)
         self.hist = ShardedHistory(self.ctx, self.data.num_nodes, [width] * (c.layers - 1))

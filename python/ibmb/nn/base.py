@@ -13,6 +13,15 @@ The exact nodes then see every neighbour at every layer: their own batch's
 fresh embeddings, the halo's embeddings from earlier steps. With up-to-date
 histories this is the full-batch forward; :meth:`HistoryGNN.inference`
 makes them up to date by computing all nodes layer by layer.
+
+Experimental: ``history_momentum=beta`` pushes GraphFM's in-batch feature
+momentum (Yu et al., ICML 2022) instead of the fresh rows,
+``H <- (1 - beta) * H + beta * h`` (pull of the exact rows, blend, push);
+``None`` or ``1.0`` is the plain push. Only the stored rows are blended:
+the batch's own next layer reads its fresh rows (they already see every
+neighbour). Layer-wise inference always pushes plainly. On the hard 20k
+generated graph it changed test accuracy by less than the seed spread (see
+benchmarks/RESULTS.md, historical embeddings).
 """
 from __future__ import annotations
 
@@ -40,6 +49,9 @@ class HistoryGNN(torch.nn.Module):
         histories: an existing :class:`ibmb.HistoryStore` to use (its
             ``num_nodes``, ``dims`` and ``dtype`` must match), or a store with
             its interface such as :class:`ibmb.distributed.history.ShardedHistory`.
+        history_momentum: experimental; ``beta`` in ``(0, 1]``: the
+            forward's pushes write ``(1 - beta) * H + beta * h`` (GraphFM
+            momentum); ``None`` (default) or ``1.0``: ``h`` itself.
 
     Class attributes ``add_self_loops`` and ``norm`` say which graph the
     model expects (:meth:`halo` builds a :class:`Halo` with them).
@@ -52,9 +64,16 @@ class HistoryGNN(torch.nn.Module):
     aggregated_input: bool = False
 
     def __init__(self, num_nodes: int, history_dims: Sequence[int], history_dtype: Optional["torch.dtype"] = None,
-                 histories: Optional[HistoryStore] = None) -> None:
+                 histories: Optional[HistoryStore] = None, history_momentum: Optional[float] = None) -> None:
         super().__init__()
         n = as_int(num_nodes, "num_nodes", min=1)
+        if history_momentum is not None:
+            if isinstance(history_momentum, bool) or not isinstance(history_momentum, (int, float)):
+                raise TypeError(f"history_momentum must be a float in (0, 1], got {type(history_momentum).__name__}")
+            if not 0.0 < float(history_momentum) <= 1.0:
+                raise ValueError(f"history_momentum must be in (0, 1], got {history_momentum}")
+            history_momentum = None if float(history_momentum) == 1.0 else float(history_momentum)
+        self.history_momentum = history_momentum
         dims = tuple(as_int(d, "history_dims[i]", min=1) for d in history_dims)
         self.num_nodes = n
         self.num_layers = len(dims) + 1
@@ -148,15 +167,20 @@ class HistoryGNN(torch.nn.Module):
         """Push ``h[:num_exact]`` to history ``layer``; return ``h`` with its
         halo rows replaced by the history's (``n_id=None``: all nodes,
         pushed in order), or by ``pulled`` (``[H, d]`` rows pulled earlier,
-        e.g. on a prefetch thread) when given."""
+        e.g. on a prefetch thread) when given. With ``history_momentum``
+        the pushed rows are ``(1 - beta) * H[ids] + beta * h[:num_exact]``."""
         store = self.histories
         fresh = h[:num_exact].detach()
+        exact = torch.arange(num_exact) if n_id is None else n_id[:num_exact]
+        beta = self.history_momentum
+        if beta is not None:  # GraphFM in-batch momentum: pull, blend in float32, push
+            old = store.pull(layer, exact).to(fresh.device, torch.float32)
+            fresh = old.mul_(1.0 - beta).add_(fresh.to(torch.float32), alpha=beta)
         if fresh.device.type != "cpu" or fresh.dtype != store.dtype or not fresh.is_contiguous():
             fresh = fresh.to("cpu", store.dtype).contiguous()
+        store.push(layer, fresh, exact)
         if n_id is None:
-            store.push(layer, fresh, torch.arange(num_exact))
             return h
-        store.push(layer, fresh, n_id[:num_exact])
         if num_exact == n_id.shape[0]:
             return h
         if pulled is None:

@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from ibmb._argtypes import (device_name, dropout_rate, nonneg_float, nonneg_int, open_unit, positive_float,
-                            positive_int, probability, seed_int)
+from ibmb._argtypes import (device_name, dropout_rate, float_type, nonneg_float, nonneg_int, open_unit,
+                            positive_float, positive_int, probability, seed_int)
 from ibmb.datasets import HOMOPHILY, SEPARATION
 
 __all__ = ["Config", "DataSpec", "flag", "add_flags", "from_args", "config_dict"]
@@ -76,6 +76,10 @@ class Config:
     agg_features: bool = flag(False, "--agg-features", "history methods: feed the cached aggregated features Â·X to "
                                                        "the first layer (exact over the whole graph; gcn only)",
                               action="store_true")
+    history_momentum: float = flag(1.0, "--history-momentum",
+                                   "history methods, experimental (no gain measured): GraphFM momentum beta, a batch "
+                                   "pushes (1 - beta) * H + beta * h (1: plain push)",
+                                   float_type(0.0, 1.0, lo_open=True, what="in (0, 1]"))
     # NeighborLoader / ClusterLoader
     num_neighbors: int = flag(10, "--num-neighbors", "NeighborLoader: sampled neighbours per node and layer in "
                                                      "training (inference takes all)", positive_int)

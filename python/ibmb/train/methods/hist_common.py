@@ -12,6 +12,9 @@ all nodes (:meth:`ibmb.nn.HistoryGNN.inference`, equal to the full-batch
 forward), which also refreshes every history; the histories are filled the
 same way once when the model is built.
 
+``Config.history_momentum`` (experimental): GraphFM's in-batch momentum on
+the pushes (:class:`ibmb.nn.HistoryGNN`'s ``history_momentum``).
+
 ``Config.agg_features``: the first layer reads the cached aggregated
 features ``Â·X`` (:func:`ibmb.features.aggregate`, computed once, timed as
 preprocessing) and runs on the batch's exact rows only (gcn only).
@@ -158,6 +161,8 @@ class HistMethod(BaseMethod):
             kw["heads"] = _HEADS
         if c.agg_features:
             kw["aggregated_input"] = True
+        if c.history_momentum != 1.0:
+            kw["history_momentum"] = c.history_momentum
         model = cls(self.data.num_nodes, in_channels, c.hidden, num_classes, **kw)
         # Fill the histories before the first step (GAS does the same with the initial weights).
         model.inference(self.x_in, self.halo, batches=self.inference_halo_batches())
