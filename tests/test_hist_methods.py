@@ -77,6 +77,16 @@ def test_aggregated_features_give_the_full_graph_first_layer(tiny, rng):
     with torch.no_grad():
         got = agg(m.x_in[b.n_id], b.edge_index, b.edge_weight, n_id=b.n_id, num_exact=b.num_exact)
     assert (got[:100] - ref[b.n_id[:100]]).abs().max() < 1e-4
+    # only the exact rows of Â·X: the same outputs (the halo's input rows are never read)
+    with torch.no_grad():
+        exact_only = agg(m.x_in[b.n_id[:100]], b.edge_index, b.edge_weight, n_id=b.n_id, num_exact=b.num_exact)
+    assert torch.equal(exact_only[:100], got[:100])
+    with pytest.raises((IndexError, ValueError)):  # neither all rows nor the exact ones
+        agg(m.x_in[b.n_id[:99]], b.edge_index, b.edge_weight, n_id=b.n_id, num_exact=b.num_exact)
+    node = methods.create("ibmb-node-hist", tiny, _cfg(agg_features=True))
+    node.prepare()
+    for hb in node.train_batches():  # the method's batches carry Â·X's exact rows only
+        assert hb.x.shape[0] == int(hb.num_exact) < hb.n_id.shape[0]
     r = T.train_eval("ibmb-batch-hist", tiny, _cfg(agg_features=True))
     assert r.test_acc > 0.6 and "Â·X in layer 1" in r.note
     with pytest.raises(ValueError, match="--agg-features needs --model gcn"):

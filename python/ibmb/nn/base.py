@@ -140,9 +140,12 @@ class HistoryGNN(torch.nn.Module):
             raise TypeError(f"x must be a [n, F] tensor, got {type(x).__name__} {tuple(getattr(x, 'shape', ()))}")
         if not is_tensor(edge_index) or edge_index.dim() != 2 or edge_index.shape[0] != 2:
             raise ValueError(f"edge_index must be a [2, E] tensor, got {tuple(getattr(edge_index, 'shape', ()))}")
-        if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= x.shape[0]):
-            raise IndexError(f"edge_index refers to rows outside [0, {x.shape[0]}) of x")
         n = x.shape[0]
+        if (self.aggregated_input and n_id is not None and num_exact is not None and is_tensor(n_id)
+                and n_id.dim() == 1 and n == as_int(num_exact, "num_exact", min=0) and n_id.shape[0] > n):
+            n = n_id.shape[0]  # Â·X rows of the exact nodes only: the halo's are never read
+        if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
+            raise IndexError(f"edge_index refers to rows outside [0, {n}) of the batch")
         if n_id is None:
             if num_exact is not None:
                 raise ValueError("num_exact needs n_id (the global ids of the rows)")

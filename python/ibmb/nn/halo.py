@@ -123,19 +123,23 @@ class Halo:
         hb = self(batch.n_id)
         return self.materialize(hb, data, int(getattr(batch, "batch_size", hb.num_exact)))
 
-    def materialize(self, hb: HaloBatch, data: Any, batch_size: Optional[int] = None) -> Any:
+    def materialize(self, hb: HaloBatch, data: Any, batch_size: Optional[int] = None,
+                    exact_x: bool = False) -> Any:
         """A PyG ``Data`` of the halo batch ``hb``: ``x`` ``[B + H, F]`` and
         ``y`` ``[B + H]`` gathered from ``data`` by ``hb.n_id``, its edges,
         ``n_id``, ``num_exact`` and ``batch_size`` (default ``num_exact``).
         A caller that keeps the halo batches of fixed node sets gathers
-        only the feature rows per step."""
+        only the feature rows per step. ``exact_x=True`` gathers the ``B``
+        exact rows of ``x`` only (``[B, F]``: for models fed ``Â·X``, whose
+        first layer never reads the halo's inputs)."""
         from torch_geometric.data import Data
 
         x = data.x
+        rows = hb.n_id[:hb.num_exact] if exact_x else hb.n_id
         if x.dtype in (torch.float32, torch.float16, torch.bfloat16) and x.is_contiguous() and not x.is_cuda:
-            x = gather(x, hb.n_id)
+            x = gather(x, rows)
         else:
-            x = x.index_select(0, hb.n_id.to(x.device))
+            x = x.index_select(0, rows.to(x.device))
         out = Data(x=x, edge_index=hb.edge_index, edge_weight=hb.edge_weight, n_id=hb.n_id,
                    num_nodes=int(hb.n_id.shape[0]))
         if getattr(data, "y", None) is not None:

@@ -125,8 +125,8 @@ class HistMethod(BaseMethod):
         d = self.data
         src = Data(x=self.x_in, y=d.y, num_nodes=d.num_nodes)
         self.base = self.base_loader()
-        self.loader = _CachedHalos(self.base, self.halo, src) if self.cache_halos else \
-            inn.HaloLoader(self.base, self.halo, src)
+        self.loader = _CachedHalos(self.base, self.halo, src, exact_x=bool(self.cfg.agg_features)) \
+            if self.cache_halos else inn.HaloLoader(self.base, self.halo, src)
         self.inference_halo_batches()
         self.work = {"epochs": 0, "rows": 0, "exact": 0, "edges": 0}
         return (f"halo + histories{', Â·X in layer 1' if self.cfg.agg_features else ''}; "
@@ -197,10 +197,11 @@ class HistMethod(BaseMethod):
 class _CachedHalos:
     """Like :class:`ibmb.nn.HaloLoader` over a loader whose batches are fixed
     node sets: each set's :class:`~ibmb.nn.HaloBatch` is computed on first
-    sight and reused; ``x`` and ``y`` rows are gathered per batch."""
+    sight and reused; ``x`` and ``y`` rows are gathered per batch (``x``'s
+    exact rows only with ``exact_x``: models fed ``Â·X`` read no others)."""
 
-    def __init__(self, loader: Any, halo: Any, data: Any) -> None:
-        self.loader, self.halo, self.data = loader, halo, data
+    def __init__(self, loader: Any, halo: Any, data: Any, exact_x: bool = False) -> None:
+        self.loader, self.halo, self.data, self.exact_x = loader, halo, data, exact_x
         self.cache: dict = {}
 
     def __len__(self) -> int:
@@ -215,4 +216,4 @@ class _CachedHalos:
             hb = self.cache.get(key)
             if hb is None:
                 hb = self.cache[key] = self.halo(ids)
-            yield self.halo.materialize(hb, self.data, int(getattr(batch, "batch_size", hb.num_exact)))
+            yield self.halo.materialize(hb, self.data, int(getattr(batch, "batch_size", hb.num_exact)), self.exact_x)
