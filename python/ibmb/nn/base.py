@@ -197,7 +197,8 @@ class HistoryGNN(torch.nn.Module):
     # ---------------------------------------------------------------- forward
     def forward(self, x: "torch.Tensor", edge_index: "torch.Tensor", edge_weight: Optional["torch.Tensor"] = None,
                 *, n_id: Any = None, num_exact: Optional[int] = None,
-                halo_rows: Optional[Sequence["torch.Tensor"]] = None) -> "torch.Tensor":
+                halo_rows: Optional[Sequence["torch.Tensor"]] = None,
+                num_outputs: Optional[int] = None) -> "torch.Tensor":
         """Forward pass on the full graph or on a batch with its halo.
 
         Args:
@@ -215,10 +216,15 @@ class HistoryGNN(torch.nn.Module):
             halo_rows: the halo's rows of every history, pulled ahead
                 (``HaloLoader(..., histories=)`` puts them on each batch as
                 ``halo_rows``); default: pulled here.
+            num_outputs: only rows ``[0, num_outputs)`` of the output are
+                needed (a batch's ``batch_size`` outputs): the last layer
+                then runs over their in-edges only, which gives the same
+                values for those rows at a fraction of the edges (default:
+                all ``num_exact`` rows).
 
         Returns:
-            ``[n, C]`` outputs; only the first ``num_exact`` rows are
-            meaningful.
+            ``[n, C]`` outputs; only the first ``num_exact`` rows (the first
+            ``num_outputs`` when given) are meaningful.
 
         Raises:
             IndexError: ids outside ``[0, num_nodes)`` or edges outside
@@ -230,11 +236,20 @@ class HistoryGNN(torch.nn.Module):
         if halo_rows is not None and (idx is None or len(halo_rows) != self.num_layers - 1):
             raise ValueError(f"halo_rows needs n_id and one tensor per history ({self.num_layers - 1}), got "
                              f"{len(halo_rows)}")
+        last_ei, last_ew = edge_index, edge_weight
+        if num_outputs is not None:
+            k = as_int(num_outputs, "num_outputs", min=0, max=b)
+            if k < b:  # the last layer reads the in-edges of the outputs only
+                keep = edge_index[1] < k
+                last_ei = edge_index[:, keep]
+                last_ew = None if edge_weight is None else edge_weight[keep]
         state: dict = {}
         h = x
         for layer in range(self.num_layers):
             if layer == 0:
                 h = self._layer0(h, edge_index, edge_weight, b, state)
+            elif layer == self.num_layers - 1:
+                h = self.forward_layer(layer, h, last_ei, last_ew, state)
             else:
                 h = self.forward_layer(layer, h, edge_index, edge_weight, state)
             if layer < self.num_layers - 1:

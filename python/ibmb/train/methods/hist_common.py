@@ -173,7 +173,10 @@ class HistMethod(BaseMethod):
         return slice(0, n), batch.y[:n]
 
     def forward(self, model: Any, batch: Any) -> Any:
-        return model(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=int(batch.num_exact))
+        rows, _ = self.targets(batch)  # the last layer computes only the rows the loss reads
+        k = rows.stop if isinstance(rows, slice) and rows.start in (None, 0) and rows.step in (None, 1) else None
+        return model(batch.x, batch.edge_index, batch.edge_weight, n_id=batch.n_id, num_exact=int(batch.num_exact),
+                     num_outputs=k)
 
     # ------------------------------------------------------------ inference
     def make_inference_batches(self, mask: Any, path: Optional[str]) -> InferenceBatches:
