@@ -151,12 +151,15 @@ def test_partial_batch_with_filled_histories_is_exact(cora, kind, rng):
         out = model(cora.x[hb.n_id], hb.edge_index, hb.edge_weight, n_id=hb.n_id, num_exact=hb.num_exact)
     assert float((out[:hb.num_exact] - full[nodes]).abs().max()) < TOL
     # num_outputs: the last layer over the first k rows' in-edges only gives those rows the same values
-    k = int(rng.integers(1, hb.num_exact))
+    k = int(rng.integers(1, hb.num_exact // 4))  # few enough outputs that their in-edges miss some rows
     with torch.no_grad():
         few = model(cora.x[hb.n_id], hb.edge_index, hb.edge_weight, n_id=hb.n_id, num_exact=hb.num_exact,
                     num_outputs=k)
     assert float((few[:k] - out[:k]).abs().max()) < 1e-6
-    assert float((few[k:hb.num_exact] - out[k:hb.num_exact]).abs().max()) > 1e-3  # the rest is not computed
+    if kind == "gcnii16":  # per-row state (x0): every row goes through the last layer, only the edges are cut
+        assert few.shape == out.shape and float((few[k:hb.num_exact] - out[k:hb.num_exact]).abs().max()) > 1e-3
+    else:  # only the rows the outputs' in-edges touch
+        assert k <= few.shape[0] < out.shape[0]
     # The pulled rows matter: with zeroed histories the same batch is not exact.
     for layer in range(model.num_layers - 1):
         model.histories.layer(layer).zero_()

@@ -223,8 +223,11 @@ class HistoryGNN(torch.nn.Module):
                 all ``num_exact`` rows).
 
         Returns:
-            ``[n, C]`` outputs; only the first ``num_exact`` rows (the first
-            ``num_outputs`` when given) are meaningful.
+            ``[n, C]`` outputs; only the first ``num_exact`` rows are
+            meaningful. With ``num_outputs`` ``k``: ``[m, C]`` with
+            ``k <= m <= n`` (models without per-row state compute the last
+            layer on the rows its edges touch only); the first ``k`` rows
+            are the outputs.
 
         Raises:
             IndexError: ids outside ``[0, num_nodes)`` or edges outside
@@ -236,20 +239,29 @@ class HistoryGNN(torch.nn.Module):
         if halo_rows is not None and (idx is None or len(halo_rows) != self.num_layers - 1):
             raise ValueError(f"halo_rows needs n_id and one tensor per history ({self.num_layers - 1}), got "
                              f"{len(halo_rows)}")
-        last_ei, last_ew = edge_index, edge_weight
+        last_ei, last_ew, last_rows = edge_index, edge_weight, None
         if num_outputs is not None:
             k = as_int(num_outputs, "num_outputs", min=0, max=b)
             if k < b:  # the last layer reads the in-edges of the outputs only
                 keep = edge_index[1] < k
                 last_ei = edge_index[:, keep]
                 last_ew = None if edge_weight is None else edge_weight[keep]
+                # ... and only the rows they touch: sorted, so rows 0..k-1 (all present) come first
+                last_rows = torch.unique(torch.cat([torch.arange(k, device=last_ei.device), last_ei[0]]))
+                n_rows = int(idx.shape[0]) if idx is not None else x.shape[0]  # x may hold the exact rows only
+                pos = torch.full((n_rows,), -1, dtype=torch.long, device=last_ei.device)
+                pos[last_rows] = torch.arange(last_rows.shape[0], device=last_ei.device)
+                last_sub = pos[last_ei]
         state: dict = {}
         h = x
         for layer in range(self.num_layers):
             if layer == 0:
                 h = self._layer0(h, edge_index, edge_weight, b, state)
             elif layer == self.num_layers - 1:
-                h = self.forward_layer(layer, h, last_ei, last_ew, state)
+                if last_rows is not None and not state:  # per-row state (GCNII's x0) needs every row
+                    h = self.forward_layer(layer, h[last_rows.to(h.device)], last_sub, last_ew, state)
+                else:
+                    h = self.forward_layer(layer, h, last_ei, last_ew, state)
             else:
                 h = self.forward_layer(layer, h, edge_index, edge_weight, state)
             if layer < self.num_layers - 1:
