@@ -31,13 +31,20 @@ func checkOrdinal(dev int, op string) error {
 	return nil
 }
 
+// onDevice runs f with device dev's context current (withDevice) after
+// checking the ordinal for operation op: the common body of the wrappers
+// below.
+func onDevice(dev int, op string, f func(*deviceState) error) error {
+	if err := checkOrdinal(dev, op); err != nil {
+		return err
+	}
+	return withDevice(dev, f)
+}
+
 // MemInfo returns the free and total memory of device dev in bytes
 // (cuMemGetInfo).
 func MemInfo(dev int) (free, total int64, err error) {
-	if err := checkOrdinal(dev, "MemInfo"); err != nil {
-		return 0, 0, err
-	}
-	err = withDevice(dev, func(*deviceState) error {
+	err = onDevice(dev, "MemInfo", func(*deviceState) error {
 		var f, t C.size_t
 		if err := cuCheck("cuMemGetInfo", C.ibmb_cuMemGetInfo(&f, &t)); err != nil {
 			return err
@@ -74,10 +81,7 @@ func Alloc(dev int, bytes int64) (ptr uintptr, err error) {
 
 // Free releases device memory from Alloc (cuMemFree).
 func Free(dev int, ptr uintptr) error {
-	if err := checkOrdinal(dev, "Free"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "Free", func(*deviceState) error {
 		return cuCheck("cuMemFree", C.ibmb_cuMemFree(C.ibmb_CUdeviceptr(ptr)))
 	})
 }
@@ -103,10 +107,7 @@ func AllocHost(dev int, bytes int64) (p unsafe.Pointer, err error) {
 
 // FreeHost releases memory from AllocHost (cuMemFreeHost).
 func FreeHost(dev int, p unsafe.Pointer) error {
-	if err := checkOrdinal(dev, "FreeHost"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "FreeHost", func(*deviceState) error {
 		return cuCheck("cuMemFreeHost", C.ibmb_cuMemFreeHost(p))
 	})
 }
@@ -148,10 +149,7 @@ func CopyToDeviceAsync(dev int, dst uintptr, src unsafe.Pointer, bytes int64, st
 
 // Synchronize waits for all work queued on device dev (cuCtxSynchronize).
 func Synchronize(dev int) error {
-	if err := checkOrdinal(dev, "Synchronize"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "Synchronize", func(*deviceState) error {
 		return cuCheck("cuCtxSynchronize", C.ibmb_cuCtxSynchronize())
 	})
 }
@@ -160,10 +158,7 @@ func Synchronize(dev int) error {
 // the legacy default stream (CU_STREAM_NON_BLOCKING), for side work such
 // as asynchronous copies. Release it with DestroyStream.
 func NewStream(dev int) (stream uintptr, err error) {
-	if err := checkOrdinal(dev, "NewStream"); err != nil {
-		return 0, err
-	}
-	err = withDevice(dev, func(*deviceState) error {
+	err = onDevice(dev, "NewStream", func(*deviceState) error {
 		var s C.uintptr_t
 		if err := cuCheckOpt("cuStreamCreate", C.ibmb_cuStreamCreate(&s, 1)); err != nil {
 			return err
@@ -177,20 +172,14 @@ func NewStream(dev int) (stream uintptr, err error) {
 // DestroyStream releases a stream from NewStream (cuStreamDestroy); work
 // already queued on it still completes.
 func DestroyStream(dev int, stream uintptr) error {
-	if err := checkOrdinal(dev, "DestroyStream"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "DestroyStream", func(*deviceState) error {
 		return cuCheckOpt("cuStreamDestroy", C.ibmb_cuStreamDestroy(C.uintptr_t(stream)))
 	})
 }
 
 // StreamSynchronize waits for the work queued on stream.
 func StreamSynchronize(dev int, stream uintptr) error {
-	if err := checkOrdinal(dev, "StreamSynchronize"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "StreamSynchronize", func(*deviceState) error {
 		return cuCheck("cuStreamSynchronize", C.ibmb_cuStreamSynchronize(C.uintptr_t(stream)))
 	})
 }
@@ -198,10 +187,7 @@ func StreamSynchronize(dev int, stream uintptr) error {
 // NewEvent creates an event without timing (CU_EVENT_DISABLE_TIMING) on
 // device dev. Release it with DestroyEvent.
 func NewEvent(dev int) (event uintptr, err error) {
-	if err := checkOrdinal(dev, "NewEvent"); err != nil {
-		return 0, err
-	}
-	err = withDevice(dev, func(*deviceState) error {
+	err = onDevice(dev, "NewEvent", func(*deviceState) error {
 		var e C.uintptr_t
 		if err := cuCheckOpt("cuEventCreate", C.ibmb_cuEventCreate(&e, 2)); err != nil {
 			return err
@@ -214,10 +200,7 @@ func NewEvent(dev int) (event uintptr, err error) {
 
 // DestroyEvent releases an event from NewEvent (cuEventDestroy).
 func DestroyEvent(dev int, event uintptr) error {
-	if err := checkOrdinal(dev, "DestroyEvent"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "DestroyEvent", func(*deviceState) error {
 		return cuCheckOpt("cuEventDestroy", C.ibmb_cuEventDestroy(C.uintptr_t(event)))
 	})
 }
@@ -225,10 +208,7 @@ func DestroyEvent(dev int, event uintptr) error {
 // RecordEvent records event on stream (cuEventRecord): it completes once
 // the work queued on stream before it has.
 func RecordEvent(dev int, event, stream uintptr) error {
-	if err := checkOrdinal(dev, "RecordEvent"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "RecordEvent", func(*deviceState) error {
 		return cuCheckOpt("cuEventRecord", C.ibmb_cuEventRecord(C.uintptr_t(event), C.uintptr_t(stream)))
 	})
 }
@@ -236,10 +216,7 @@ func RecordEvent(dev int, event, stream uintptr) error {
 // StreamWaitEvent makes the work queued on stream after this call wait
 // for event's last recording (cuStreamWaitEvent); the host does not wait.
 func StreamWaitEvent(dev int, stream, event uintptr) error {
-	if err := checkOrdinal(dev, "StreamWaitEvent"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "StreamWaitEvent", func(*deviceState) error {
 		return cuCheckOpt("cuStreamWaitEvent", C.ibmb_cuStreamWaitEvent(C.uintptr_t(stream), C.uintptr_t(event), 0))
 	})
 }
@@ -247,10 +224,7 @@ func StreamWaitEvent(dev int, stream, event uintptr) error {
 // EventSynchronize waits on the host until event's last recording has
 // completed (cuEventSynchronize).
 func EventSynchronize(dev int, event uintptr) error {
-	if err := checkOrdinal(dev, "EventSynchronize"); err != nil {
-		return err
-	}
-	return withDevice(dev, func(*deviceState) error {
+	return onDevice(dev, "EventSynchronize", func(*deviceState) error {
 		return cuCheckOpt("cuEventSynchronize", C.ibmb_cuEventSynchronize(C.uintptr_t(event)))
 	})
 }
