@@ -17,7 +17,7 @@ iterators of different lengths.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
@@ -27,8 +27,19 @@ from ibmb.distributed.shard import agree_max, node_bounds
 __all__ = ["ShardedFeatures", "Traffic", "macrobatched"]
 
 
+class Counters:
+    """Arithmetic of a dataclass of counters: :meth:`minus` (field by
+    field) and :meth:`copy`, for the traffic records of exchanges."""
+
+    def minus(self, other: "Counters") -> "Counters":
+        return type(self)(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
+
+    def copy(self) -> "Counters":
+        return type(self)(*(getattr(self, f.name) for f in fields(self)))
+
+
 @dataclass
-class Traffic:
+class Traffic(Counters):
     """Bytes this rank sent and received in feature exchanges (ids and rows;
     the 8-byte request counts included), the exchanges, the rows fetched
     from other ranks and the seconds spent exchanging."""
@@ -39,12 +50,6 @@ class Traffic:
     remote_rows: int = 0
     local_rows: int = 0
     seconds: float = 0.0
-
-    def minus(self, other: "Traffic") -> "Traffic":
-        return Traffic(*(getattr(self, f) - getattr(other, f) for f in self.__dataclass_fields__))
-
-    def copy(self) -> "Traffic":
-        return Traffic(*(getattr(self, f) for f in self.__dataclass_fields__))
 
 
 class ShardedFeatures:

@@ -45,18 +45,19 @@ rows from the local store, others from the rows that exchange pulled).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from ibmb.distributed.features import Counters
 from ibmb.distributed.shard import node_bounds
 
 __all__ = ["ShardedHistory", "HistTraffic", "macrobatched_history", "last_per_id"]
 
 
 @dataclass
-class HistTraffic:
+class HistTraffic(Counters):
     """Per rank: bytes sent and received in exchanges (counts, ids, rows; ``hist_*``: the history's share: its
     ids, pulled rows and pushed rows; traffic to itself not counted), exchanges, rows pulled from other ranks and
     rows pushed to other ranks (after deduplication), seconds in exchanges."""
@@ -69,12 +70,6 @@ class HistTraffic:
     pulled_remote: int = 0
     pushed_remote: int = 0
     seconds: float = 0.0
-
-    def minus(self, other: "HistTraffic") -> "HistTraffic":
-        return HistTraffic(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
-
-    def copy(self) -> "HistTraffic":
-        return HistTraffic(*(getattr(self, f.name) for f in fields(self)))
 
 
 def last_per_id(ids: Any, rows: Any) -> tuple[Any, Any]:
