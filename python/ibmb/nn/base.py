@@ -239,34 +239,36 @@ class HistoryGNN(torch.nn.Module):
         if halo_rows is not None and (idx is None or len(halo_rows) != self.num_layers - 1):
             raise ValueError(f"halo_rows needs n_id and one tensor per history ({self.num_layers - 1}), got "
                              f"{len(halo_rows)}")
-        last_ei, last_ew, last_rows = edge_index, edge_weight, None
-        if num_outputs is not None:
-            k = as_int(num_outputs, "num_outputs", min=0, max=b)
-            if k < b:  # the last layer reads the in-edges of the outputs only
-                keep = edge_index[1] < k
-                last_ei = edge_index[:, keep]
-                last_ew = None if edge_weight is None else edge_weight[keep]
-                # ... and only the rows they touch: sorted, so rows 0..k-1 (all present) come first
-                last_rows = torch.unique(torch.cat([torch.arange(k, device=last_ei.device), last_ei[0]]))
-                n_rows = int(idx.shape[0]) if idx is not None else x.shape[0]  # x may hold the exact rows only
-                pos = torch.full((n_rows,), -1, dtype=torch.long, device=last_ei.device)
-                pos[last_rows] = torch.arange(last_rows.shape[0], device=last_ei.device)
-                last_sub = pos[last_ei]
+        k = None if num_outputs is None else as_int(num_outputs, "num_outputs", min=0, max=b)
         state: dict = {}
         h = x
         for layer in range(self.num_layers):
             if layer == 0:
                 h = self._layer0(h, edge_index, edge_weight, b, state)
-            elif layer == self.num_layers - 1:
-                if last_rows is not None and not state:  # per-row state (GCNII's x0) needs every row
-                    h = self.forward_layer(layer, h[last_rows.to(h.device)], last_sub, last_ew, state)
-                else:
-                    h = self.forward_layer(layer, h, last_ei, last_ew, state)
+            elif layer == self.num_layers - 1 and k is not None and k < b:
+                h = self._last_layer(layer, h, edge_index, edge_weight, k, state)
             else:
                 h = self.forward_layer(layer, h, edge_index, edge_weight, state)
             if layer < self.num_layers - 1:
                 h = self.push_and_pull(layer, h, idx, b, None if halo_rows is None else halo_rows[layer])
         return h
+
+    def _last_layer(self, layer: int, h: "torch.Tensor", edge_index: "torch.Tensor",
+                    edge_weight: Optional["torch.Tensor"], k: int, state: dict) -> "torch.Tensor":
+        """The last layer for rows ``[0, k)`` only: over their in-edges and,
+        for models without per-row state (GCNII's ``x0`` needs every row),
+        on the rows those edges touch; the first ``k`` output rows are the
+        outputs'."""
+        keep = edge_index[1] < k
+        ei = edge_index[:, keep]
+        ew = None if edge_weight is None else edge_weight[keep]
+        if state:
+            return self.forward_layer(layer, h, ei, ew, state)
+        # sorted, so rows 0..k-1 (all present) come first and keep their positions
+        rows = torch.unique(torch.cat([torch.arange(k, device=ei.device), ei[0]]))
+        pos = torch.full((h.shape[0],), -1, dtype=torch.long, device=ei.device)
+        pos[rows] = torch.arange(rows.shape[0], device=ei.device)
+        return self.forward_layer(layer, h[rows.to(h.device)], pos[ei], ew, state)
 
     @torch.no_grad()
     def inference(self, x: "torch.Tensor", halo: Halo, num_nodes_per_batch: int = 4096,
