@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // TestArenaBatches builds an arena, reads its batches back through
@@ -52,7 +51,7 @@ func TestGraphReweighted(t *testing.T) {
 	src := []int64{0, 0, 0, 1, 2, 3}
 	dst := []int64{1, 2, 3, 0, 0, 0}
 	coo := append(append([]int64{}, src...), dst...)
-	g, err := GraphFromCOO(uintptr(unsafe.Pointer(&coo[0])), len(src), 4, false, false, false)
+	g, err := GraphFromCOO(addr(coo), len(src), 4, false, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +72,7 @@ func TestGraphReweighted(t *testing.T) {
 			t.Fatal(err)
 		}
 		nodes, edges, weight := []int64{0, 1}, make([]int64, 8), make([]float32, 4)
-		m, err := StepInducerRun(s, addr(nodes), 2, addr(edges), uintptr(unsafe.Pointer(&weight[0])), 4)
+		m, err := StepInducerRun(s, addr(nodes), 2, addr(edges), addr(weight), 4)
 		if err != nil || m != 2 || !slices.Equal(weight[:2], tc.want) {
 			t.Errorf("%s: m=%d weights %v (%v), want %v", tc.norm, m, weight[:m], err, tc.want)
 		}

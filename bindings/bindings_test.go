@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -14,7 +15,25 @@ import (
 	"github.com/ibmb-dev/ibmb/gopkg/graph"
 )
 
-func addr[T any](s []T) uintptr { return uintptr(unsafe.Pointer(&s[0])) }
+// addr is the address of s[0] as the facade takes it. The facade's callers
+// pass memory that never moves (numpy/torch buffers); a Go slice a test
+// allocates on its stack moves when the stack grows, leaving a uintptr taken
+// before that pointing at the old stack. Keeping s in kept makes every slice
+// passed here escape to the heap (where Go never moves memory) and keeps the
+// last slices alive while the facade reads them.
+func addr[T any](s []T) uintptr {
+	keptMu.Lock()
+	kept[keptNext%len(kept)] = s
+	keptNext++
+	keptMu.Unlock()
+	return uintptr(unsafe.Pointer(&s[0]))
+}
+
+var (
+	keptMu   sync.Mutex
+	kept     [256]any
+	keptNext int
+)
 
 func TestGatherThroughFacade(t *testing.T) {
 	src := []float32{0, 1, 2, 10, 11, 12, 20, 21, 22}
@@ -213,7 +232,7 @@ func TestArenaInfoNamed(t *testing.T) {
 	h := put(a)
 	defer Free(h)
 	info := make([]int64, len(names))
-	if err := ArenaInfo(h, uintptr(unsafe.Pointer(&info[0])), len(info)); err != nil {
+	if err := ArenaInfo(h, addr(info), len(info)); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]int64{}
@@ -229,7 +248,7 @@ func TestArenaInfoNamed(t *testing.T) {
 			t.Errorf("%s = %d, want %d", k, got[k], v)
 		}
 	}
-	if err := ArenaInfo(h, uintptr(unsafe.Pointer(&info[0])), len(info)-1); err == nil || !strings.HasPrefix(err.Error(), "ibmb:value:") {
+	if err := ArenaInfo(h, addr(info), len(info)-1); err == nil || !strings.HasPrefix(err.Error(), "ibmb:value:") {
 		t.Errorf("short buffer: %v", err)
 	}
 	for code, name := range strings.Split(Norms(), ",") {

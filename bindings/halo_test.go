@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // TestHaloFacade builds a halo graph, a halo inducer run (too small, then
@@ -27,7 +26,7 @@ func TestHaloFacade(t *testing.T) {
 		t.Fatalf("counts %v, %v; want 2 halo nodes, 6 edges", counts, err)
 	}
 	halo, edges, w := make([]int64, 2), make([]int64, 12), make([]float32, 6)
-	if err := HaloInducerRun(in, addr(nodes), 2, addr(halo), 2, addr(edges), uintptr(unsafe.Pointer(&w[0])), 6, addr(counts)); err != nil {
+	if err := HaloInducerRun(in, addr(nodes), 2, addr(halo), 2, addr(edges), addr(w), 6, addr(counts)); err != nil {
 		t.Fatal(err)
 	}
 	// Node 3's in-edges from 2, 3, 4, then node 2's from 1, 2, 3.

@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // TestStepInducer checks the step inducer's handle life cycle, its output
@@ -13,7 +12,7 @@ func TestStepInducer(t *testing.T) {
 	src := []int64{0, 1, 1, 2}
 	dst := []int64{1, 0, 2, 1}
 	coo := append(append([]int64{}, src...), dst...)
-	g, err := GraphFromCOO(uintptr(unsafe.Pointer(&coo[0])), len(src), 3, false, false, false)
+	g, err := GraphFromCOO(addr(coo), len(src), 3, false, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +24,8 @@ func TestStepInducer(t *testing.T) {
 	nodes := []int64{2, 1} // local 0 = node 2, local 1 = node 1
 	edges := make([]int64, 8)
 	weight := make([]float32, 4)
-	m, err := StepInducerRun(h, uintptr(unsafe.Pointer(&nodes[0])), 2, uintptr(unsafe.Pointer(&edges[0])),
-		uintptr(unsafe.Pointer(&weight[0])), 4)
+	m, err := StepInducerRun(h, addr(nodes), 2, addr(edges),
+		addr(weight), 4)
 	if err != nil || m != 2 {
 		t.Fatalf("got m=%d err=%v, want 2 edges", m, err)
 	}
@@ -41,17 +40,17 @@ func TestStepInducer(t *testing.T) {
 		{"bad norm", func() error { _, err := StepInducerNew(g, "l2"); return err }, "value"},
 		{"graph handle is the inducer", func() error { _, err := StepInducerNew(h, "sym"); return err }, "value"},
 		{"negative capacity", func() error {
-			_, err := StepInducerRun(h, uintptr(unsafe.Pointer(&nodes[0])), 2, 0, 0, -1)
+			_, err := StepInducerRun(h, addr(nodes), 2, 0, 0, -1)
 			return err
 		}, "value"},
 		{"null weight", func() error {
-			_, err := StepInducerRun(h, uintptr(unsafe.Pointer(&nodes[0])), 2, uintptr(unsafe.Pointer(&edges[0])), 0, 4)
+			_, err := StepInducerRun(h, addr(nodes), 2, addr(edges), 0, 4)
 			return err
 		}, "value"},
 		{"node out of range", func() error {
 			bad := []int64{5}
-			_, err := StepInducerRun(h, uintptr(unsafe.Pointer(&bad[0])), 1, uintptr(unsafe.Pointer(&edges[0])),
-				uintptr(unsafe.Pointer(&weight[0])), 4)
+			_, err := StepInducerRun(h, addr(bad), 1, addr(edges),
+				addr(weight), 4)
 			return err
 		}, "index"},
 	} {

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 func TestProfileUnavailable(t *testing.T) {
@@ -82,7 +81,7 @@ func TestProfileFake(t *testing.T) {
 	for i := range buf {
 		buf[i] = -7 // guard values
 	}
-	rows, err := ProfileSeriesCopy(h, uintptr(unsafe.Pointer(&buf[0])), n+1)
+	rows, err := ProfileSeriesCopy(h, addr(buf), n+1)
 	if err != nil || rows != n {
 		t.Fatalf("ProfileSeriesCopy = %d, %v; want %d", rows, err, n)
 	}

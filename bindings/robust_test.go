@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/ibmb-dev/ibmb/internal/memlimit"
 )
@@ -219,7 +218,7 @@ func TestArenaJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := make([]int64, len(arenaInfoFields))
-	if err := ArenaInfo(a, uintptr(unsafe.Pointer(&info[0])), len(info)); err != nil || info[0] != 2 {
+	if err := ArenaInfo(a, addr(info), len(info)); err != nil || info[0] != 2 {
 		t.Fatalf("arena after freeing its job: %v %v", info[:2], err)
 	}
 	dir := t.TempDir()
