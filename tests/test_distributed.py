@@ -222,6 +222,28 @@ def test_nproc_under_torchrun_is_refused(monkeypatch, capsys):
     assert "torchrun" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("world_size", [None, "2"])
+def test_history_momentum_is_refused_before_any_rank_starts(monkeypatch, capsys, world_size):
+    import argparse
+
+    from ibmb import distributed
+    from ibmb.distributed import launch
+
+    def no_spawn(*a, **k):
+        raise AssertionError("a rank was started")
+
+    monkeypatch.setattr(launch, "spawn", no_spawn)
+    monkeypatch.setattr(launch, "init_from_env", no_spawn)
+    if world_size is None:
+        monkeypatch.delenv("WORLD_SIZE", raising=False)
+    else:
+        monkeypatch.setenv("WORLD_SIZE", world_size)
+    args = argparse.Namespace(nproc=2 if world_size is None else 1, device="cpu", dist_timeout=5.0, threads=1,
+                              history_momentum=0.5)
+    assert distributed.start(args, lambda a: 0) == 2
+    assert "--history-momentum" in capsys.readouterr().err
+
+
 def test_init_from_env_names_missing_variables(monkeypatch):
     from ibmb.distributed.launch import init_from_env
 
