@@ -286,10 +286,12 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 		start[b+1] += start[b]
 	}
 	nodes := make([]int32, g.n)
-	local := make([]int32, g.n)
+	// slot[u] packs u's block (high half) and its index among the
+	// block's nodes (low half): blockGraph reads one word per entry.
+	slot := make([]uint64, g.n)
 	fill := append([]int32(nil), start[:kc]...)
 	for u, b := range part {
-		local[u] = fill[b] - start[b]
+		slot[u] = uint64(uint32(b))<<32 | uint64(uint32(fill[b]-start[b]))
 		nodes[fill[b]] = int32(u)
 		fill[b]++
 	}
@@ -303,7 +305,7 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 		if bl.r[b] <= rmax {
 			return
 		}
-		sg := blockGraph(g, part, int32(b), nodes[start[b]:start[b+1]], local)
+		sg := blockGraph(g, int32(b), nodes[start[b]:start[b+1]], slot)
 		seq := &pool{ctx: d.p.ctx, workers: 1}
 		of, rs, err := d.split(seq, &scratch{}, sg, bl.r[b], rmax, mix(d.seed^stream<<32^uint64(bl.lo[b])))
 		res[b] = pieces{of, rs, err}
@@ -333,7 +335,7 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 	np := make([]int32, g.n)
 	for u, b := range part {
 		if of := res[b].of; of != nil {
-			np[u] = base[b] + of[local[u]]
+			np[u] = base[b] + of[uint32(slot[u])]
 		} else {
 			np[u] = base[b]
 		}
@@ -342,9 +344,9 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 }
 
 // blockGraph returns the subgraph of g induced by block b, whose nodes are
-// members (in that order; local gives every node's index among the members
-// of its block).
-func blockGraph(g *wgraph, part []int32, b int32, members []int32, local []int32) *wgraph {
+// members (in that order; slot gives every node's block in its high and
+// its index among the members of its block in its low 32 bits).
+func blockGraph(g *wgraph, b int32, members []int32, slot []uint64) *wgraph {
 	m := int64(0)
 	for _, u := range members {
 		m += g.xadj[u+1] - g.xadj[u]
@@ -355,8 +357,8 @@ func blockGraph(g *wgraph, part []int32, b int32, members []int32, local []int32
 		sg.vw[i] = g.vw[u]
 		sg.total += g.vw[u]
 		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
-			if v := g.adj[p]; part[v] == b {
-				sg.adj = append(sg.adj, local[v])
+			if sv := slot[g.adj[p]]; uint32(sv>>32) == uint32(b) {
+				sg.adj = append(sg.adj, int32(uint32(sv)))
 				sg.ew = append(sg.ew, g.ew[p])
 			}
 		}
