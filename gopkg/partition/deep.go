@@ -286,10 +286,12 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 		start[b+1] += start[b]
 	}
 	nodes := make([]int32, g.n)
-	local := make([]int32, g.n)
+	// slot[u] packs u's block (high half) and its index among the
+	// block's nodes (low half): blockGraph reads one word per entry.
+	slot := make([]uint64, g.n)
 	fill := append([]int32(nil), start[:kc]...)
 	for u, b := range part {
-		local[u] = fill[b] - start[b]
+		slot[u] = uint64(uint32(b))<<32 | uint64(uint32(fill[b]-start[b]))
 		nodes[fill[b]] = int32(u)
 		fill[b]++
 	}
@@ -303,7 +305,7 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 		if bl.r[b] <= rmax {
 			return
 		}
-		sg := blockGraph(g, part, int32(b), nodes[start[b]:start[b+1]], local)
+		sg := blockGraph(g, int32(b), nodes[start[b]:start[b+1]], slot)
 		seq := &pool{ctx: d.p.ctx, workers: 1}
 		of, rs, err := d.split(seq, &scratch{}, sg, bl.r[b], rmax, mix(d.seed^stream<<32^uint64(bl.lo[b])))
 		res[b] = pieces{of, rs, err}
@@ -333,7 +335,7 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 	np := make([]int32, g.n)
 	for u, b := range part {
 		if of := res[b].of; of != nil {
-			np[u] = base[b] + of[local[u]]
+			np[u] = base[b] + of[uint32(slot[u])]
 		} else {
 			np[u] = base[b]
 		}
@@ -342,9 +344,9 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 }
 
 // blockGraph returns the subgraph of g induced by block b, whose nodes are
-// members (in that order; local gives every node's index among the members
-// of its block).
-func blockGraph(g *wgraph, part []int32, b int32, members []int32, local []int32) *wgraph {
+// members (in that order; slot gives every node's block in its high and
+// its index among the members of its block in its low 32 bits).
+func blockGraph(g *wgraph, b int32, members []int32, slot []uint64) *wgraph {
 	m := int64(0)
 	for _, u := range members {
 		m += g.xadj[u+1] - g.xadj[u]
@@ -355,8 +357,8 @@ func blockGraph(g *wgraph, part []int32, b int32, members []int32, local []int32
 		sg.vw[i] = g.vw[u]
 		sg.total += g.vw[u]
 		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
-			if v := g.adj[p]; part[v] == b {
-				sg.adj = append(sg.adj, local[v])
+			if sv := slot[g.adj[p]]; uint32(sv>>32) == uint32(b) {
+				sg.adj = append(sg.adj, int32(uint32(sv)))
 				sg.ew = append(sg.ew, g.ew[p])
 			}
 		}
@@ -394,6 +396,11 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 			tries[rep].err = err
 			return
 		}
+		if reps == 1 {
+			// A single try is kept whatever its overload and cut.
+			tries[rep] = try{side: s}
+			return
+		}
 		f := newFM2(g, s, maxW)
 		tries[rep] = try{side: s, over: f.overload(), cut: f.gains()}
 	}
@@ -420,12 +427,16 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 	if err := p.cancelled(); err != nil {
 		return nil, nil, err
 	}
-	g0, g1, n0, n1 := induceSides(g, side)
-	of0, rs0, err := d.split(p, sc, g0, r0, rmax, mix(seed+1))
+	if r0 <= rmax && r1 <= rmax {
+		// Neither side is split further: each is one piece.
+		return side, []int32{r0, r1}, nil
+	}
+	g0, g1, n0, n1 := induceSides(g, side, [2]bool{r0 > rmax, r1 > rmax})
+	of0, rs0, err := d.splitSide(p, sc, g0, len(n0), r0, rmax, mix(seed+1))
 	if err != nil {
 		return nil, nil, err
 	}
-	of1, rs1, err := d.split(p, sc, g1, r1, rmax, mix(seed+2))
+	of1, rs1, err := d.splitSide(p, sc, g1, len(n1), r1, rmax, mix(seed+2))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -437,6 +448,16 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 		of[u] = int32(len(rs0)) + of1[i]
 	}
 	return of, append(rs0, rs1...), nil
+}
+
+// splitSide is split for one side of a bisection, of n nodes and graph g,
+// which is nil when the side stands for at most rmax parts (split returns
+// one piece then, without looking at the graph).
+func (d *deep) splitSide(p *pool, sc *scratch, g *wgraph, n int, r, rmax int32, seed uint64) ([]int32, []int32, error) {
+	if g == nil {
+		return make([]int32, n), []int32{r}, nil
+	}
+	return d.split(p, sc, g, r, rmax, seed)
 }
 
 // bisectLimits returns the side weight limits and side 0's target weight
@@ -466,12 +487,16 @@ func (d *deep) bisectLimits(g *wgraph, r, r0 int32) ([2]int64, int64) {
 }
 
 // induceSides returns the subgraphs of g induced by its sides 0 and 1 and
-// their nodes (ascending), sizing every array exactly.
-func induceSides(g *wgraph, side []int32) (*wgraph, *wgraph, []int32, []int32) {
+// their nodes (ascending), sizing every array exactly. The graph of a side
+// s with !want[s] is not built (nil).
+func induceSides(g *wgraph, side []int32, want [2]bool) (*wgraph, *wgraph, []int32, []int32) {
 	var cnt [2]int
 	var ent [2]int64
 	for u, s := range side {
 		cnt[s]++
+		if !want[s] {
+			continue
+		}
 		for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
 			if side[v] == s {
 				ent[s]++
@@ -482,15 +507,21 @@ func induceSides(g *wgraph, side []int32) (*wgraph, *wgraph, []int32, []int32) {
 	var nodes [2][]int32
 	local := make([]int32, g.n)
 	for s := range sub {
+		nodes[s] = make([]int32, 0, cnt[s])
+		if !want[s] {
+			continue
+		}
 		sub[s] = &wgraph{xadj: make([]int64, 1, cnt[s]+1), vw: make([]int64, 0, cnt[s]),
 			adj: make([]int32, 0, ent[s]), ew: make([]float64, 0, ent[s])}
-		nodes[s] = make([]int32, 0, cnt[s])
 	}
 	for u, s := range side {
 		local[u] = int32(len(nodes[s]))
 		nodes[s] = append(nodes[s], int32(u))
 	}
 	for u, s := range side {
+		if !want[s] {
+			continue
+		}
 		h := sub[s]
 		for q := g.xadj[u]; q < g.xadj[u+1]; q++ {
 			if v := g.adj[q]; side[v] == s {
@@ -503,6 +534,10 @@ func induceSides(g *wgraph, side []int32) (*wgraph, *wgraph, []int32, []int32) {
 		h.total += g.vw[u]
 	}
 	for s := range sub {
+		if !want[s] {
+			sub[s] = nil
+			continue
+		}
 		sub[s].n = cnt[s]
 	}
 	return sub[0], sub[1], nodes[0], nodes[1]
