@@ -7,8 +7,8 @@ write the report (report.json, report.md, device_check.log and the plots) to
     bash benchmarks/device_check.sh            # there (device tool: carry .device-check), within 8 minutes
     python benchmarks/device_check.py --dry-run --out DIR    # anywhere: no GPU needed
 
-Each part (env, gather, ppr, loaders, nvml, train, histories; see
-device_parts.py) runs in its own subprocess under a time limit, so a part that
+Each part (env, gather, ppr, loaders, nvml, train, histories, distributed;
+see device_parts.py) runs in its own subprocess under a time limit, so a part that
 fails, crashes (a fault in a kernel) or hangs is reported and the others still
 run. Without a GPU (or with ``--dry-run``) the device work is reported as
 "skipped" with the reason while the CPU references are still computed: `make
@@ -34,9 +34,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = 1
-# (part, time limit in seconds): 440 s in all, so that with the start-up (one import of torch and PyG, timed in the
+# (part, time limit in seconds): 465 s in all, so that with the start-up (one import of torch and PyG, timed in the
 # report) the run ends within 8 minutes.
-PARTS = (("env", 20), ("gather", 45), ("ppr", 70), ("loaders", 70), ("nvml", 35), ("train", 160), ("histories", 40))
+PARTS = (("env", 20), ("gather", 45), ("ppr", 70), ("loaders", 70), ("nvml", 35), ("train", 150), ("histories", 40),
+         ("distributed", 35))
 STATUSES = ("pass", "fail", "skipped", "error", "timeout", "not_implemented")
 BAD = ("fail", "error", "timeout")
 # The Go/C/CUDA sources the engine is built from: their hash ties a carried engine to the tree it was built from.

@@ -26,7 +26,7 @@ else
     exit 2
 fi
 export PYTHONUNBUFFERED=1
-# The script bounds each part (410 s in all, plus one start-up); this bounds everything.
+# The script bounds each part (465 s in all, plus one start-up); this bounds everything.
 timeout -k 10 "${DEVICE_CHECK_TIMEOUT:-500}" "$PY" benchmarks/device_check.py --out "$OUT" "$@"
 rc=$?
 ((rc == 124 || rc == 137)) && echo "device_check.sh: stopped after ${DEVICE_CHECK_TIMEOUT:-500} s" >&2

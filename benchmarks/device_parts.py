@@ -244,10 +244,11 @@ def part_ppr(ctx: Ctx) -> dict:
 
 
 from device_hist import part_histories  # noqa: E402
+from device_dist import part_distributed  # noqa: E402
 from device_jobs import part_loaders, part_nvml, part_train  # noqa: E402
 
 PARTS = {"env": part_env, "gather": part_gather, "ppr": part_ppr, "loaders": part_loaders, "nvml": part_nvml,
-         "train": part_train, "histories": part_histories}
+         "train": part_train, "histories": part_histories, "distributed": part_distributed}
 
 
 def run_part(name: str, dry: bool, out: Path) -> dict:

@@ -10,15 +10,16 @@ import sys
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "device_check.py"
-PARTS = ["env", "gather", "ppr", "loaders", "nvml", "train", "histories"]
-DEVICE_PARTS = ["gather", "ppr", "loaders", "nvml", "train", "histories"]
+PARTS = ["env", "gather", "ppr", "loaders", "nvml", "train", "histories", "distributed"]
+DEVICE_PARTS = ["gather", "ppr", "loaders", "nvml", "train", "histories", "distributed"]
 # CPU references that must hold in the dry run (the loaders' leak figures belong to the memory tests).
 CPU_CHECKS = {"gather": ["cpu_equals_index_select_float32", "cpu_equals_index_select_float16",
                          "cpu_equals_index_select_bfloat16"],
               "ppr": ["cpu_within_push_bound"], "loaders": ["batches_equal_cpu_loader"],
               "nvml": ["unavailable_profile_says_why"],
               "train": ["train_rc_0", "accuracy_reported", "plot_written", "gpu_profile_reported"],
-              "histories": [f"host_store_equals_index_ops_{t}" for t in ("float32", "float16", "bfloat16", "float64")]}
+              "histories": [f"host_store_equals_index_ops_{t}" for t in ("float32", "float16", "bfloat16", "float64")],
+              "distributed": ["backend_is_gloo", "macrobatch_0_above_chance", "macrobatch_1_above_chance"]}
 
 
 def _run(out: Path, *args: str) -> subprocess.CompletedProcess:
