@@ -39,6 +39,14 @@ HIST_METHODS = ("ibmb-node-hist", "ibmb-batch-hist", "gas")
 _PLAIN = {"ibmb-node-hist": "ibmb-node", "ibmb-batch-hist": "ibmb-batch"}
 
 
+def refuse_momentum(cfg: Any) -> None:
+    """ValueError when ``cfg`` (a Config, or the command's parsed arguments)
+    asks for ``--history-momentum``, which runs in one process only."""
+    if float(getattr(cfg, "history_momentum", 1.0)) != 1.0:
+        raise ValueError("--history-momentum (experimental) runs in one process only; leave it 1 with --nproc or "
+                         "torchrun")
+
+
 class DistributedHistMethod(BaseMethod):
     """History method ``name`` on rank ``ctx.rank``; ``macrobatch`` (default
     ``cfg.macrobatch``): 0 = replicated features, history exchanged every
@@ -155,8 +163,7 @@ class DistributedHistMethod(BaseMethod):
         from ibmb.train.methods.hist_common import _HEADS
 
         c = self.cfg
-        if c.history_momentum != 1.0:
-            raise ValueError("--history-momentum (experimental) runs in one process only; leave it 1 with --nproc")
+        refuse_momentum(c)
         cls = self.inner.model_class()
         width = {"GAT": _HEADS * c.hidden}.get(cls.__name__, c.hidden)
         self.hist = ShardedHistory(self.ctx, self.data.num_nodes, [width] * (c.layers - 1))

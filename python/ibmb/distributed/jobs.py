@@ -39,9 +39,12 @@ def start(args: argparse.Namespace, job: Callable[..., int], *job_args: Any) -> 
     timeout = float(getattr(args, "dist_timeout", L.DEFAULT_TIMEOUT_S))
     device = str(getattr(args, "device", "cpu"))
     nproc = int(getattr(args, "nproc", 1) or 1)
-    if float(getattr(args, "history_momentum", 1.0)) != 1.0:  # refused before any rank starts
-        print("error: --history-momentum (experimental) runs in one process only; leave it 1 with --nproc or "
-              "torchrun", file=sys.stderr)
+    from ibmb.distributed.hist_method import refuse_momentum
+
+    try:
+        refuse_momentum(args)  # before any rank starts (build_model checks it again for direct callers)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     if L.env_world_size() > 1:
         if nproc > 1:
