@@ -14,6 +14,9 @@ type scratch struct {
 	rats  []float64
 	hk    []int32
 	hv    []float64
+	// count: gather's dense map for graphs with unit edge weights (edge
+	// counts; all zero between uses), half the size of rating.
+	count []int32
 }
 
 // ensure makes the rating map hold at least n entries.
@@ -187,7 +190,32 @@ func (s *scratch) gather(g *wgraph, cluster []int32, u int32) float64 {
 	cands, rats := s.cands[:0], s.rats[:0]
 	cur := cluster[u]
 	own := 0.0
-	if g.n <= denseNodes || len(adj) > smallDeg {
+	if g.unit && (g.n <= denseNodes || len(adj) > smallDeg) {
+		// Unit weights: count edges per cluster in int32 (a quarter of the
+		// cache footprint of rating plus ew), listing a cluster when its
+		// count leaves 0 without a branch (cands has room for every edge).
+		if len(s.count) < g.n {
+			s.count = make([]int32, g.n)
+		}
+		count := s.count
+		if cap(cands) < len(adj) {
+			cands = make([]int32, 0, len(adj))
+		}
+		cands = cands[:len(adj)]
+		k := 0
+		for _, v := range adj {
+			c := cluster[v]
+			old := count[c]
+			count[c] = old + 1
+			cands[k] = c
+			k += int(uint32(old-1) >> 31) // 1 if old == 0 (counts are ≥ 0)
+		}
+		cands = cands[:k]
+		for _, c := range cands {
+			rats = append(rats, float64(count[c]))
+			count[c] = 0
+		}
+	} else if g.n <= denseNodes || len(adj) > smallDeg {
 		rating := s.rating
 		for i, v := range adj {
 			c := cluster[v]

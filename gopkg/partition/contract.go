@@ -116,7 +116,25 @@ func contract(p *pool, g *wgraph, cluster []int32) (*wgraph, []int32, error) {
 				}
 				for _, u := range members[mstart[c]:mstart[c+1]] {
 					wsum += g.vw[u]
-					nb, nw := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
+					nb := g.adj[g.xadj[u]:g.xadj[u+1]]
+					if g.unit {
+						// Unit weights: no need to read ew.
+						for _, v := range nb {
+							cv := cmap[v]
+							if int(cv) == c {
+								continue
+							}
+							if at := mk[cv]; at >= 0 {
+								ew[at]++
+								continue
+							}
+							mk[cv] = int32(len(adj))
+							adj = append(adj, cv)
+							ew = append(ew, 1)
+						}
+						continue
+					}
+					nw := g.ew[g.xadj[u]:g.xadj[u+1]]
 					for i, v := range nb {
 						cv := cmap[v]
 						if int(cv) == c {

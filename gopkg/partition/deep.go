@@ -105,6 +105,7 @@ func partitionDeep(ctx context.Context, g *graph.CSR, vw []int64, k int, eps flo
 func deepPartition(ctx context.Context, g *wgraph, k int, eps float64, seed uint64, workers int) ([]int32, error) {
 	d := &deep{p: &pool{ctx: ctx, workers: max(workers, 1)}, k: k, eps: eps, seed: seed,
 		lim: limit(float64(g.total)/float64(k), eps)}
+	markUnit(g)
 	d.sc = make([]*scratch, d.p.workers)
 	for i := range d.sc {
 		d.sc[i] = &scratch{}
@@ -351,7 +352,7 @@ func blockGraph(g *wgraph, b int32, members []int32, slot []uint64) *wgraph {
 	for _, u := range members {
 		m += g.xadj[u+1] - g.xadj[u]
 	}
-	sg := &wgraph{n: len(members), xadj: make([]int64, len(members)+1), vw: make([]int64, len(members)),
+	sg := &wgraph{n: len(members), xadj: make([]int64, len(members)+1), vw: make([]int64, len(members)), unit: g.unit,
 		adj: make([]int32, 0, m), ew: make([]float64, 0, m)}
 	for i, u := range members {
 		sg.vw[i] = g.vw[u]
@@ -511,7 +512,7 @@ func induceSides(g *wgraph, side []int32, want [2]bool) (*wgraph, *wgraph, []int
 		if !want[s] {
 			continue
 		}
-		sub[s] = &wgraph{xadj: make([]int64, 1, cnt[s]+1), vw: make([]int64, 0, cnt[s]),
+		sub[s] = &wgraph{xadj: make([]int64, 1, cnt[s]+1), vw: make([]int64, 0, cnt[s]), unit: g.unit,
 			adj: make([]int32, 0, ent[s]), ew: make([]float64, 0, ent[s])}
 	}
 	for u, s := range side {

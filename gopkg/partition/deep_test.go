@@ -147,6 +147,48 @@ func TestDeepDeterminism(t *testing.T) {
 	}
 }
 
+// TestUnitPaths: the loops that count edges on graphs with unit weights
+// (clustering, contraction, k-way and 2-way refinement) give exactly the
+// partitions the weighted loops give, sequentially and with every loop
+// forced onto all goroutines.
+func TestUnitPaths(t *testing.T) {
+	tests := []struct {
+		name  string
+		g     *graph.CSR
+		parts int
+	}{
+		{"csbm9k/24", csbmGraph(t, 9000, 8, 10, 0.8, 5), 24},
+		{"csbm20k/8", csbmGraph(t, 20000, 8, 12, 0.6, 2), 8},
+		{"random6k/5", randomGraph(t, 6000, 30000, 8), 5},
+		{"grid70x70/64", gridGraph(t, 70, 70), 64},
+		{"star3k/3", starGraph(t, 3000), 3},
+	}
+	for _, tc := range tests {
+		for _, workers := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%s/workers=%d", tc.name, workers), func(t *testing.T) {
+				if workers > 1 {
+					forceParallel(t)
+				}
+				opt := Options{Parts: tc.parts, Seed: 5, Workers: workers}
+				want, err := Partition(tc.g, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				unitPaths = false
+				defer func() { unitPaths = true }()
+				got, err := Partition(tc.g, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("weighted loops give a different partition (cut %d) than the unit loops (cut %d)",
+						EdgeCut(tc.g, got), EdgeCut(tc.g, want))
+				}
+			})
+		}
+	}
+}
+
 // TestDeepCancel: a cancelled context stops the deep scheme with the
 // context's error, before it starts and while it runs.
 func TestDeepCancel(t *testing.T) {
@@ -354,9 +396,21 @@ func starGraph(tb testing.TB, n int) *graph.CSR {
 // degrees) and hashed (large graphs, low degrees), against a plain map:
 // the clusters in order of first appearance with their summed weights.
 func TestGather(t *testing.T) {
-	for _, n := range []int{3000, denseNodes + 5000} {
+	for _, tc := range []struct {
+		n    int
+		unit bool
+	}{{3000, false}, {denseNodes + 5000, false}, {3000, true}, {denseNodes + 5000, true}} {
+		n := tc.n
 		g := internalGraph(t, randomGraph(t, n, 4*n, uint64(n)))
-		g.ew[0] = 2.5 // one non-unit weight
+		if markUnit(g); !g.unit {
+			t.Fatalf("n=%d: an unweighted graph is not marked unit", n)
+		}
+		if !tc.unit {
+			g.ew[0] = 2.5 // one non-unit weight
+			if markUnit(g); g.unit {
+				t.Fatalf("n=%d: a weight of 2.5 is marked unit", n)
+			}
+		}
 		rng := rand.New(rand.NewPCG(3, uint64(n)))
 		cluster := make([]int32, n)
 		for u := range cluster {
@@ -376,11 +430,11 @@ func TestGather(t *testing.T) {
 			}
 			own := sc.gather(g, cluster, u)
 			if !slices.Equal(sc.cands, wantC) || own != want[cluster[u]] {
-				t.Fatalf("n=%d node %d: clusters %v (own %v), want %v (own %v)", n, u, sc.cands, own, wantC, want[cluster[u]])
+				t.Fatalf("n=%d unit=%v node %d: clusters %v (own %v), want %v (own %v)", n, tc.unit, u, sc.cands, own, wantC, want[cluster[u]])
 			}
 			for i, c := range sc.cands {
 				if sc.rats[i] != want[c] {
-					t.Fatalf("n=%d node %d cluster %d: weight %v, want %v", n, u, c, sc.rats[i], want[c])
+					t.Fatalf("n=%d unit=%v node %d cluster %d: weight %v, want %v", n, tc.unit, u, c, sc.rats[i], want[c])
 				}
 			}
 		}

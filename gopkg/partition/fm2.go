@@ -130,6 +130,22 @@ func newFM2(g *wgraph, side []int32, maxW [2]int64) *fm2 {
 func (f *fm2) gains() float64 {
 	g := f.g
 	c := 0.0
+	if g.unit {
+		// Unit weights: count the neighbours on each side.
+		for u := 0; u < g.n; u++ {
+			s, other := f.side[u], 0
+			adj := g.adj[g.xadj[u]:g.xadj[u+1]]
+			for _, v := range adj {
+				if f.side[v] != s {
+					other++
+				}
+			}
+			f.gain[u] = float64(2*other - len(adj))
+			f.wdeg[u] = float64(len(adj))
+			c += float64(other)
+		}
+		return c / 2
+	}
 	for u := 0; u < g.n; u++ {
 		s, x, d := f.side[u], 0.0, 0.0
 		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
@@ -242,7 +258,18 @@ func (f *fm2) flip(u int32) {
 	f.count[t]++
 	f.side[u] = t
 	f.gain[u] = -f.gain[u]
-	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
+	adj := g.adj[g.xadj[u]:g.xadj[u+1]]
+	if g.unit {
+		for _, v := range adj {
+			if f.side[v] == s {
+				f.gain[v] += 2
+			} else {
+				f.gain[v] -= 2
+			}
+		}
+		return
+	}
+	ew := g.ew[g.xadj[u]:g.xadj[u+1]]
 	for i, v := range adj {
 		if f.side[v] == s {
 			f.gain[v] += 2 * ew[i]

@@ -46,13 +46,24 @@ func (s *kway) bestMove(sc *scratch, u int32, salt uint64) (int32, float64) {
 	g := s.g
 	conn := sc.rating
 	t := sc.touched[:0]
-	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.ew[g.xadj[u]:g.xadj[u+1]]
-	for i, v := range adj {
-		b := s.part[v]
-		if conn[b] == 0 {
-			t = append(t, b)
+	adj := g.adj[g.xadj[u]:g.xadj[u+1]]
+	if g.unit {
+		for _, v := range adj {
+			b := s.part[v]
+			if conn[b] == 0 {
+				t = append(t, b)
+			}
+			conn[b]++
 		}
-		conn[b] += ew[i]
+	} else {
+		ew := g.ew[g.xadj[u]:g.xadj[u+1]]
+		for i, v := range adj {
+			b := s.part[v]
+			if conn[b] == 0 {
+				t = append(t, b)
+			}
+			conn[b] += ew[i]
+		}
 	}
 	a, w := s.part[u], g.vw[u]
 	internal := conn[a]

@@ -17,6 +17,30 @@ type wgraph struct {
 	ew    []float64
 	vw    []int64
 	total int64
+	// unit: every edge weight is exactly 1 (see markUnit), so loops may
+	// count edges instead of summing ew; false is always safe.
+	unit bool
+}
+
+// unitPaths enables the unit-weight loops; tests turn it off to check that
+// they give exactly what the weighted loops give.
+var unitPaths = true
+
+// markUnit sets g.unit when every edge weight is exactly 1, as on the
+// finest level of an unweighted input graph. Sums of unit weights are small
+// integers, exact in float64, so counting edges gives bit-identical ratings.
+func markUnit(g *wgraph) {
+	g.unit = false
+	if !unitPaths {
+		return
+	}
+	for _, w := range g.ew {
+		if w != 1 {
+			g.unit = false
+			return
+		}
+	}
+	g.unit = true
 }
 
 // fromCSR symmetrises g, drops self-loops and zero-weight edges and merges
@@ -218,7 +242,7 @@ func induce(g *wgraph, nodes []int32, local []int32) *wgraph {
 	for i, u := range nodes {
 		local[u] = int32(i)
 	}
-	s := &wgraph{n: len(nodes), xadj: make([]int64, len(nodes)+1), vw: make([]int64, len(nodes))}
+	s := &wgraph{n: len(nodes), xadj: make([]int64, len(nodes)+1), vw: make([]int64, len(nodes)), unit: g.unit}
 	for i, u := range nodes {
 		s.vw[i] = g.vw[u]
 		s.total += g.vw[u]
