@@ -357,13 +357,27 @@ func blockGraph(g *wgraph, b int32, members []int32, slot []uint64) *wgraph {
 	for i, u := range members {
 		sg.vw[i] = g.vw[u]
 		sg.total += g.vw[u]
-		for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
-			if sv := slot[g.adj[p]]; uint32(sv>>32) == uint32(b) {
-				sg.adj = append(sg.adj, int32(uint32(sv)))
-				sg.ew = append(sg.ew, g.ew[p])
+		if g.unit {
+			for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
+				if sv := slot[v]; uint32(sv>>32) == uint32(b) {
+					sg.adj = append(sg.adj, int32(uint32(sv)))
+				}
+			}
+		} else {
+			for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
+				if sv := slot[g.adj[p]]; uint32(sv>>32) == uint32(b) {
+					sg.adj = append(sg.adj, int32(uint32(sv)))
+					sg.ew = append(sg.ew, g.ew[p])
+				}
 			}
 		}
 		sg.xadj[i+1] = int64(len(sg.adj))
+	}
+	if g.unit {
+		sg.ew = sg.ew[:len(sg.adj)]
+		for i := range sg.ew {
+			sg.ew[i] = 1
+		}
 	}
 	return sg
 }
