@@ -302,13 +302,23 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 		err error
 	}
 	res := make([]pieces, kc)
+	// With fewer blocks to split than goroutines, each block's recursion
+	// may split the two sides of a bisection side by side (spare extra
+	// goroutines per block).
+	todoBlocks := 0
+	for _, r := range bl.r {
+		if r > rmax {
+			todoBlocks++
+		}
+	}
+	spare := max(0, d.p.workers/todoBlocks-1)
 	err := d.p.forTasks(kc, func(_, b int) {
 		if bl.r[b] <= rmax {
 			return
 		}
 		sg := blockGraph(g, int32(b), nodes[start[b]:start[b+1]], slot)
 		seq := &pool{ctx: d.p.ctx, workers: 1}
-		of, rs, err := d.split(seq, &scratch{}, sg, bl.r[b], rmax, mix(d.seed^stream<<32^uint64(bl.lo[b])))
+		of, rs, err := d.split(seq, &scratch{}, sg, bl.r[b], rmax, mix(d.seed^stream<<32^uint64(bl.lo[b])), spare)
 		res[b] = pieces{of, rs, err}
 	})
 	if err != nil {
@@ -387,8 +397,9 @@ func blockGraph(g *wgraph, b int32, members []int32, slot []uint64) *wgraph {
 // gets ⌈r/2⌉ parts. It returns the piece of every node and the parts of
 // every piece. A graph of fewer than two nodes is not split. The block of
 // all k parts (the coarsest graph) is bisected rootBisections times and
-// the best result kept.
-func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64) ([]int32, []int32, error) {
+// the best result kept. Up to spare more goroutines may be started to
+// split the two sides of a bisection side by side.
+func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64, spare int) ([]int32, []int32, error) {
 	if r <= rmax || g.n < 2 {
 		return make([]int32, g.n), []int32{r}, nil
 	}
@@ -447,13 +458,31 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 		return side, []int32{r0, r1}, nil
 	}
 	g0, g1, n0, n1 := induceSides(g, side, [2]bool{r0 > rmax, r1 > rmax})
-	of0, rs0, err := d.splitSide(p, sc, g0, len(n0), r0, rmax, mix(seed+1))
-	if err != nil {
-		return nil, nil, err
+	var of0, rs0, of1, rs1 []int32
+	var err0, err1 error
+	if spare > 0 && g0 != nil && g1 != nil {
+		// Both sides are split further and a goroutine is spare: side 1
+		// on a new goroutine (its own scratch); the result is the same as
+		// one after the other, the sides sharing nothing.
+		half := (spare - 1) / 2
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			of1, rs1, err1 = d.splitSide(&pool{ctx: p.ctx, workers: 1}, &scratch{}, g1, len(n1), r1, rmax, mix(seed+2), half)
+		}()
+		of0, rs0, err0 = d.splitSide(p, sc, g0, len(n0), r0, rmax, mix(seed+1), spare-1-half)
+		<-done
+	} else {
+		of0, rs0, err0 = d.splitSide(p, sc, g0, len(n0), r0, rmax, mix(seed+1), spare)
+		if err0 == nil {
+			of1, rs1, err1 = d.splitSide(p, sc, g1, len(n1), r1, rmax, mix(seed+2), spare)
+		}
 	}
-	of1, rs1, err := d.splitSide(p, sc, g1, len(n1), r1, rmax, mix(seed+2))
-	if err != nil {
-		return nil, nil, err
+	if err0 != nil {
+		return nil, nil, err0
+	}
+	if err1 != nil {
+		return nil, nil, err1
 	}
 	of := make([]int32, g.n)
 	for i, u := range n0 {
@@ -468,11 +497,11 @@ func (d *deep) split(p *pool, sc *scratch, g *wgraph, r, rmax int32, seed uint64
 // splitSide is split for one side of a bisection, of n nodes and graph g,
 // which is nil when the side stands for at most rmax parts (split returns
 // one piece then, without looking at the graph).
-func (d *deep) splitSide(p *pool, sc *scratch, g *wgraph, n int, r, rmax int32, seed uint64) ([]int32, []int32, error) {
+func (d *deep) splitSide(p *pool, sc *scratch, g *wgraph, n int, r, rmax int32, seed uint64, spare int) ([]int32, []int32, error) {
 	if g == nil {
 		return make([]int32, n), []int32{r}, nil
 	}
-	return d.split(p, sc, g, r, rmax, seed)
+	return d.split(p, sc, g, r, rmax, seed, spare)
 }
 
 // bisectLimits returns the side weight limits and side 0's target weight
