@@ -163,8 +163,14 @@ func TestUnitPaths(t *testing.T) {
 		{"grid70x70/64", gridGraph(t, 70, 70), 64},
 		{"star3k/3", starGraph(t, 3000), 3},
 	}
+	workerCounts := []int{1, 3}
+	if raceEnabled {
+		// The race detector slows this test tenfold: the parallel runs of
+		// the smaller graphs only.
+		tests, workerCounts = tests[2:], []int{3}
+	}
 	for _, tc := range tests {
-		for _, workers := range []int{1, 3} {
+		for _, workers := range workerCounts {
 			t.Run(fmt.Sprintf("%s/workers=%d", tc.name, workers), func(t *testing.T) {
 				if workers > 1 {
 					forceParallel(t)
