@@ -23,10 +23,13 @@ all cores, seed 0, from the CSRGraph (its time includes building its
 internal graph). With --others also KaMinPar's fast context and KaHIP's
 kaffpa fast/fastsocial where installed (`pip install kahip`). With --cpu-time
 the table also gives METIS's and ibmb's median process CPU seconds (all
-threads), the figures least affected by the machine's load.
+threads), the figures least affected by the machine's load. With
+--without-kaminpar only METIS and ibmb run (KaMinPar's worker threads,
+which may spin after its runs, then never share the cores with ibmb's).
 
 Usage: python benchmarks/bench_partition.py [--markdown FILE] [--repeat 3] [--big] [--others]
-                                            [--cpu-time] [--graphs github,facebook,csbm] [--parts 8,32,128]
+                                            [--cpu-time] [--without-kaminpar] [--graphs github,facebook,csbm]
+                                            [--parts 8,32,128]
 """
 from __future__ import annotations
 
@@ -127,6 +130,8 @@ def main() -> None:
     ap.add_argument("--kaminpar-threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--others", action="store_true", help="also KaMinPar fast and KaHIP where installed")
     ap.add_argument("--cpu-time", action="store_true", help="also METIS's and ibmb's CPU seconds (median, all threads)")
+    ap.add_argument("--without-kaminpar", action="store_true",
+                    help="time METIS and ibmb only (KaMinPar's worker threads stay out of the process)")
     args = ap.parse_args()
     import pymetis
 
@@ -134,9 +139,11 @@ def main() -> None:
         import kaminpar
     except ImportError:
         kaminpar = None
+    if args.without_kaminpar:
+        kaminpar = None
     ks_default = [int(k) for k in args.parts.split(",")]
     head = (f"machine: {platform.machine()}, {os.cpu_count()} cores; ibmb {ibmb.__version__} (all cores), "
-            f"pymetis (METIS 5), kaminpar {getattr(kaminpar, '__version__', '3.7') if kaminpar else 'not installed'} "
+            f"pymetis (METIS 5), kaminpar {getattr(kaminpar, '__version__', '3.7') if kaminpar else ('not run' if args.without_kaminpar else 'not installed')} "
             f"(default context, {args.kaminpar_threads} threads); median of {args.repeat} runs; "
             f"load average at start {load_avg()}")
     lines = [head, "",
