@@ -83,6 +83,7 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 		prop = make([]int32, n)
 	}
 	round := 0
+	var team *spinTeam
 	join := func(u, t int32) {
 		c, w := cluster[u], g.vw[u]
 		cw[c] -= w
@@ -130,7 +131,19 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 			for lo := 0; lo < n; lo += sub {
 				slice := order[lo:min(n, lo+sub)]
 				work := int64(len(slice)) * int64(len(g.adj)) / int64(n)
-				err := p.forChunksWork(len(slice), lpSubChunk, work, func(w, a, b int) {
+				if team == nil && p.workers > 1 && work < minParallelWork && len(g.adj) >= teamMinWork {
+					// Sub-rounds too small for forChunks on a graph
+					// large enough to keep helpers spinning for.
+					team = newSpinTeam(p)
+					defer team.stop()
+				}
+				run := func(fn func(w, lo, hi int)) error {
+					if team != nil {
+						return team.run(len(slice), lpSubChunk, fn)
+					}
+					return p.forChunksWork(len(slice), lpSubChunk, work, fn)
+				}
+				err := run(func(w, a, b int) {
 					s := sc[w]
 					for _, u := range slice[a:b] {
 						prop[u] = -1
@@ -155,6 +168,9 @@ func lpCluster(p *pool, sc []*scratch, g *wgraph, order []int32, maxCW int64, cf
 		if moved <= n/200 {
 			break
 		}
+	}
+	if team != nil {
+		team.stop() // before the two-hop grouping, which is sequential
 	}
 	clusters := 0
 	for _, s := range csize {

@@ -147,6 +147,41 @@ func TestDeepDeterminism(t *testing.T) {
 	}
 }
 
+// TestSpinTeam: with the clustering's sub-rounds handed to a spinTeam
+// (forced on small graphs), partitions are those of one goroutine; the
+// team also stops cleanly on a cancelled context.
+func TestSpinTeam(t *testing.T) {
+	old := teamMinWork
+	teamMinWork = 0
+	t.Cleanup(func() { teamMinWork = old })
+	tests := []struct {
+		name  string
+		g     *graph.CSR
+		parts int
+	}{
+		{"csbm9k/24", csbmGraph(t, 9000, 8, 10, 0.8, 5), 24},
+		{"random6k/5", randomGraph(t, 6000, 30000, 8), 5},
+		{"star3k/3", starGraph(t, 3000), 3},
+	}
+	workers := []int{2, 3}
+	if raceEnabled {
+		tests, workers = tests[1:], []int{2}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sameForWorkers(t, tc.g, Options{Parts: tc.parts, Seed: 3, Workers: 1}, workers)
+		})
+	}
+	g := internalGraph(t, csbmGraph(t, 9000, 8, 10, 0.8, 5))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := &pool{ctx: ctx, workers: 2}
+	if _, err := lpCluster(p, []*scratch{{}, {}}, g, degreeOrder(g, 1, 0), 50,
+		lpClusterConfig{rounds: 2, subRound: 256, seed: 1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled clustering returned %v", err)
+	}
+}
+
 // TestUnitPaths: the loops that count edges on graphs with unit weights
 // (clustering, contraction, k-way and 2-way refinement) give exactly the
 // partitions the weighted loops give, sequentially and with every loop
