@@ -116,37 +116,23 @@ func contract(p *pool, g *wgraph, cluster []int32) (*wgraph, []int32, error) {
 				}
 				for _, u := range members[mstart[c]:mstart[c+1]] {
 					wsum += g.vw[u]
-					nb := g.adj[g.xadj[u]:g.xadj[u+1]]
-					if g.unit {
-						// Unit weights: no need to read ew.
-						for _, v := range nb {
-							cv := cmap[v]
-							if int(cv) == c {
-								continue
-							}
-							if at := mk[cv]; at >= 0 {
-								ew[at]++
-								continue
-							}
-							mk[cv] = int32(len(adj))
-							adj = append(adj, cv)
-							ew = append(ew, 1)
-						}
-						continue
-					}
-					nw := g.ew[g.xadj[u]:g.xadj[u+1]]
+					nb, nw := g.adj[g.xadj[u]:g.xadj[u+1]], g.rowWeights(int32(u))
 					for i, v := range nb {
 						cv := cmap[v]
 						if int(cv) == c {
 							continue
 						}
+						w := 1.0
+						if nw != nil {
+							w = nw[i]
+						}
 						if at := mk[cv]; at >= 0 {
-							ew[at] += nw[i]
+							ew[at] += w
 							continue
 						}
 						mk[cv] = int32(len(adj))
 						adj = append(adj, cv)
-						ew = append(ew, nw[i])
+						ew = append(ew, w)
 					}
 				}
 				for _, v := range adj[start:] {

@@ -272,11 +272,13 @@ func (d *deep) refine(lg *wgraph, part []int32, bl blocks, order []int32, lv int
 // stream, its first part), so the result does not depend on scheduling.
 func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uint64) ([]int32, blocks, error) {
 	kc := len(bl.lo)
-	todo := false
+	todo := 0 // blocks to split
 	for _, r := range bl.r {
-		todo = todo || r > rmax
+		if r > rmax {
+			todo++
+		}
 	}
-	if !todo {
+	if todo == 0 {
 		return part, bl, nil
 	}
 	start := make([]int32, kc+1)
@@ -305,13 +307,7 @@ func (d *deep) extend(g *wgraph, part []int32, bl blocks, rmax int32, stream uin
 	// With fewer blocks to split than goroutines, each block's recursion
 	// may split the two sides of a bisection side by side (spare extra
 	// goroutines per block).
-	todoBlocks := 0
-	for _, r := range bl.r {
-		if r > rmax {
-			todoBlocks++
-		}
-	}
-	spare := max(0, d.p.workers/todoBlocks-1)
+	spare := max(0, d.p.workers/todo-1)
 	err := d.p.forTasks(kc, func(_, b int) {
 		if bl.r[b] <= rmax {
 			return
@@ -367,27 +363,18 @@ func blockGraph(g *wgraph, b int32, members []int32, slot []uint64) *wgraph {
 	for i, u := range members {
 		sg.vw[i] = g.vw[u]
 		sg.total += g.vw[u]
-		if g.unit {
-			for _, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
-				if sv := slot[v]; uint32(sv>>32) == uint32(b) {
-					sg.adj = append(sg.adj, int32(uint32(sv)))
-				}
-			}
-		} else {
-			for p := g.xadj[u]; p < g.xadj[u+1]; p++ {
-				if sv := slot[g.adj[p]]; uint32(sv>>32) == uint32(b) {
-					sg.adj = append(sg.adj, int32(uint32(sv)))
-					sg.ew = append(sg.ew, g.ew[p])
+		ew := g.rowWeights(u)
+		for q, v := range g.adj[g.xadj[u]:g.xadj[u+1]] {
+			if sv := slot[v]; uint32(sv>>32) == uint32(b) {
+				sg.adj = append(sg.adj, int32(uint32(sv)))
+				if ew == nil {
+					sg.ew = append(sg.ew, 1)
+				} else {
+					sg.ew = append(sg.ew, ew[q])
 				}
 			}
 		}
 		sg.xadj[i+1] = int64(len(sg.adj))
-	}
-	if g.unit {
-		sg.ew = sg.ew[:len(sg.adj)]
-		for i := range sg.ew {
-			sg.ew[i] = 1
-		}
 	}
 	return sg
 }

@@ -122,16 +122,19 @@ func TestBuildGraph(t *testing.T) {
 	}
 }
 
+// graphCase is a named graph to partition into parts.
+type graphCase struct {
+	name  string
+	g     *graph.CSR
+	parts int
+}
+
 // TestDeepDeterminism: equal seeds give equal partitions whatever the
 // number of goroutines, on graphs large enough for coarsening, with every
 // loop forced onto all goroutines.
 func TestDeepDeterminism(t *testing.T) {
 	forceParallel(t)
-	tests := []struct {
-		name  string
-		g     *graph.CSR
-		parts int
-	}{
+	tests := []graphCase{
 		{"csbm9k/24", csbmGraph(t, 9000, 8, 10, 0.8, 5), 24},
 		{"random6k/5", randomGraph(t, 6000, 30000, 8), 5},
 		{"grid70x70/64", gridGraph(t, 70, 70), 64},
@@ -154,11 +157,7 @@ func TestSpinTeam(t *testing.T) {
 	old := teamMinWork
 	teamMinWork = 0
 	t.Cleanup(func() { teamMinWork = old })
-	tests := []struct {
-		name  string
-		g     *graph.CSR
-		parts int
-	}{
+	tests := []graphCase{
 		{"csbm9k/24", csbmGraph(t, 9000, 8, 10, 0.8, 5), 24},
 		{"random6k/5", randomGraph(t, 6000, 30000, 8), 5},
 		{"star3k/3", starGraph(t, 3000), 3},
@@ -187,11 +186,7 @@ func TestSpinTeam(t *testing.T) {
 // partitions the weighted loops give, sequentially and with every loop
 // forced onto all goroutines.
 func TestUnitPaths(t *testing.T) {
-	tests := []struct {
-		name  string
-		g     *graph.CSR
-		parts int
-	}{
+	tests := []graphCase{
 		{"csbm9k/24", csbmGraph(t, 9000, 8, 10, 0.8, 5), 24},
 		{"csbm20k/8", csbmGraph(t, 20000, 8, 12, 0.6, 2), 8},
 		{"random6k/5", randomGraph(t, 6000, 30000, 8), 5},

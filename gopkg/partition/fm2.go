@@ -258,23 +258,16 @@ func (f *fm2) flip(u int32) {
 	f.count[t]++
 	f.side[u] = t
 	f.gain[u] = -f.gain[u]
-	adj := g.adj[g.xadj[u]:g.xadj[u+1]]
-	if g.unit {
-		for _, v := range adj {
-			if f.side[v] == s {
-				f.gain[v] += 2
-			} else {
-				f.gain[v] -= 2
-			}
-		}
-		return
-	}
-	ew := g.ew[g.xadj[u]:g.xadj[u+1]]
+	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.rowWeights(u)
 	for i, v := range adj {
+		d := 2.0
+		if ew != nil {
+			d = 2 * ew[i]
+		}
 		if f.side[v] == s {
-			f.gain[v] += 2 * ew[i]
+			f.gain[v] += d
 		} else {
-			f.gain[v] -= 2 * ew[i]
+			f.gain[v] -= d
 		}
 	}
 }

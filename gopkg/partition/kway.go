@@ -46,22 +46,15 @@ func (s *kway) bestMove(sc *scratch, u int32, salt uint64) (int32, float64) {
 	g := s.g
 	conn := sc.rating
 	t := sc.touched[:0]
-	adj := g.adj[g.xadj[u]:g.xadj[u+1]]
-	if g.unit {
-		for _, v := range adj {
-			b := s.part[v]
-			if conn[b] == 0 {
-				t = append(t, b)
-			}
-			conn[b]++
+	adj, ew := g.adj[g.xadj[u]:g.xadj[u+1]], g.rowWeights(u)
+	for i, v := range adj {
+		b := s.part[v]
+		if conn[b] == 0 {
+			t = append(t, b)
 		}
-	} else {
-		ew := g.ew[g.xadj[u]:g.xadj[u+1]]
-		for i, v := range adj {
-			b := s.part[v]
-			if conn[b] == 0 {
-				t = append(t, b)
-			}
+		if ew == nil {
+			conn[b]++
+		} else {
 			conn[b] += ew[i]
 		}
 	}

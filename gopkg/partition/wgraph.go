@@ -43,6 +43,15 @@ func markUnit(g *wgraph) {
 	g.unit = true
 }
 
+// rowWeights returns the weights of u's edges, or nil when g has unit
+// weights (each is then 1, and loops skip reading them).
+func (g *wgraph) rowWeights(u int32) []float64 {
+	if g.unit {
+		return nil
+	}
+	return g.ew[g.xadj[u]:g.xadj[u+1]]
+}
+
 // fromCSR symmetrises g, drops self-loops and zero-weight edges and merges
 // parallel edges. Once stop is stopped it returns a partial graph.
 func fromCSR(g *graph.CSR, vw []int64, stop stopper) (*wgraph, error) {
